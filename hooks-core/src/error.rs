@@ -1,0 +1,141 @@
+//! Errors raised by hooks and by dispatch.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use crate::event::Event;
+
+/// A boxed error, as carried from hook bodies and callbacks.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// The error a hook body returns. Any error converts into it with `?`, and
+/// [`HookError::msg`] makes one from text.
+pub struct HookError(BoxError);
+
+/// What a hook body returns.
+pub type HookResult = Result<(), HookError>;
+
+impl HookError {
+    /// An error with a plain message.
+    pub fn msg(message: impl Into<String>) -> Self {
+        HookError(message.into().into())
+    }
+
+    /// The underlying error.
+    pub fn into_inner(self) -> BoxError {
+        self.0
+    }
+}
+
+impl<E: StdError + Send + Sync + 'static> From<E> for HookError {
+    fn from(error: E) -> Self {
+        HookError(Box::new(error))
+    }
+}
+
+impl fmt::Debug for HookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for HookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// One record a BEFORE hook rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// Position of the record in the caller's batch.
+    pub position: usize,
+    /// The record's key, when it has one.
+    pub key: Option<String>,
+    /// Why the hook rejected it.
+    pub reason: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.key {
+            Some(key) => write!(f, "record {} (key {key}): {}", self.position, self.reason),
+            None => write!(f, "record {}: {}", self.position, self.reason),
+        }
+    }
+}
+
+struct List<'a, T>(&'a [T]);
+
+impl<T: fmt::Display> fmt::Display for List<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 10;
+        for (i, item) in self.0.iter().take(SHOWN).enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{item}")?;
+        }
+        if self.0.len() > SHOWN {
+            write!(f, " and {} more", self.0.len() - SHOWN)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why dispatching hooks failed. The operation that dispatched them is
+/// rolled back.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    /// A hook returned an error.
+    #[error(
+        "hook `{hook}` failed on {event} of {model} (records {}): {source}",
+        List(.records)
+    )]
+    Hook {
+        /// The hook's name.
+        hook: String,
+        /// The event being dispatched.
+        event: Event,
+        /// The model's name.
+        model: &'static str,
+        /// Keys (or batch positions) of the records the hook was given.
+        records: Vec<String>,
+        /// What the hook returned.
+        #[source]
+        source: BoxError,
+    },
+    /// BEFORE hooks rejected records; all rejections of the batch are listed.
+    #[error(
+        "{event} of {model} rejected {} record(s): {}; nothing was written",
+        .rejections.len(),
+        List(.rejections)
+    )]
+    Rejected {
+        /// The event whose hooks rejected.
+        event: Event,
+        /// The model's name.
+        model: &'static str,
+        /// Every rejection of the batch.
+        rejections: Vec<Rejection>,
+    },
+    /// Hooks ran hooked operations nested deeper than allowed.
+    #[error(
+        "hooked operations nested {depth} deep (limit {limit}) on {model}: a hook probably \
+         triggers itself; stop the cycle or raise the limit with `max_depth`"
+    )]
+    DepthExceeded {
+        /// The depth that was refused.
+        depth: u32,
+        /// The configured limit.
+        limit: u32,
+        /// The model of the refused operation.
+        model: &'static str,
+    },
+}
+
+impl From<HookError> for BoxError {
+    fn from(error: HookError) -> Self {
+        error.0
+    }
+}

@@ -1,0 +1,36 @@
+//! The backend-agnostic heart of the lifecycle-hooks library.
+//!
+//! - [`Event`]s: BEFORE/AFTER create, update and delete;
+//! - [`ChangeSet`]: the `(new, old)` pairs of an operation, in the caller's
+//!   order, and the [`Batch`] view a hook receives;
+//! - typed [`Field`] descriptors and [`Condition`]s on them;
+//! - the [`Registry`] with [`Priority`] ordering, deduplication, [`HookSet`]s
+//!   and deferred hooks, and its priority [`dispatch`](Registry::dispatch);
+//! - the per-connection [`Scope`]: nesting depth limit and scoped bypass.
+//!
+//! Nothing here talks to a database: `hooks-diesel` supplies the connection
+//! type `X` that hooks receive and runs the writes.
+
+mod change;
+mod condition;
+mod dispatch;
+mod error;
+mod event;
+mod field;
+mod hook;
+mod model;
+mod priority;
+mod registry;
+mod scope;
+
+pub use change::{Batch, ChangeSet};
+pub use condition::{Condition, Nullable};
+pub use dispatch::DeferredCall;
+pub use error::{BoxError, DispatchError, HookError, HookResult, Rejection};
+pub use event::{Event, Operation, Timing};
+pub use field::{Field, FieldKey, FieldSet};
+pub use hook::{After, Before, Hook, HookContext};
+pub use model::{FieldInfo, HookModel, KeyValue};
+pub use priority::Priority;
+pub use registry::{HookSet, Registry};
+pub use scope::{nested, without_hooks, without_hooks_for, HasScope, Scope, DEFAULT_MAX_DEPTH};

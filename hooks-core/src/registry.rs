@@ -1,0 +1,193 @@
+//! The registry: which hooks run for which model and event, in what order.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::event::{Event, Operation};
+use crate::hook::Hook;
+use crate::model::HookModel;
+
+/// A group of hooks registered together: a handler type carrying its own
+/// dependencies (a mailer, a cache client), or a hook set written once,
+/// generic over a trait, and added for each model that implements it.
+///
+/// ```
+/// use std::marker::PhantomData;
+/// use hooks_core::{Batch, Hook, HookModel, HookSet, Registry};
+///
+/// /// Models that keep a revision counter.
+/// pub trait Revisioned: HookModel {
+///     fn bump(&mut self);
+/// }
+///
+/// /// Bumps the revision of every updated record, for any `Revisioned` model.
+/// pub struct Revisions<M>(PhantomData<M>);
+///
+/// impl<M: Revisioned, X: 'static> HookSet<X> for Revisions<M> {
+///     fn register(self, registry: &mut Registry<X>) {
+///         registry.add(Hook::before_update(|_ctx, batch: &mut Batch<M>| {
+///             batch.news_mut().for_each(Revisioned::bump);
+///             Ok(())
+///         }));
+///     }
+/// }
+/// # #[derive(Clone, Debug)] struct Doc { id: i64, rev: i32 }
+/// # impl HookModel for Doc {
+/// #     type Key = i64;
+/// #     const MODEL: &'static str = "Doc";
+/// #     const TABLE: &'static str = "docs";
+/// #     const FIELDS: &'static [hooks_core::FieldInfo] = &[];
+/// #     fn key(&self) -> i64 { self.id }
+/// #     fn has_key(&self) -> bool { self.id != 0 }
+/// #     fn diff(&self, _: &Self) -> hooks_core::FieldSet { hooks_core::FieldSet::EMPTY }
+/// # }
+/// # impl Revisioned for Doc { fn bump(&mut self) { self.rev += 1 } }
+/// let registry: Registry<()> = Registry::new().with_set(Revisions::<Doc>(PhantomData));
+/// assert!(registry.has_hooks::<Doc>(hooks_core::Event::BeforeUpdate));
+/// ```
+pub trait HookSet<X> {
+    /// Adds this set's hooks to `registry`.
+    fn register(self, registry: &mut Registry<X>);
+}
+
+pub(crate) struct ModelHooks<M, X> {
+    pub(crate) events: [Vec<Hook<M, X, ()>>; 6],
+}
+
+/// Every hook known to a connection (or a pool of them), by model and
+/// event, sorted by priority then registration order.
+///
+/// Built once, then shared (wrap it in an `Arc`); registration is explicit
+/// and nothing is global. `X` is the connection type hooks receive.
+pub struct Registry<X> {
+    models: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+    tables: Vec<&'static str>,
+    hook_count: u64,
+    _conn: std::marker::PhantomData<fn(&mut X)>,
+}
+
+impl<X> Default for Registry<X> {
+    fn default() -> Self {
+        Registry {
+            models: HashMap::new(),
+            tables: Vec::new(),
+            hook_count: 0,
+            _conn: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<X> fmt::Debug for Registry<X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("tables", &self.tables)
+            .field("hooks", &self.hook_count)
+            .finish()
+    }
+}
+
+impl<X: 'static> Registry<X> {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a hook (builder form).
+    #[must_use]
+    pub fn with<M: HookModel, P>(mut self, hook: Hook<M, X, P>) -> Self {
+        self.add(hook);
+        self
+    }
+
+    /// Adds every hook of a set (builder form).
+    #[must_use]
+    pub fn with_set(mut self, set: impl HookSet<X>) -> Self {
+        set.register(&mut self);
+        self
+    }
+
+    /// Adds every hook of a set.
+    pub fn add_set(&mut self, set: impl HookSet<X>) -> &mut Self {
+        set.register(self);
+        self
+    }
+
+    /// Adds a hook. A hook with the same identity (name, or function type
+    /// when unnamed) already registered for the model and event is kept and
+    /// the new one dropped. Returns whether the hook was added.
+    pub fn add<M: HookModel, P>(&mut self, hook: Hook<M, X, P>) -> bool {
+        let hooks = self
+            .models
+            .entry(TypeId::of::<M>())
+            .or_insert_with(|| {
+                Box::new(ModelHooks::<M, X> {
+                    events: Default::default(),
+                })
+            })
+            .downcast_mut::<ModelHooks<M, X>>()
+            .expect("registry entries are keyed by their model's TypeId");
+        let list = &mut hooks.events[hook.event.index()];
+        if list.iter().any(|e| e.identity == hook.identity) {
+            tracing::debug!(model = M::MODEL, event = %hook.event, hook = %hook.name, "duplicate hook ignored");
+            return false;
+        }
+        let hook = hook.erase_phase();
+        let at = list
+            .iter()
+            .position(|e| e.priority > hook.priority)
+            .unwrap_or(list.len());
+        list.insert(at, hook);
+        self.hook_count += 1;
+        if !self.tables.contains(&M::TABLE) {
+            self.tables.push(M::TABLE);
+        }
+        true
+    }
+
+    pub(crate) fn model<M: HookModel>(&self) -> Option<&ModelHooks<M, X>> {
+        self.models
+            .get(&TypeId::of::<M>())
+            .and_then(|b| b.downcast_ref::<ModelHooks<M, X>>())
+    }
+
+    /// True when at least one hook is registered for `M` and `event`.
+    pub fn has_hooks<M: HookModel>(&self, event: Event) -> bool {
+        self.count::<M>(event) > 0
+    }
+
+    /// True when a BEFORE or AFTER hook is registered for `M` and
+    /// `operation`.
+    pub fn has_operation_hooks<M: HookModel>(&self, operation: Operation) -> bool {
+        Event::ALL
+            .into_iter()
+            .filter(|e| e.operation() == operation)
+            .any(|e| self.has_hooks::<M>(e))
+    }
+
+    /// How many hooks are registered for `M` and `event`.
+    pub fn count<M: HookModel>(&self, event: Event) -> usize {
+        self.model::<M>()
+            .map_or(0, |m| m.events[event.index()].len())
+    }
+
+    /// Names of the hooks for `M` and `event`, in the order they run.
+    pub fn names<M: HookModel>(&self, event: Event) -> Vec<String> {
+        self.model::<M>().map_or_else(Vec::new, |m| {
+            m.events[event.index()]
+                .iter()
+                .map(|e| e.name.to_string())
+                .collect()
+        })
+    }
+
+    /// SQL tables of every model that has hooks.
+    pub fn tables(&self) -> &[&'static str] {
+        &self.tables
+    }
+
+    /// True when no hook is registered.
+    pub fn is_empty(&self) -> bool {
+        self.hook_count == 0
+    }
+}
