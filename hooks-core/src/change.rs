@@ -22,6 +22,7 @@ pub struct ChangeSet<M> {
     news: Vec<M>,
     olds: Olds<M>,
     offset: usize,
+    positions: Option<Vec<usize>>,
     rejections: Vec<Rejection>,
 }
 
@@ -50,6 +51,7 @@ impl<M> ChangeSet<M> {
             news,
             olds,
             offset: 0,
+            positions: None,
             rejections: Vec::new(),
         }
     }
@@ -63,9 +65,25 @@ impl<M> ChangeSet<M> {
         self
     }
 
-    /// Position of the first record in the caller's batch.
-    pub fn offset(&self) -> usize {
-        self.offset
+    /// Gives each record its position in the caller's batch, for sets that
+    /// hold only some of the caller's records (the changed ones of an
+    /// update).
+    ///
+    /// # Panics
+    /// When there is not one position per record (a bug in the caller).
+    #[must_use]
+    pub fn at_positions(mut self, positions: Vec<usize>) -> Self {
+        assert_eq!(positions.len(), self.news.len(), "one position per record");
+        self.positions = Some(positions);
+        self
+    }
+
+    /// Position of record `i` in the caller's batch.
+    pub fn position(&self, i: usize) -> usize {
+        match &self.positions {
+            Some(positions) => positions[i],
+            None => self.offset + i,
+        }
     }
 
     /// Number of records.
@@ -150,6 +168,10 @@ impl<M> ChangeSet<M> {
             let mut it = mask.iter();
             rows.retain(|_| *it.next().unwrap_or(&false));
         }
+        if let Some(positions) = &mut self.positions {
+            let mut it = mask.iter();
+            positions.retain(|_| *it.next().unwrap_or(&false));
+        }
     }
 
     pub(crate) fn reject(&mut self, rejection: Rejection) {
@@ -170,7 +192,7 @@ impl<M: HookModel> ChangeSet<M> {
                 if record.has_key() {
                     format!("{:?}", record.key())
                 } else {
-                    format!("#{}", self.offset + i)
+                    format!("#{}", self.position(i))
                 }
             })
             .collect()
@@ -190,7 +212,8 @@ impl<M: Clone> ChangeSet<M> {
         ChangeSet {
             news,
             olds,
-            offset: self.offset,
+            offset: 0,
+            positions: Some(positions.iter().map(|&i| self.position(i)).collect()),
             rejections: Vec::new(),
         }
     }
@@ -270,7 +293,7 @@ impl<'a, M> Batch<'a, M> {
 
     /// Position of batch entry `pos` in the caller's whole batch.
     pub fn position(&self, pos: usize) -> Option<usize> {
-        self.selected.get(pos).map(|&i| self.set.offset + i)
+        self.selected.get(pos).map(|&i| self.set.position(i))
     }
 }
 
@@ -283,7 +306,7 @@ impl<M: HookModel> Batch<'_, M> {
             return;
         };
         let key = self.set.describe_keys(std::iter::once(i)).pop();
-        let position = self.set.offset + i;
+        let position = self.set.position(i);
         self.set.reject(Rejection {
             position,
             key,

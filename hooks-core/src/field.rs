@@ -89,6 +89,11 @@ impl FieldSet {
         })
     }
 
+    /// Every field of model `M`.
+    pub fn all_of<M: HookModel>() -> FieldSet {
+        FieldSet::first(M::FIELDS.len())
+    }
+
     /// The Rust names of the fields in the set, for model `M`.
     pub fn names<M: HookModel>(self) -> impl Iterator<Item = &'static str> {
         self.iter().filter_map(|i| M::FIELDS.get(i).map(|f| f.name))
@@ -157,24 +162,45 @@ impl<M, T> Field<M, T> {
     }
 
     /// The field as an untyped key, for key-field and ignore-field lists.
-    pub const fn key(&self) -> FieldKey {
+    pub const fn key(&self) -> FieldKey<M> {
         FieldKey {
             index: self.index,
             name: self.name,
+            _model: PhantomData,
         }
     }
 }
 
-/// An untyped reference to a field, for lists of fields such as the key
-/// fields of a bulk sync. Made from a typed [`Field`] with `.key()` or
-/// `into()`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct FieldKey {
+/// A reference to a field of model `M` without its value type, for lists
+/// of fields (the fields to write, the key fields of a bulk sync). Made
+/// from a typed [`Field`] with `.key()` or `into()`.
+pub struct FieldKey<M> {
     index: usize,
     name: &'static str,
+    _model: PhantomData<fn(&M)>,
 }
 
-impl FieldKey {
+impl<M> Clone for FieldKey<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M> Copy for FieldKey<M> {}
+
+impl<M> PartialEq for FieldKey<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.index == other.index
+    }
+}
+impl<M> Eq for FieldKey<M> {}
+
+impl<M> fmt::Debug for FieldKey<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl<M> FieldKey<M> {
     /// The field's index.
     pub const fn index(self) -> usize {
         self.index
@@ -186,14 +212,14 @@ impl FieldKey {
     }
 }
 
-impl<M, T> From<Field<M, T>> for FieldKey {
+impl<M, T> From<Field<M, T>> for FieldKey<M> {
     fn from(field: Field<M, T>) -> Self {
         field.key()
     }
 }
 
-impl FromIterator<FieldKey> for FieldSet {
-    fn from_iter<I: IntoIterator<Item = FieldKey>>(iter: I) -> Self {
+impl<M> FromIterator<FieldKey<M>> for FieldSet {
+    fn from_iter<I: IntoIterator<Item = FieldKey<M>>>(iter: I) -> Self {
         iter.into_iter()
             .fold(FieldSet::EMPTY, |set, f| set.with(f.index))
     }

@@ -1,0 +1,97 @@
+//! Quickstart: lifecycle hooks on an embedded SQLite database, no setup.
+//!
+//! Run with `cargo run -p hooks-examples --example quickstart`.
+
+use diesel::prelude::*;
+use diesel_migrations::MigrationHarness;
+use hooks_diesel::prelude::*;
+use hooks_examples::models::Account;
+use hooks_examples::schema::accounts;
+use hooks_examples::SQLITE_MIGRATIONS;
+
+fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let path = std::env::temp_dir().join(format!("hooks-quickstart-{}.db", std::process::id()));
+    let url = path.to_string_lossy().into_owned();
+    let mut raw = SqliteConnection::establish(&url)?;
+    raw.run_pending_migrations(SQLITE_MIGRATIONS)?;
+
+    // Hooks are registered explicitly, into a registry the connection holds.
+    let registry = Registry::new()
+        .with(
+            Hook::before_create(|_ctx, batch: &mut Batch<Account>| {
+                batch.reject_where(
+                    |new, _| new.balance < 0,
+                    |a| format!("{} has a negative balance", a.owner),
+                );
+                Ok(())
+            })
+            .named("no_negative_balance")
+            .priority(Priority::HIGH),
+        )
+        .with(Hook::after_create(|_ctx, batch: &Batch<Account>| {
+            for account in batch.news() {
+                println!("created  #{} {} with {}", account.id, account.owner, account.balance);
+            }
+            Ok(())
+        }))
+        .with(
+            Hook::after_update(|_ctx, batch: &Batch<Account>| {
+                for (new, old) in batch.iter() {
+                    let before = old.map_or(0, |o| o.balance);
+                    println!("balance  {}: {before} -> {}", new.owner, new.balance);
+                }
+                Ok(())
+            })
+            .when(Account::BALANCE.changed()),
+        )
+        .with(
+            Hook::after_update(|_ctx, batch: &Batch<Account>| {
+                let owners: Vec<&str> = batch.news().map(|a| a.owner.as_str()).collect();
+                println!("frozen   {owners:?}");
+                Ok(())
+            })
+            .when(Account::STATUS.changes_to("frozen")),
+        )
+        .with(Hook::after_delete(|_ctx, batch: &Batch<Account>| {
+            println!("deleted  {} account(s)", batch.len());
+            Ok(())
+        }));
+    let mut conn = HookedConnection::new(raw, registry);
+
+    // Bulk create: one INSERT ... RETURNING; keys come back in order.
+    let mut created = conn.bulk_create(vec![
+        Account::new("ada", 100, "active"),
+        Account::new("bob", 50, "idle"),
+        Account::new("cy", 75, "active"),
+    ])?;
+
+    // A BEFORE hook rejects records; nothing of the batch is written.
+    let refused = conn.bulk_create(vec![Account::new("eve", -5, "active")]);
+    if let Err(error) = refused {
+        println!("refused  {error}");
+    }
+
+    // Bulk update: only changed fields are written, hooks see old and new.
+    created[1].balance += 25;
+    conn.bulk_update(created.clone())?;
+
+    // Set-based update: a Diesel filter and changeset; hooks get the rows.
+    let frozen = conn.update_where::<Account>(
+        accounts::status.eq("active"),
+        accounts::status.eq("frozen"),
+    )?;
+    println!("updated  {} row(s) with one statement", frozen.len());
+
+    // Set-based delete.
+    conn.delete_where::<Account>(accounts::balance.lt(80))?;
+
+    let left: Vec<(String, i64, String)> = accounts::table
+        .order(accounts::id)
+        .select((accounts::owner, accounts::balance, accounts::status))
+        .load(&mut conn)?;
+    println!("left     {left:?}");
+
+    drop(conn);
+    let _ = std::fs::remove_file(&path);
+    Ok(())
+}

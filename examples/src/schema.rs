@@ -1,0 +1,22 @@
+//! The Diesel schema of `migrations/`.
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        owner -> Text,
+        balance -> BigInt,
+        status -> Text,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        action -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(accounts, audit_log);

@@ -1,0 +1,93 @@
+//! The errors of hooked operations.
+
+use crate::hooks_core::{BoxError, DispatchError, Operation};
+
+/// What a hooked operation, transaction helper or callback can fail with.
+/// Whatever the error, the operation that returned it wrote nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A hook failed or rejected records, or hooks nested too deep.
+    #[error(transparent)]
+    Hook(#[from] DispatchError),
+
+    /// The database refused a statement.
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+
+    /// Records without a primary key were passed to an update or delete.
+    #[error(
+        "{model}: {} record(s) passed to {operation} have no primary key (batch positions {}); \
+         only stored records can be updated or deleted: create them first",
+        .positions.len(), list(.positions)
+    )]
+    MissingKey {
+        /// The model.
+        model: &'static str,
+        /// The operation refused.
+        operation: Operation,
+        /// Positions of the records in the caller's batch.
+        positions: Vec<usize>,
+    },
+
+    /// The same key appears twice in one batch.
+    #[error(
+        "{model}: key {key} appears more than once in one {operation} batch (positions {}); \
+         pass each record once",
+        list(.positions)
+    )]
+    DuplicateKey {
+        /// The model.
+        model: &'static str,
+        /// The operation refused.
+        operation: Operation,
+        /// The repeated key.
+        key: String,
+        /// Positions of the records in the caller's batch.
+        positions: Vec<usize>,
+    },
+
+    /// Rows to update or delete no longer exist.
+    #[error(
+        "{model}: no row with key {} (deleted by someone else, or never created); \
+         nothing was written",
+        list(.keys)
+    )]
+    Vanished {
+        /// The model.
+        model: &'static str,
+        /// The keys that were not found.
+        keys: Vec<String>,
+    },
+
+    /// A plain Diesel write reached a table that has hooks while the
+    /// connection's policy refuses those.
+    #[error(
+        "plain Diesel write to `{table}`, which has hooks: use the hooked operations, \
+         run it inside `without_hooks`, or set `UnhookedWrites::Warn`"
+    )]
+    UnhookedWrite {
+        /// The table written to.
+        table: String,
+    },
+
+    /// An input or setting is out of range.
+    #[error("{0}")]
+    Invalid(String),
+
+    /// An after-commit callback failed. The transaction stays committed.
+    #[error("an after-commit callback failed (the transaction stays committed): {0}")]
+    Callback(#[source] BoxError),
+}
+
+/// Hooked operations return this.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn list<T: std::fmt::Display>(items: &[T]) -> String {
+    const SHOWN: usize = 10;
+    let mut out: Vec<String> = items.iter().take(SHOWN).map(ToString::to_string).collect();
+    if items.len() > SHOWN {
+        out.push(format!("and {} more", items.len() - SHOWN));
+    }
+    out.join(", ")
+}

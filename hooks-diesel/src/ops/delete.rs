@@ -1,0 +1,110 @@
+//! Hooked bulk delete of records, and set-based delete by filter.
+
+use diesel::connection::LoadConnection;
+use diesel::expression::{AppearsOnTable, Expression};
+use diesel::query_builder::QueryFragment;
+use diesel::sql_types::BoolOrNullableBool;
+
+use crate::backend::HookBackend;
+use crate::connection::HookedConnection;
+use crate::error::{Error, Result};
+use crate::hooks_core::{ChangeSet, Event, HookModel, Operation};
+use crate::model::TableModel;
+use crate::ops::run::{check_keys, rows_by_key, Run};
+use crate::query::{key_binds, HookedModel, NoFilter, Target};
+
+impl<C> HookedConnection<C>
+where
+    C: crate::connection::InnerConnection + LoadConnection,
+    C::Backend: HookBackend,
+{
+    /// Deletes the rows of `records` (matched by key); returns how many.
+    ///
+    /// With delete hooks, the rows are read and locked first and hooks
+    /// receive them as stored, in the caller's order. Fails, deleting
+    /// nothing, on records without a key, keys given twice, or keys with
+    /// no row (the error names them).
+    pub fn bulk_delete<M: HookedModel<C::Backend>>(&mut self, records: &[M]) -> Result<usize> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let keys = check_keys(records, Operation::Delete)?;
+        self.hooked::<M, _>(Operation::Delete, records.len(), |conn, run| {
+            let mut deleted = 0;
+            for keys in keys.chunks(run.chunk_len(key_binds::<M>())) {
+                deleted += conn.delete_keys::<M>(run, keys, deleted)?;
+            }
+            Ok(deleted)
+        })
+    }
+
+    fn delete_keys<M: HookedModel<C::Backend>>(&mut self, run: &Run<C>, keys: &[M::Key], offset: usize) -> Result<usize> {
+        if !run.wants_any::<M>(Operation::Delete) {
+            // The deleted rows come back only so that vanished keys can be
+            // named; the transaction is rolled back if there are any.
+            let gone = M::delete_returning(self.inner_mut(), Target::<_, NoFilter>::Keys(keys))?;
+            let deleted = rows_by_key(keys, gone)?.len();
+            self.record_write(M::MODEL, Operation::Delete, deleted);
+            return Ok(deleted);
+        }
+        let mut rows = rows_by_key(keys, M::select_keys(self.inner_mut(), keys, true)?)?;
+        let in_order = keys.iter().filter_map(|k| rows.remove(k)).collect();
+        let set = ChangeSet::deleted(in_order).at_offset(offset);
+        self.delete_set(run, set)
+    }
+
+    /// Runs BEFORE hooks, deletes the set's rows by key, runs AFTER hooks.
+    fn delete_set<M: HookedModel<C::Backend>>(&mut self, run: &Run<C>, mut set: ChangeSet<M>) -> Result<usize> {
+        run.dispatch(self, Event::BeforeDelete, &mut set)?;
+        let keys: Vec<M::Key> = set.news().iter().map(HookModel::key).collect();
+        let deleted = M::delete(self.inner_mut(), Target::<_, NoFilter>::Keys(&keys))?;
+        if deleted != keys.len() {
+            return Err(Error::Invalid(format!(
+                "{}: DELETE removed {deleted} of {} locked rows",
+                M::MODEL,
+                keys.len()
+            )));
+        }
+        self.record_write(M::MODEL, Operation::Delete, deleted);
+        run.dispatch(self, Event::AfterDelete, &mut set)?;
+        Ok(deleted)
+    }
+
+    /// Deletes the rows of `M` matching `filter`; returns how many.
+    ///
+    /// With delete hooks, rows are read and locked chunk by chunk in key
+    /// order (memory stays bounded by the chunk) and hooks receive them;
+    /// without, one `DELETE` statement.
+    pub fn delete_where<M>(
+        &mut self,
+        filter: impl Expression<SqlType: BoolOrNullableBool>
+            + AppearsOnTable<M::Table>
+            + QueryFragment<C::Backend>,
+    ) -> Result<usize>
+    where
+        M: HookedModel<C::Backend> + TableModel,
+    {
+        self.hooked::<M, _>(Operation::Delete, 0, |conn, run| {
+            if !run.wants_any::<M>(Operation::Delete) {
+                let deleted = M::delete(conn.inner_mut(), Target::Filter(&filter))?;
+                conn.record_write(M::MODEL, Operation::Delete, deleted);
+                return Ok(deleted);
+            }
+            let chunk = run.chunk_len(key_binds::<M>());
+            let mut deleted = 0;
+            loop {
+                let rows = M::select_where(conn.inner_mut(), &filter, None, Some(chunk), true)?;
+                let read = rows.len();
+                if read == 0 {
+                    break;
+                }
+                deleted += conn.delete_set(run, ChangeSet::deleted(rows).at_offset(deleted))?;
+                tracing::debug!(deleted, "set-based delete chunk done");
+                if read < chunk {
+                    break;
+                }
+            }
+            Ok(deleted)
+        })
+    }
+}

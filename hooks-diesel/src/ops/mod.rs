@@ -1,0 +1,13 @@
+//! The hooked operations of `HookedConnection`: bulk, set-based and
+//! single-row writes. Each runs in a transaction (a savepoint when one is
+//! open), one level deeper in the hook scope, and dispatches hooks once per
+//! chunk.
+
+mod create;
+mod delete;
+mod run;
+mod single;
+mod update;
+mod update_where;
+
+pub(crate) use run::Run;

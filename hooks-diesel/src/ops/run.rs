@@ -1,0 +1,165 @@
+//! What every hooked operation shares: the transaction, the depth, the
+//! dispatch of hooks with deferred calls, chunk sizes and key checks.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use diesel::connection::LoadConnection;
+
+use crate::backend::HookBackend;
+use crate::connection::HookedConnection;
+use crate::error::{Error, Result};
+use crate::hooks_core::{nested, ChangeSet, Event, HasScope, HookModel, Operation, Registry};
+
+/// One running hooked operation of model `M`.
+pub(crate) struct Run<C> {
+    registry: Arc<Registry<HookedConnection<C>>>,
+    depth: u32,
+    hooks_on: bool,
+    chunk_size: usize,
+}
+
+impl<C> HookedConnection<C>
+where
+    C: crate::connection::InnerConnection + LoadConnection,
+    C::Backend: HookBackend,
+{
+    /// Runs `body` as hooked operation `operation` of `M` over `records`
+    /// records: in a write transaction, one level deeper, inside a span.
+    pub(crate) fn hooked<M: HookModel, R>(
+        &mut self,
+        operation: Operation,
+        records: usize,
+        body: impl FnOnce(&mut Self, &Run<C>) -> Result<R>,
+    ) -> Result<R> {
+        let span = tracing::debug_span!(
+            "hooked_op",
+            model = M::MODEL,
+            operation = %operation,
+            records,
+            backend = <C::Backend as HookBackend>::NAME,
+        );
+        let _entered = span.enter();
+        let run_started = std::time::Instant::now();
+        let result = nested::<M, _, _>(self, |conn, depth| {
+            let run = Run {
+                registry: Arc::clone(conn.registry()),
+                depth,
+                hooks_on: !conn.scope().is_bypassed::<M>(),
+                chunk_size: conn.config().chunk_size.max(1),
+            };
+            conn.write_transaction(|conn| body(conn, &run))
+        })
+        .map_err(Error::from)
+        .and_then(|r| r);
+        tracing::debug!(
+            elapsed_us = run_started.elapsed().as_micros() as u64,
+            ok = result.is_ok(),
+            "hooked operation done"
+        );
+        result
+    }
+}
+
+impl<C> Run<C>
+where
+    C: crate::connection::InnerConnection + LoadConnection,
+    C::Backend: HookBackend,
+{
+    /// True when hooks of `event` will run for `M`.
+    pub(crate) fn wants<M: HookModel>(&self, event: Event) -> bool {
+        self.hooks_on && self.registry.has_hooks::<M>(event)
+    }
+
+    /// True when any hook of `operation` will run for `M`.
+    pub(crate) fn wants_any<M: HookModel>(&self, operation: Operation) -> bool {
+        self.hooks_on && self.registry.has_operation_hooks::<M>(operation)
+    }
+
+    /// Dispatches `event` over `set`; deferred hooks are handed to the
+    /// connection to run after commit.
+    pub(crate) fn dispatch<M: HookModel>(
+        &self,
+        conn: &mut HookedConnection<C>,
+        event: Event,
+        set: &mut ChangeSet<M>,
+    ) -> Result<()> {
+        if !self.wants::<M>(event) {
+            return Ok(());
+        }
+        let mut deferred = Vec::new();
+        self.registry
+            .dispatch(conn, event, self.depth, set, &mut |call| deferred.push(call))?;
+        for call in deferred {
+            conn.defer_hook(call);
+        }
+        Ok(())
+    }
+
+    /// Rows per statement: the configured chunk size, lowered so that
+    /// `binds_per_row` binds per row stay within the backend's limit.
+    pub(crate) fn chunk_len(&self, binds_per_row: usize) -> usize {
+        let by_binds = <C::Backend as HookBackend>::BIND_LIMIT / binds_per_row.max(1);
+        self.chunk_size.min(by_binds).max(1)
+    }
+}
+
+/// The keys of records to update or delete, in order; refuses records
+/// without a key and keys given twice.
+pub(crate) fn check_keys<M: HookModel>(records: &[M], operation: Operation) -> Result<Vec<M::Key>> {
+    let missing: Vec<usize> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.has_key())
+        .map(|(i, _)| i)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::MissingKey {
+            model: M::MODEL,
+            operation,
+            positions: missing,
+        });
+    }
+    let keys: Vec<M::Key> = records.iter().map(HookModel::key).collect();
+    let mut seen: HashMap<&M::Key, usize> = HashMap::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        if seen.insert(key, i).is_some() {
+            let positions = keys
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| *k == key)
+                .map(|(j, _)| j)
+                .collect();
+            return Err(Error::DuplicateKey {
+                model: M::MODEL,
+                operation,
+                key: format!("{key:?}"),
+                positions,
+            });
+        }
+    }
+    Ok(keys)
+}
+
+/// Pairs each key with its row; fails naming every key without one.
+pub(crate) fn rows_by_key<M: HookModel>(
+    keys: &[M::Key],
+    rows: Vec<M>,
+) -> Result<HashMap<M::Key, M>> {
+    let mut by_key: HashMap<M::Key, M> = rows.into_iter().map(|r| (r.key(), r)).collect();
+    if by_key.len() < keys.len() {
+        let vanished: Vec<String> = keys
+            .iter()
+            .filter(|k| !by_key.contains_key(*k))
+            .map(|k| format!("{k:?}"))
+            .collect();
+        if !vanished.is_empty() {
+            return Err(Error::Vanished {
+                model: M::MODEL,
+                keys: vanished,
+            });
+        }
+    }
+    by_key.shrink_to_fit();
+    Ok(by_key)
+}

@@ -1,0 +1,48 @@
+//! Single-row create, update, save and delete: the bulk paths with a batch
+//! of one.
+
+use diesel::connection::LoadConnection;
+
+use crate::backend::HookBackend;
+use crate::connection::HookedConnection;
+use crate::error::{Error, Result};
+use crate::query::HookedModel;
+
+impl<C> HookedConnection<C>
+where
+    C: crate::connection::InnerConnection + LoadConnection,
+    C::Backend: HookBackend,
+{
+    /// Creates one record; returns it as stored.
+    pub fn create<M: HookedModel<C::Backend>>(&mut self, record: M) -> Result<M> {
+        single(self.bulk_create(vec![record])?)
+    }
+
+    /// Updates one stored record (changed fields only); returns it as
+    /// written. Fails if its row no longer exists.
+    pub fn update<M: HookedModel<C::Backend>>(&mut self, record: M) -> Result<M> {
+        single(self.bulk_update(vec![record])?)
+    }
+
+    /// Creates the record when it has no key yet, updates it otherwise; a
+    /// key whose row has vanished is an error naming it, never a silent
+    /// insert.
+    pub fn save<M: HookedModel<C::Backend>>(&mut self, record: M) -> Result<M> {
+        if record.has_key() {
+            self.update(record)
+        } else {
+            self.create(record)
+        }
+    }
+
+    /// Deletes one stored record. Fails if its row no longer exists.
+    pub fn delete<M: HookedModel<C::Backend>>(&mut self, record: &M) -> Result<()> {
+        self.bulk_delete(std::slice::from_ref(record)).map(|_| ())
+    }
+}
+
+fn single<M>(mut records: Vec<M>) -> Result<M> {
+    records
+        .pop()
+        .ok_or_else(|| Error::Invalid("a single-record operation returned no record".into()))
+}

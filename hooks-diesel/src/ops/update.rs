@@ -1,0 +1,156 @@
+//! Hooked bulk update of records.
+
+use diesel::connection::LoadConnection;
+
+use crate::backend::HookBackend;
+use crate::connection::HookedConnection;
+use crate::error::{Error, Result};
+use crate::hooks_core::{ChangeSet, Event, FieldKey, FieldSet, HookModel, Operation};
+use crate::ops::run::{check_keys, rows_by_key};
+use crate::query::{key_binds, HookedModel};
+
+/// Which fields an update writes.
+#[derive(Clone, Copy)]
+enum Fields {
+    /// Those that differ from the stored row.
+    Detect,
+    /// Those named (plus any a BEFORE hook edits).
+    Named(FieldSet),
+}
+
+fn key_set<M: HookModel>() -> FieldSet {
+    M::key_fields().fold(FieldSet::EMPTY, FieldSet::with)
+}
+
+impl<C> HookedConnection<C>
+where
+    C: crate::connection::InnerConnection + LoadConnection,
+    C::Backend: HookBackend,
+{
+    /// Updates `records`, writing only the fields that differ from the
+    /// stored rows; returns the records as written, in the same order.
+    ///
+    /// The stored rows are read (and locked) in one `SELECT` per chunk and
+    /// hooks receive them as `old`. Records equal to their stored row are
+    /// neither written nor shown to hooks. Fields edited by BEFORE_UPDATE
+    /// hooks are written too. Each chunk is one `UPDATE` carrying per-row
+    /// values of the changed columns.
+    ///
+    /// Fails, writing nothing, on records without a key, keys given twice,
+    /// or keys with no row (the error names them).
+    pub fn bulk_update<M: HookedModel<C::Backend>>(&mut self, records: Vec<M>) -> Result<Vec<M>> {
+        self.update_records(records, Fields::Detect)
+    }
+
+    /// Like [`bulk_update`](Self::bulk_update), but compares and writes only
+    /// the `fields` named (plus fields BEFORE_UPDATE hooks edit).
+    pub fn bulk_update_fields<M: HookedModel<C::Backend>>(
+        &mut self,
+        records: Vec<M>,
+        fields: &[FieldKey<M>],
+    ) -> Result<Vec<M>> {
+        let named: FieldSet = fields.iter().copied().collect();
+        let keys = named.intersection(key_set::<M>());
+        if !keys.is_empty() {
+            return Err(Error::Invalid(format!(
+                "{}: the key field(s) {:?} cannot be updated; name only non-key fields",
+                M::MODEL,
+                keys.names::<M>().collect::<Vec<_>>()
+            )));
+        }
+        if named.is_empty() {
+            return Err(Error::Invalid(format!(
+                "{}: bulk_update_fields needs at least one field to write",
+                M::MODEL
+            )));
+        }
+        self.update_records(records, Fields::Named(named))
+    }
+
+    fn update_records<M: HookedModel<C::Backend>>(&mut self, records: Vec<M>, fields: Fields) -> Result<Vec<M>> {
+        if records.is_empty() {
+            return Ok(records);
+        }
+        let keys = check_keys(&records, Operation::Update)?;
+        let total = records.len();
+        self.hooked::<M, _>(Operation::Update, total, |conn, run| {
+            let chunk = run.chunk_len(key_binds::<M>() + M::FIELDS.len());
+            let mut written = Vec::with_capacity(total);
+            let mut records = records.into_iter();
+            for keys in keys.chunks(chunk) {
+                let part: Vec<M> = records.by_ref().take(keys.len()).collect();
+                let offset = written.len();
+                written.extend(conn.update_chunk(run, part, keys, offset, fields)?);
+                tracing::debug!(done = written.len(), total, "update chunk written");
+            }
+            Ok(written)
+        })
+    }
+
+    fn update_chunk<M: HookedModel<C::Backend>>(
+        &mut self,
+        run: &crate::ops::Run<C>,
+        part: Vec<M>,
+        keys: &[M::Key],
+        offset: usize,
+        fields: Fields,
+    ) -> Result<Vec<M>> {
+        let mut olds = rows_by_key(keys, M::select_keys(self.inner_mut(), keys, true)?)?;
+        let not_keys = FieldSet::all_of::<M>().difference(key_set::<M>());
+        let mut out: Vec<Option<M>> = Vec::with_capacity(part.len());
+        let (mut news, mut old_rows, mut positions, mut before) = (vec![], vec![], vec![], vec![]);
+        for (i, (record, key)) in part.into_iter().zip(keys).enumerate() {
+            let old = olds.remove(key).ok_or_else(|| Error::Vanished {
+                model: M::MODEL,
+                keys: vec![format!("{key:?}")],
+            })?;
+            let diff = record.diff(&old).intersection(not_keys);
+            let relevant = match fields {
+                Fields::Detect => diff,
+                Fields::Named(named) => diff.intersection(named),
+            };
+            if relevant.is_empty() {
+                out.push(Some(record));
+                continue;
+            }
+            out.push(None);
+            news.push(record);
+            old_rows.push(old);
+            positions.push(i);
+            before.push(diff);
+        }
+        if news.is_empty() {
+            return Ok(out.into_iter().flatten().collect());
+        }
+        let global = positions.iter().map(|p| offset + p).collect();
+        let mut set = ChangeSet::updated(news, old_rows).at_positions(global);
+        run.dispatch(self, Event::BeforeUpdate, &mut set)?;
+        let mut write = match fields {
+            Fields::Detect => FieldSet::EMPTY,
+            Fields::Named(named) => named,
+        };
+        for (i, (new, old)) in set.iter().enumerate() {
+            let after = new.diff(old.unwrap_or(new)).intersection(not_keys);
+            write = match fields {
+                Fields::Detect => write.union(after),
+                Fields::Named(_) => write.union(after.difference(before[i])),
+            };
+        }
+        if !write.is_empty() {
+            let matched = M::update_rows(self.inner_mut(), set.news(), write)?;
+            if matched != set.len() {
+                return Err(Error::Invalid(format!(
+                    "{}: UPDATE matched {matched} of {} locked rows",
+                    M::MODEL,
+                    set.len()
+                )));
+            }
+        }
+        self.record_write(M::MODEL, Operation::Update, set.len());
+        run.dispatch(self, Event::AfterUpdate, &mut set)?;
+        for (record, &i) in set.into_news().into_iter().zip(&positions) {
+            out[i] = Some(record);
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+}

@@ -1,0 +1,135 @@
+//! Hooked set-based update: a Diesel filter and a Diesel changeset.
+
+use std::collections::HashMap;
+
+use diesel::connection::LoadConnection;
+use diesel::expression::{AppearsOnTable, Expression};
+use diesel::query_builder::{AsChangeset, QueryFragment};
+use diesel::sql_types::BoolOrNullableBool;
+
+use crate::backend::HookBackend;
+use crate::connection::HookedConnection;
+use crate::error::{Error, Result};
+use crate::hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
+use crate::model::TableModel;
+use crate::query::{key_binds, HookedModel, Target};
+
+impl<C> HookedConnection<C>
+where
+    C: crate::connection::InnerConnection + LoadConnection,
+    C::Backend: HookBackend,
+{
+    /// Applies `changes` (a Diesel changeset: values, expressions,
+    /// subqueries) to the rows of `M` matching `filter`; returns the rows
+    /// as stored after the update, in primary-key order.
+    ///
+    /// With update hooks, each chunk of matching rows is read and locked in
+    /// key order, updated by exactly those keys with `RETURNING`, and hooks
+    /// receive `(stored new row, old row)` pairs: a computed value is
+    /// visible to them. BEFORE_UPDATE hooks run after the statement inside
+    /// the same transaction; what they edit is written back, and an error
+    /// or rejection rolls everything back. Without hooks, one statement.
+    ///
+    /// ```ignore
+    /// let frozen = conn.update_where::<Account>(
+    ///     accounts::status.eq("active"),
+    ///     accounts::status.eq("frozen"),
+    /// )?;
+    /// ```
+    pub fn update_where<M>(
+        &mut self,
+        filter: impl Expression<SqlType: BoolOrNullableBool>
+            + AppearsOnTable<M::Table>
+            + QueryFragment<C::Backend>,
+        changes: impl AsChangeset<Target = M::Table, Changeset: QueryFragment<C::Backend>>,
+    ) -> Result<Vec<M>>
+    where
+        M: HookedModel<C::Backend> + TableModel,
+    {
+        let mut rows = Vec::new();
+        self.update_matching(&filter, &changes.as_changeset(), &mut |chunk| rows.extend(chunk))?;
+        Ok(rows)
+    }
+
+    /// Like [`update_where`](Self::update_where) but returns only how many
+    /// rows were updated, keeping no more than one chunk of rows in memory.
+    pub fn update_where_count<M>(
+        &mut self,
+        filter: impl Expression<SqlType: BoolOrNullableBool>
+            + AppearsOnTable<M::Table>
+            + QueryFragment<C::Backend>,
+        changes: impl AsChangeset<Target = M::Table, Changeset: QueryFragment<C::Backend>>,
+    ) -> Result<usize>
+    where
+        M: HookedModel<C::Backend> + TableModel,
+    {
+        let mut count = 0;
+        self.update_matching::<M, _, _>(&filter, &changes.as_changeset(), &mut |chunk| {
+            count += chunk.len()
+        })?;
+        Ok(count)
+    }
+
+    fn update_matching<M, F, S>(&mut self, filter: &F, changeset: &S, sink: &mut dyn FnMut(Vec<M>)) -> Result<()>
+    where
+        M: HookedModel<C::Backend>,
+        F: QueryFragment<C::Backend>,
+        S: QueryFragment<C::Backend>,
+    {
+        self.hooked::<M, _>(Operation::Update, 0, |conn, run| {
+            if !run.wants_any::<M>(Operation::Update) {
+                let mut rows = M::update_set_returning(conn.inner_mut(), changeset, Target::Filter(filter))?;
+                rows.sort_by_key(HookModel::key);
+                conn.record_write(M::MODEL, Operation::Update, rows.len());
+                sink(rows);
+                return Ok(());
+            }
+            let chunk = run.chunk_len(key_binds::<M>() + M::FIELDS.len());
+            let mut after: Option<M::Key> = None;
+            let mut done = 0;
+            loop {
+                let olds = M::select_where(conn.inner_mut(), filter, after.as_ref(), Some(chunk), true)?;
+                let Some(last) = olds.last().map(HookModel::key) else {
+                    break;
+                };
+                let read = olds.len();
+                let keys: Vec<M::Key> = olds.iter().map(HookModel::key).collect();
+                let stored = M::update_set_returning(conn.inner_mut(), changeset, Target::<_, F>::Keys(&keys))?;
+                let mut stored: HashMap<M::Key, M> = stored.into_iter().map(|r| (r.key(), r)).collect();
+                let news = keys
+                    .iter()
+                    .map(|k| {
+                        stored.remove(k).ok_or_else(|| Error::Vanished {
+                            model: M::MODEL,
+                            keys: vec![format!("{k:?}")],
+                        })
+                    })
+                    .collect::<Result<Vec<M>>>()?;
+                let mut set = ChangeSet::updated(news, olds).at_offset(done);
+                if run.wants::<M>(Event::BeforeUpdate) {
+                    let as_stored = set.news().to_vec();
+                    run.dispatch(conn, Event::BeforeUpdate, &mut set)?;
+                    let edited = set
+                        .news()
+                        .iter()
+                        .zip(&as_stored)
+                        .fold(FieldSet::EMPTY, |f, (n, s)| f.union(n.diff(s)));
+                    let edited = M::key_fields().fold(edited, |f, k| f.difference(FieldSet::single(k)));
+                    if !edited.is_empty() {
+                        M::update_rows(conn.inner_mut(), set.news(), edited)?;
+                    }
+                }
+                conn.record_write(M::MODEL, Operation::Update, read);
+                run.dispatch(conn, Event::AfterUpdate, &mut set)?;
+                done += read;
+                sink(set.into_news());
+                tracing::debug!(done, "set-based update chunk written");
+                if read < chunk {
+                    break;
+                }
+                after = Some(last);
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,53 @@
+//! `DELETE FROM t WHERE <target>`.
+
+use diesel::expression::Selectable;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::QueryResult;
+
+use super::target::Target;
+use super::LoadRow;
+use crate::backend::HookBackend;
+use crate::model::DieselHookModel;
+
+/// `DELETE FROM t WHERE <target> [RETURNING <selection>]`.
+pub(crate) struct DeleteWhere<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> {
+    target: Target<'a, M::Key, F>,
+    returning: Option<M::SelectExpression>,
+}
+
+impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> DeleteWhere<'a, M, DB, F> {
+    pub(crate) fn new(target: Target<'a, M::Key, F>, returning: bool) -> Self {
+        DeleteWhere {
+            target,
+            returning: returning.then(M::construct_selection),
+        }
+    }
+}
+
+impl<M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> QueryId for DeleteWhere<'_, M, DB, F> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<M: DieselHookModel<DB> + LoadRow<DB>, DB: HookBackend, F> Query for DeleteWhere<'_, M, DB, F> {
+    type SqlType = M::SqlType;
+}
+
+impl<M, DB, F> QueryFragment<DB> for DeleteWhere<'_, M, DB, F>
+where
+    DB: HookBackend,
+    M: DieselHookModel<DB> + Selectable<DB>,
+    M::SelectExpression: QueryFragment<DB>,
+    F: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("DELETE FROM ");
+        out.push_identifier(M::TABLE)?;
+        self.target.push_where::<M, DB>(&mut out)?;
+        if let Some(selection) = &self.returning {
+            out.push_sql(" RETURNING ");
+            selection.walk_ast(out.reborrow())?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,21 @@
+//! The SQL the hooked operations send, as Diesel query fragments built from
+//! a model's metadata and per-field binds (one statement per chunk).
+
+mod delete;
+mod insert;
+mod keys;
+mod load;
+mod select;
+mod statements;
+mod target;
+mod update;
+
+pub(crate) use delete::DeleteWhere;
+pub(crate) use target::{NoFilter, Target};
+pub(crate) use insert::InsertRows;
+pub(crate) use load::load_rows;
+pub use load::LoadRow;
+pub(crate) use keys::key_binds;
+pub(crate) use select::{SelectByKeys, SelectWhere};
+pub use statements::HookedModel;
+pub(crate) use update::{UpdateSet, UpdateRows};

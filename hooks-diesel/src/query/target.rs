@@ -1,0 +1,43 @@
+//! The rows a statement addresses: exact keys, or a Diesel filter.
+
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::QueryResult;
+
+use super::keys::push_key_in;
+use crate::backend::HookBackend;
+use crate::model::DieselHookModel;
+
+/// `WHERE key IN (...)` or `WHERE (<filter>)`.
+pub(crate) enum Target<'a, K, F> {
+    Keys(&'a [K]),
+    Filter(&'a F),
+}
+
+impl<'a, K, F> Target<'a, K, F> {
+    pub(crate) fn push_where<'b, M, DB>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
+    where
+        DB: HookBackend,
+        M: DieselHookModel<DB, Key = K>,
+        F: QueryFragment<DB>,
+    {
+        out.push_sql(" WHERE ");
+        match self {
+            Target::Keys(keys) => push_key_in::<M, DB>(keys, out),
+            Target::Filter(filter) => {
+                out.push_sql("(");
+                filter.walk_ast(out.reborrow())?;
+                out.push_sql(")");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The filter type of a key-list target, which has none.
+pub(crate) struct NoFilter;
+
+impl<DB: diesel::backend::Backend> QueryFragment<DB> for NoFilter {
+    fn walk_ast<'b>(&'b self, _: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,451 @@
+//! Hooked bulk, set-based and single-row writes, on every backend.
+
+use diesel::prelude::*;
+use hooks_diesel::hooks_core::DispatchError;
+use hooks_diesel::prelude::*;
+use hooks_tests::backend_suite;
+use hooks_tests::models::{Account, AuditEntry};
+use hooks_tests::recorder::{Seen, Statements};
+use hooks_tests::schema::{accounts, audit_log};
+
+fn accounts(n: i64) -> Vec<Account> {
+    (1..=n)
+        .map(|i| Account::new(format!("o{i}"), i, if i % 2 == 1 { "active" } else { "idle" }))
+        .collect()
+}
+
+backend_suite! {
+    fn bulk_create_fills_keys_in_caller_order(db) {
+        let mut conn = db.connect(Registry::new());
+        let created = conn.bulk_create(accounts(5)).unwrap();
+        assert_eq!(created.len(), 5);
+        let owners: Vec<_> = created.iter().map(|a| a.owner.clone()).collect();
+        assert_eq!(owners, ["o1", "o2", "o3", "o4", "o5"]);
+        assert!(created.iter().all(|a| a.id > 0));
+        assert!(created.windows(2).all(|w| w[0].id < w[1].id), "keys follow the caller's order");
+        let rows: Vec<Account> = accounts::table.order(accounts::id).select(Account::as_select()).load(&mut conn).unwrap();
+        assert_eq!(rows, created);
+    }
+
+    fn bulk_create_reads_back_database_defaults(db) {
+        let mut conn = db.connect(Registry::new());
+        let entries = conn.bulk_create(vec![AuditEntry::new(7, "opened"), AuditEntry::new(8, "closed")]).unwrap();
+        assert!(entries.iter().all(|e| e.id > 0));
+        assert!(entries.iter().all(|e| e.created_at != chrono::NaiveDateTime::default()), "default filled back: {entries:?}");
+    }
+
+    fn empty_batches_do_nothing_and_run_no_hook(db) {
+        let calls = Seen::<usize>::new();
+        let seen = calls.clone();
+        let registry = Registry::new()
+            .with(Hook::before_create(move |_, b: &mut Batch<Account>| { seen.push(b.len()); Ok(()) }));
+        let mut conn = db.connect(registry);
+        assert!(conn.bulk_create(Vec::<Account>::new()).unwrap().is_empty());
+        assert!(conn.bulk_update(Vec::<Account>::new()).unwrap().is_empty());
+        assert_eq!(conn.bulk_delete::<Account>(&[]).unwrap(), 0);
+        assert!(calls.is_empty());
+    }
+
+    fn before_create_edits_are_written_and_after_create_sees_stored_rows(db) {
+        let seen = Seen::<(i64, String)>::new();
+        let after = seen.clone();
+        let registry = Registry::new()
+            .with(Hook::before_create(|_, b: &mut Batch<Account>| {
+                for a in b.news_mut() { a.status = format!("{}-checked", a.status); }
+                Ok(())
+            }))
+            .with(Hook::after_create(move |_, b: &Batch<Account>| {
+                after.extend(b.news().map(|a| (a.id, a.status.clone())));
+                Ok(())
+            }));
+        let mut conn = db.connect(registry);
+        let created = conn.bulk_create(accounts(3)).unwrap();
+        let statuses: Vec<String> = accounts::table.order(accounts::id).select(accounts::status).load(&mut conn).unwrap();
+        assert_eq!(statuses, ["active-checked", "idle-checked", "active-checked"]);
+        let expected: Vec<(i64, String)> = created.iter().map(|a| (a.id, a.status.clone())).collect();
+        assert_eq!(seen.all(), expected);
+        assert!(seen.all().iter().all(|(id, _)| *id > 0));
+    }
+
+    fn before_create_rejections_are_collected_and_nothing_is_written(db) {
+        let registry = Registry::new().with(Hook::before_create(|_, b: &mut Batch<Account>| {
+            b.reject_where(|a, _| a.balance % 2 == 0, |a| format!("even balance {}", a.balance));
+            Ok(())
+        }));
+        let mut conn = db.connect(registry);
+        let err = conn.bulk_create(accounts(5)).unwrap_err();
+        match err {
+            Error::Hook(DispatchError::Rejected { rejections, event, .. }) => {
+                assert_eq!(event, Event::BeforeCreate);
+                let positions: Vec<usize> = rejections.iter().map(|r| r.position).collect();
+                assert_eq!(positions, [1, 3]);
+                assert_eq!(rejections[0].reason, "even balance 2");
+            }
+            other => panic!("expected rejections, got {other}"),
+        }
+        let count: i64 = accounts::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(count, 0);
+    }
+
+    fn after_hook_error_rolls_back_the_create(db) {
+        let registry = Registry::new().with(
+            Hook::after_create(|_, _: &Batch<Account>| Err(HookError::msg("ledger unavailable"))).named("ledger"),
+        );
+        let mut conn = db.connect(registry);
+        let err = conn.bulk_create(accounts(3)).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("ledger") && text.contains("AFTER_CREATE") && text.contains("Account"), "{text}");
+        let count: i64 = accounts::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(count, 0);
+    }
+
+    fn a_hook_error_stops_later_hooks(db) {
+        let later = Seen::<usize>::new();
+        let l = later.clone();
+        let registry = Registry::new()
+            .with(Hook::before_create(|_, _: &mut Batch<Account>| Err(HookError::msg("no"))).priority(Priority::HIGH))
+            .with(Hook::before_create(move |_, b: &mut Batch<Account>| { l.push(b.len()); Ok(()) }));
+        let mut conn = db.connect(registry);
+        assert!(conn.bulk_create(accounts(2)).is_err());
+        assert!(later.is_empty());
+    }
+
+    fn bulk_update_pairs_old_and_new_in_caller_order(db) {
+        let pairs = Seen::<(i64, i64, i64)>::new();
+        let p = pairs.clone();
+        let registry = Registry::new().with(Hook::after_update(move |_, b: &Batch<Account>| {
+            p.extend(b.iter().map(|(n, o)| (n.id, o.map_or(-1, |o| o.balance), n.balance)));
+            Ok(())
+        }));
+        let mut conn = db.connect(registry);
+        let created = conn.bulk_create(accounts(20)).unwrap();
+        // A fixed shuffle: caller order differs from key order.
+        let mut shuffled: Vec<Account> = (0..20).map(|i| created[(i * 7) % 20].clone()).collect();
+        for a in &mut shuffled { a.balance += 100; }
+        let written = conn.bulk_update(shuffled.clone()).unwrap();
+        assert_eq!(written, shuffled);
+        let expected: Vec<(i64, i64, i64)> = shuffled.iter().map(|a| (a.id, a.balance - 100, a.balance)).collect();
+        assert_eq!(pairs.all(), expected);
+    }
+
+    fn bulk_update_writes_only_changed_fields(db) {
+        let mut conn = db.connect(Registry::new());
+        let mut created = conn.bulk_create(accounts(2)).unwrap();
+        // Someone else changes the status after we read the records.
+        diesel::update(accounts::table).set(accounts::status.eq("frozen")).execute(&mut conn).unwrap();
+        created[0].balance = 999;
+        conn.bulk_update(created.clone()).unwrap();
+        let rows: Vec<(i64, String)> = accounts::table.order(accounts::id).select((accounts::balance, accounts::status)).load(&mut conn).unwrap();
+        assert_eq!(rows, [(999, "frozen".to_string()), (2, "frozen".to_string())]);
+    }
+
+    fn unchanged_records_are_neither_written_nor_hooked(db) {
+        let calls = Seen::<usize>::new();
+        let c = calls.clone();
+        let registry = Registry::new()
+            .with(Hook::before_update(move |_, b: &mut Batch<Account>| { c.push(b.len()); Ok(()) }));
+        let mut conn = db.connect(registry);
+        let created = conn.bulk_create(accounts(4)).unwrap();
+        let statements = Statements::default();
+        conn.set_instrumentation(statements.clone());
+        assert_eq!(conn.bulk_update(created.clone()).unwrap(), created);
+        assert!(calls.is_empty());
+        assert_eq!(statements.count("UPDATE") + statements.count("WITH"), 0, "{:?}", statements.sql());
+        let mut some = created.clone();
+        some[2].balance = 50;
+        conn.bulk_update(some).unwrap();
+        assert_eq!(calls.all(), [1]);
+    }
+
+    fn named_fields_write_only_those_plus_hook_edits(db) {
+        let registry = Registry::new().with(Hook::before_update(|_, b: &mut Batch<Account>| {
+            for a in b.news_mut() { a.owner = format!("{}!", a.owner); }
+            Ok(())
+        }));
+        let mut conn = db.connect(registry);
+        let mut created = conn.bulk_create(accounts(1)).unwrap();
+        created[0].balance = 10;
+        created[0].status = "ignored".into();
+        conn.bulk_update_fields(created, &[Account::BALANCE.key()]).unwrap();
+        let row: (String, i64, String) = accounts::table.select((accounts::owner, accounts::balance, accounts::status)).first(&mut conn).unwrap();
+        assert_eq!(row, ("o1!".to_string(), 10, "active".to_string()));
+        let err = conn.bulk_update_fields(Vec::<Account>::new(), &[Account::ID.key()]).unwrap_err();
+        assert!(err.to_string().contains("key field"), "{err}");
+    }
+
+    fn before_update_edits_are_written(db) {
+        let stamp = chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap().and_hms_opt(3, 4, 5).unwrap();
+        let registry = Registry::new().with(Hook::before_update(move |_, b: &mut Batch<Account>| {
+            for a in b.news_mut() { a.updated_at = Some(stamp); }
+            Ok(())
+        }));
+        let mut conn = db.connect(registry);
+        let mut created = conn.bulk_create(accounts(2)).unwrap();
+        created[1].balance = 7;
+        let written = conn.bulk_update(created).unwrap();
+        assert_eq!(written[0].updated_at, None);
+        assert_eq!(written[1].updated_at, Some(stamp));
+        let stamps: Vec<Option<chrono::NaiveDateTime>> = accounts::table.order(accounts::id).select(accounts::updated_at).load(&mut conn).unwrap();
+        assert_eq!(stamps, [None, Some(stamp)]);
+    }
+
+    fn conditions_filter_records_per_hook(db) {
+        let changed = Seen::<i64>::new();
+        let frozen = Seen::<i64>::new();
+        let (c, f) = (changed.clone(), frozen.clone());
+        let registry = Registry::new()
+            .with(Hook::after_update(move |_, b: &Batch<Account>| { c.extend(b.news().map(|a| a.id)); Ok(()) })
+                .when(Account::BALANCE.changed()))
+            .with(Hook::after_update(move |_, b: &Batch<Account>| { f.extend(b.news().map(|a| a.id)); Ok(()) })
+                .when(Account::STATUS.changes_to("frozen")));
+        let mut conn = db.connect(registry);
+        let mut created = conn.bulk_create(accounts(4)).unwrap();
+        created[0].balance += 1;
+        created[1].status = "frozen".into();
+        created[2].balance += 1;
+        created[2].status = "frozen".into();
+        conn.bulk_update(created.clone()).unwrap();
+        assert_eq!(changed.all(), [created[0].id, created[2].id]);
+        assert_eq!(frozen.all(), [created[1].id, created[2].id]);
+        // frozen -> frozen is not a change to frozen.
+        created[1].balance += 5;
+        conn.bulk_update(vec![created[1].clone()]).unwrap();
+        assert_eq!(frozen.len(), 2);
+    }
+
+    fn update_and_delete_refuse_missing_duplicate_and_vanished_keys(db) {
+        let mut conn = db.connect(Registry::new());
+        let created = conn.bulk_create(accounts(3)).unwrap();
+        let err = conn.bulk_update(vec![Account::new("x", 1, "idle")]).unwrap_err();
+        assert!(matches!(err, Error::MissingKey { ref positions, .. } if positions == &[0]), "{err}");
+        let mut twice = vec![created[0].clone(), created[1].clone(), created[0].clone()];
+        twice[0].balance = 77;
+        let err = conn.bulk_update(twice).unwrap_err();
+        assert!(matches!(err, Error::DuplicateKey { ref positions, .. } if positions == &[0, 2]), "{err}");
+        diesel::delete(accounts::table.find(created[1].id)).execute(&mut conn).unwrap();
+        let mut changed = created.clone();
+        for a in &mut changed { a.balance = 1000; }
+        let err = conn.bulk_update(changed).unwrap_err();
+        assert!(matches!(err, Error::Vanished { ref keys, .. } if keys == &[created[1].id.to_string()]), "{err}");
+        let balances: Vec<i64> = accounts::table.order(accounts::id).select(accounts::balance).load(&mut conn).unwrap();
+        assert_eq!(balances, [1, 3], "nothing written after the error");
+        let err = conn.bulk_delete(&created).unwrap_err();
+        assert!(matches!(err, Error::Vanished { .. }), "{err}");
+        let count: i64 = accounts::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(count, 2);
+        let err = conn.save(created[1].clone()).unwrap_err();
+        assert!(err.to_string().contains(&created[1].id.to_string()), "{err}");
+    }
+
+    fn update_where_returns_stored_rows_and_hooks_see_computed_values(db) {
+        let pairs = Seen::<(i64, i64, String, String)>::new();
+        let p = pairs.clone();
+        let registry = Registry::new().with(Hook::after_update(move |_, b: &Batch<Account>| {
+            p.extend(b.iter().map(|(n, o)| {
+                let o = o.expect("old row");
+                (o.balance, n.balance, o.status.clone(), n.status.clone())
+            }));
+            Ok(())
+        }));
+        let mut conn = db.connect(registry);
+        conn.bulk_create(accounts(6)).unwrap();
+        let rows = conn.update_where::<Account>(
+            accounts::status.eq("active"),
+            (accounts::status.eq("frozen"), accounts::balance.eq(accounts::balance * 10)),
+        ).unwrap();
+        assert!(rows.windows(2).all(|w| w[0].id < w[1].id), "primary-key order");
+        assert_eq!(rows.iter().map(|a| a.balance).collect::<Vec<_>>(), [10, 30, 50]);
+        assert_eq!(pairs.all(), [
+            (1, 10, "active".into(), "frozen".into()),
+            (3, 30, "active".into(), "frozen".into()),
+            (5, 50, "active".into(), "frozen".into()),
+        ]);
+    }
+
+    fn update_where_with_a_subquery_and_before_hook_edits(db) {
+        let registry = Registry::new().with(Hook::before_update(|_, b: &mut Batch<Account>| {
+            for a in b.news_mut() { a.owner = format!("{}+", a.owner); }
+            Ok(())
+        }));
+        let mut conn = db.connect(registry);
+        let created = conn.bulk_create(accounts(4)).unwrap();
+        conn.bulk_create(vec![AuditEntry::new(created[1].id, "flag"), AuditEntry::new(created[3].id, "flag")]).unwrap();
+        let flagged = audit_log::table.select(audit_log::account_id);
+        let rows = conn.update_where::<Account>(accounts::id.eq_any(flagged), accounts::balance.eq(accounts::balance + 1)).unwrap();
+        assert_eq!(rows.iter().map(|a| (a.id, a.balance)).collect::<Vec<_>>(), [(created[1].id, 3), (created[3].id, 5)]);
+        let owners: Vec<String> = accounts::table.order(accounts::id).select(accounts::owner).load(&mut conn).unwrap();
+        assert_eq!(owners, ["o1", "o2+", "o3", "o4+"]);
+    }
+
+    fn set_based_operations_dispatch_once_per_chunk(db) {
+        let batches = Seen::<usize>::new();
+        let deleted = Seen::<i64>::new();
+        let (b1, d1) = (batches.clone(), deleted.clone());
+        let registry = Registry::new()
+            .with(Hook::after_update(move |_, b: &Batch<Account>| { b1.push(b.len()); Ok(()) }))
+            .with(Hook::after_delete(move |_, b: &Batch<Account>| { d1.extend(b.olds().map(|a| a.balance)); Ok(()) }));
+        let mut conn = db.connect(registry);
+        conn.config_mut().chunk_size = 3;
+        conn.bulk_create(accounts(10)).unwrap();
+        let n = conn.update_where_count::<Account>(accounts::balance.gt(0), accounts::balance.eq(accounts::balance + 1)).unwrap();
+        assert_eq!(n, 10);
+        assert_eq!(batches.all(), [3, 3, 3, 1]);
+        let gone = conn.delete_where::<Account>(accounts::balance.gt(5)).unwrap();
+        assert_eq!(gone, 6);
+        assert_eq!(deleted.all(), [6, 7, 8, 9, 10, 11]);
+        let left: i64 = accounts::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(left, 4);
+    }
+
+    fn bulk_delete_hands_stored_rows_to_hooks(db) {
+        let seen = Seen::<(i64, String)>::new();
+        let s = seen.clone();
+        let registry = Registry::new()
+            .with(Hook::after_delete(move |_, b: &Batch<Account>| { s.extend(b.olds().map(|a| (a.id, a.status.clone()))); Ok(()) }));
+        let mut conn = db.connect(registry);
+        let created = conn.bulk_create(accounts(3)).unwrap();
+        diesel::update(accounts::table).set(accounts::status.eq("closing")).execute(&mut conn).unwrap();
+        let victims = vec![created[2].clone(), created[0].clone()];
+        assert_eq!(conn.bulk_delete(&victims).unwrap(), 2);
+        assert_eq!(seen.all(), [(created[2].id, "closing".to_string()), (created[0].id, "closing".to_string())]);
+    }
+
+    fn before_delete_rejection_keeps_the_rows(db) {
+        let registry = Registry::new().with(Hook::before_delete(|_, b: &mut Batch<Account>| {
+            b.reject_where(|a, _| a.balance > 1, |a| format!("{} still holds money", a.owner));
+            Ok(())
+        }));
+        let mut conn = db.connect(registry);
+        let created = conn.bulk_create(accounts(3)).unwrap();
+        let err = conn.bulk_delete(&created).unwrap_err();
+        assert!(err.to_string().contains("o2 still holds money"), "{err}");
+        let count: i64 = accounts::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(count, 3);
+    }
+
+    fn single_row_create_save_update_delete(db) {
+        let events = Seen::<Event>::new();
+        let e = events.clone();
+        let e2 = events.clone();
+        let e3 = events.clone();
+        let registry = Registry::new()
+            .with(Hook::after_create(move |ctx, _: &Batch<Account>| { e.push(ctx.event()); Ok(()) }))
+            .with(Hook::after_update(move |ctx, _: &Batch<Account>| { e2.push(ctx.event()); Ok(()) }))
+            .with(Hook::after_delete(move |ctx, _: &Batch<Account>| { e3.push(ctx.event()); Ok(()) }));
+        let mut conn = db.connect(registry);
+        let mut a = conn.save(Account::new("solo", 1, "idle")).unwrap();
+        assert!(a.id > 0);
+        a.balance = 2;
+        let a = conn.save(a).unwrap();
+        let mut b = conn.create(Account::new("duo", 5, "idle")).unwrap();
+        b.status = "active".into();
+        conn.update(b.clone()).unwrap();
+        conn.delete(&a).unwrap();
+        assert_eq!(events.all(), [Event::AfterCreate, Event::AfterUpdate, Event::AfterCreate, Event::AfterUpdate, Event::AfterDelete]);
+        let rows: Vec<Account> = accounts::table.select(Account::as_select()).load(&mut conn).unwrap();
+        assert_eq!(rows, [b]);
+    }
+
+    fn hooks_chain_through_their_context(db) {
+        let registry = Registry::new().with(Hook::after_create(|ctx, b: &Batch<Account>| {
+            let entries = b.news().map(|a| AuditEntry::new(a.id, "created")).collect();
+            ctx.bulk_create(entries)?;
+            Ok(())
+        }));
+        let mut conn = db.connect(registry);
+        let created = conn.bulk_create(accounts(3)).unwrap();
+        let logged: Vec<i64> = audit_log::table.order(audit_log::id).select(audit_log::account_id).load(&mut conn).unwrap();
+        assert_eq!(logged, created.iter().map(|a| a.id).collect::<Vec<_>>());
+    }
+
+    fn recursion_past_the_depth_limit_fails_cleanly(db) {
+        let registry = Registry::new().with(Hook::after_create(|ctx, b: &Batch<Account>| {
+            let again = b.news().map(|a| Account::new(format!("{}'", a.owner), a.balance, "idle")).collect();
+            ctx.bulk_create(again)?;
+            Ok(())
+        }));
+        let mut conn = db.connect(registry);
+        conn.config_mut().max_depth = 4;
+        let err = conn.bulk_create(accounts(1)).unwrap_err();
+        assert!(format!("{err:?}").contains("DepthExceeded"), "{err:?}");
+        let count: i64 = accounts::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(count, 0, "the whole chain rolled back");
+    }
+
+    fn bypass_is_scoped_and_restored_after_errors(db) {
+        let calls = Seen::<usize>::new();
+        let c = calls.clone();
+        let registry = Registry::new()
+            .with(Hook::after_create(move |_, b: &Batch<Account>| { c.push(b.len()); Ok(()) }));
+        let mut conn = db.connect(registry);
+        conn.without_hooks(|conn| conn.bulk_create(accounts(2))).unwrap();
+        assert!(calls.is_empty());
+        let failed: Result<(), Error> = conn.without_hooks_for::<Account, _>(|conn| {
+            conn.bulk_create(accounts(1))?;
+            Err(Error::Invalid("stop".into()))
+        });
+        assert!(failed.is_err());
+        assert!(calls.is_empty());
+        conn.bulk_create(accounts(1)).unwrap();
+        assert_eq!(calls.all(), [1], "hooks back on after the bypass ended with an error");
+    }
+
+    fn a_failed_operation_inside_a_transaction_rolls_back_to_its_savepoint(db) {
+        let registry = Registry::new().with(Hook::before_create(|_, b: &mut Batch<Account>| {
+            b.reject_where(|a, _| a.balance < 0, |_| "negative".into());
+            Ok(())
+        }));
+        let mut conn = db.connect(registry);
+        conn.transaction::<_, Error, _>(|conn| {
+            conn.bulk_create(accounts(2))?;
+            assert!(conn.bulk_create(vec![Account::new("bad", -1, "idle")]).is_err());
+            conn.bulk_create(accounts(1))?;
+            Ok(())
+        }).unwrap();
+        let count: i64 = accounts::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(count, 3);
+    }
+
+    fn without_hooks_nothing_is_fetched(db) {
+        let mut conn = db.connect(Registry::new());
+        conn.bulk_create(accounts(4)).unwrap();
+        let statements = Statements::default();
+        conn.set_instrumentation(statements.clone());
+        conn.delete_where::<Account>(accounts::balance.gt(2)).unwrap();
+        conn.update_where_count::<Account>(accounts::balance.gt(0), accounts::status.eq("x")).unwrap();
+        assert_eq!(statements.count("SELECT"), 0, "{:?}", statements.sql());
+        assert_eq!(statements.count("DELETE"), 1);
+        assert_eq!(statements.count("UPDATE"), 1);
+    }
+
+    fn round_trips_stay_per_chunk(db) {
+        let registry = Registry::new()
+            .with(Hook::after_update(|_, _: &Batch<Account>| Ok(())))
+            .with(Hook::after_create(|_, _: &Batch<Account>| Ok(())));
+        let mut conn = db.connect(registry);
+        conn.config_mut().chunk_size = 100;
+        let statements = Statements::default();
+        conn.set_instrumentation(statements.clone());
+        let mut created = conn.bulk_create(accounts(250)).unwrap();
+        assert_eq!(statements.count("INSERT"), 3, "{:?}", statements.sql().len());
+        statements.clear();
+        for a in &mut created { a.balance += 1; }
+        conn.bulk_update(created).unwrap();
+        assert_eq!(statements.count("SELECT"), 3);
+        assert_eq!(statements.count("WITH"), 3);
+    }
+
+    fn batches_over_the_bind_limit_are_split(db) {
+        let mut conn = db.connect(Registry::new().with(Hook::after_delete(|_, _: &Batch<Account>| Ok(()))));
+        conn.config_mut().chunk_size = 100_000;
+        let created = conn.bulk_create(accounts(70_000)).unwrap();
+        assert_eq!(created.len(), 70_000);
+        let mut changed = created;
+        for a in changed.iter_mut().step_by(2) { a.balance = -a.balance; }
+        let written = conn.bulk_update(changed).unwrap();
+        assert_eq!(written.len(), 70_000);
+        let negative: i64 = accounts::table.filter(accounts::balance.lt(0)).count().get_result(&mut conn).unwrap();
+        assert_eq!(negative, 35_000);
+        assert_eq!(conn.delete_where::<Account>(accounts::balance.ne(0)).unwrap(), 70_000);
+    }
+}
