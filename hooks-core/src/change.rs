@@ -305,7 +305,8 @@ impl<M: HookModel> Batch<'_, M> {
         let Some(&i) = self.selected.get(pos) else {
             return;
         };
-        let key = self.set.describe_keys(std::iter::once(i)).pop();
+        let record = &self.set.news[i];
+        let key = record.has_key().then(|| format!("{:?}", record.key()));
         let position = self.set.position(i);
         self.set.reject(Rejection {
             position,
