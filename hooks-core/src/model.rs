@@ -45,7 +45,10 @@ pub trait HookModel: Clone + Send + Sync + 'static {
     /// The fields whose values differ between `self` and `other`.
     fn diff(&self, other: &Self) -> FieldSet;
 
-    /// Indices of the primary-key fields, in key order.
+    /// Indices of the primary-key fields, in key order (the order of
+    /// [`key`](Self::key)'s tuple). The default takes the fields flagged
+    /// `key` in declaration order; the derive overrides it when the key
+    /// lists them in another order.
     fn key_fields() -> impl Iterator<Item = usize> {
         Self::FIELDS.iter().enumerate().filter(|(_, f)| f.key).map(|(i, _)| i)
     }

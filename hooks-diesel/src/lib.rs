@@ -22,7 +22,11 @@ mod transaction;
 pub mod pool;
 
 pub use backend::HookBackend;
-pub use connection::{Config, HookedConnection, UnhookedWrites};
+pub use connection::{Config, HookedConnection, InnerConnection, UnhookedWrites};
+pub use transaction::{
+    is_retryable, CallbackFailures, DryRunReport, HookTransactionManager, IsolationLevel,
+    RetryPolicy, TransactionOptions, WriteCounts,
+};
 pub use error::{Error, Result};
 pub use model::{no_such_field, DieselHookModel, TableModel};
 pub use query::{HookedModel, LoadRow};

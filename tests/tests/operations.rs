@@ -130,13 +130,18 @@ backend_suite! {
 
     fn bulk_update_writes_only_changed_fields(db) {
         let mut conn = db.connect(Registry::new());
-        let mut created = conn.bulk_create(accounts(2)).unwrap();
-        // Someone else changes the status after we read the records.
-        diesel::update(accounts::table).set(accounts::status.eq("frozen")).execute(&mut conn).unwrap();
+        let mut created = conn.bulk_create(accounts(3)).unwrap();
+        let statements = Statements::default();
+        conn.set_instrumentation(statements.clone());
         created[0].balance = 999;
+        created[2].owner = "renamed".into();
         conn.bulk_update(created.clone()).unwrap();
-        let rows: Vec<(i64, String)> = accounts::table.order(accounts::id).select((accounts::balance, accounts::status)).load(&mut conn).unwrap();
-        assert_eq!(rows, [(999, "frozen".to_string()), (2, "frozen".to_string())]);
+        let update = statements.sql().into_iter().find(|s| s.starts_with("WITH")).expect("one UPDATE");
+        let assignments = &update[update.find(" SET ").expect("SET")..update.rfind(" FROM ").expect("FROM")];
+        assert!(assignments.contains("balance") && assignments.contains("owner"), "{update}");
+        assert!(!assignments.contains("status") && !assignments.contains("updated_at"), "{update}");
+        let stored: Vec<Account> = accounts::table.order(accounts::id).select(Account::as_select()).load(&mut conn).unwrap();
+        assert_eq!(stored, created);
     }
 
     fn unchanged_records_are_neither_written_nor_hooked(db) {
@@ -329,9 +334,9 @@ backend_suite! {
         let e2 = events.clone();
         let e3 = events.clone();
         let registry = Registry::new()
-            .with(Hook::after_create(move |ctx, _: &Batch<Account>| { e.push(ctx.event()); Ok(()) }))
-            .with(Hook::after_update(move |ctx, _: &Batch<Account>| { e2.push(ctx.event()); Ok(()) }))
-            .with(Hook::after_delete(move |ctx, _: &Batch<Account>| { e3.push(ctx.event()); Ok(()) }));
+            .with(Hook::after_create(move |ctx: &mut HookContext<'_, Conn>, _: &Batch<Account>| { e.push(ctx.event()); Ok(()) }))
+            .with(Hook::after_update(move |ctx: &mut HookContext<'_, Conn>, _: &Batch<Account>| { e2.push(ctx.event()); Ok(()) }))
+            .with(Hook::after_delete(move |ctx: &mut HookContext<'_, Conn>, _: &Batch<Account>| { e3.push(ctx.event()); Ok(()) }));
         let mut conn = db.connect(registry);
         let mut a = conn.save(Account::new("solo", 1, "idle")).unwrap();
         assert!(a.id > 0);
@@ -347,7 +352,7 @@ backend_suite! {
     }
 
     fn hooks_chain_through_their_context(db) {
-        let registry = Registry::new().with(Hook::after_create(|ctx, b: &Batch<Account>| {
+        let registry = Registry::new().with(Hook::after_create(|ctx: &mut HookContext<'_, Conn>, b: &Batch<Account>| {
             let entries = b.news().map(|a| AuditEntry::new(a.id, "created")).collect();
             ctx.bulk_create(entries)?;
             Ok(())
@@ -359,7 +364,7 @@ backend_suite! {
     }
 
     fn recursion_past_the_depth_limit_fails_cleanly(db) {
-        let registry = Registry::new().with(Hook::after_create(|ctx, b: &Batch<Account>| {
+        let registry = Registry::new().with(Hook::after_create(|ctx: &mut HookContext<'_, Conn>, b: &Batch<Account>| {
             let again = b.news().map(|a| Account::new(format!("{}'", a.owner), a.balance, "idle")).collect();
             ctx.bulk_create(again)?;
             Ok(())

@@ -8,7 +8,8 @@ use crate::backend::HookBackend;
 use crate::model::DieselHookModel;
 
 /// `WHERE key IN (...)` or `WHERE (<filter>)`.
-pub(crate) enum Target<'a, K, F> {
+#[doc(hidden)]
+pub enum Target<'a, K, F> {
     Keys(&'a [K]),
     Filter(&'a F),
 }
@@ -34,7 +35,8 @@ impl<'a, K, F> Target<'a, K, F> {
 }
 
 /// The filter type of a key-list target, which has none.
-pub(crate) struct NoFilter;
+#[doc(hidden)]
+pub struct NoFilter;
 
 impl<DB: diesel::backend::Backend> QueryFragment<DB> for NoFilter {
     fn walk_ast<'b>(&'b self, _: AstPass<'_, 'b, DB>) -> QueryResult<()> {

@@ -1,0 +1,94 @@
+//! What is emitted next to the errors: just enough for the struct to be a
+//! `HookModel` (and a `DieselHookModel` when its table is known) with
+//! bodies that type-check whatever the errors, so that the user sees the
+//! errors in the attributes and not a cascade of "trait not implemented"
+//! or "no associated item" errors from the code that uses the model.
+//!
+//! Enums, unions and generic structs get nothing: they cannot be models.
+
+use std::collections::HashSet;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::ast::{Data, Input};
+use crate::expand::{crate_path, descriptors};
+
+pub fn expand(input: &Input) -> TokenStream {
+    let is_struct = matches!(input.data, Data::Named(_) | Data::Tuple(_) | Data::Unit);
+    if !is_struct || !input.generics.params.is_empty() || input.generics.where_clause.is_some() {
+        return TokenStream::new();
+    }
+    let ident = input.ident;
+    let krate = crate_path(input);
+    let core = quote!(#krate::hooks_core);
+    let model_name = ident.to_string();
+    let table_name = input
+        .attrs
+        .table_name
+        .as_ref()
+        .and_then(|t| t.segments.last())
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default();
+
+    let mut out = quote! {
+        #[automatically_derived]
+        impl #core::HookModel for #ident {
+            type Key = ();
+
+            const MODEL: &'static str = #model_name;
+            const TABLE: &'static str = #table_name;
+            const FIELDS: &'static [#core::FieldInfo] = &[];
+
+            fn key(&self) -> Self::Key {}
+
+            fn has_key(&self) -> bool {
+                false
+            }
+
+            fn diff(&self, _other: &Self) -> #core::FieldSet {
+                #core::FieldSet::EMPTY
+            }
+        }
+    };
+
+    // The descriptors, so that conditions naming them still resolve; one
+    // per name (a clash is one of the errors reported).
+    if let Data::Named(fields) = &input.data {
+        let mut seen = HashSet::new();
+        let unique = fields
+            .iter()
+            .filter(|f| seen.insert(f.const_ident().to_string()));
+        out.extend(descriptors(ident, unique, &krate));
+    }
+
+    if let Some(table) = &input.attrs.table_name {
+        let diesel = quote!(#krate::diesel);
+        out.extend(quote! {
+            #[automatically_derived]
+            impl #krate::TableModel for #ident {
+                type Table = #table::table;
+            }
+
+            #[automatically_derived]
+            impl<__DB: #diesel::backend::Backend> #krate::DieselHookModel<__DB> for #ident {
+                fn bind_field<'b>(
+                    &'b self,
+                    field: usize,
+                    _out: &mut #diesel::query_builder::AstPass<'_, 'b, __DB>,
+                ) -> #diesel::QueryResult<()> {
+                    ::core::result::Result::Err(#krate::no_such_field(#model_name, field))
+                }
+
+                fn bind_key<'b>(
+                    _key: &'b (),
+                    part: usize,
+                    _out: &mut #diesel::query_builder::AstPass<'_, 'b, __DB>,
+                ) -> #diesel::QueryResult<()> {
+                    ::core::result::Result::Err(#krate::no_such_field(#model_name, part))
+                }
+            }
+        });
+    }
+    out
+}

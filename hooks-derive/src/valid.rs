@@ -1,0 +1,184 @@
+//! Validation: everything the generated code relies on, each problem
+//! reported at the tokens that cause it.
+
+use std::collections::HashMap;
+
+use quote::quote;
+use syn::Path;
+
+use crate::ast::{Data, Field, Input};
+use crate::attr::unraw;
+use crate::ctxt::Ctxt;
+
+/// The most fields a model can have (`FieldSet` is a 64-bit set).
+const MAX_FIELDS: usize = 64;
+
+/// A valid model: what the expansion needs, resolved.
+pub struct Model<'i, 'a> {
+    pub input: &'i Input<'a>,
+    pub fields: &'i [Field<'a>],
+    pub table: &'i Path,
+    /// The primary-key fields, in key order.
+    pub key: Vec<&'i Field<'a>>,
+}
+
+/// Reports every problem; `Some` when the input can be expanded.
+pub fn check<'i, 'a>(cx: &Ctxt, input: &'i Input<'a>) -> Option<Model<'i, 'a>> {
+    let fields = check_shape(cx, input)?;
+    check_generics(cx, input);
+    let table = check_table(cx, input);
+    let key = check_key(cx, input, fields);
+    check_count(cx, input, fields);
+    check_descriptors(cx, fields);
+    Some(Model {
+        input,
+        fields,
+        table: table?,
+        key: key?,
+    })
+}
+
+fn check_shape<'i, 'a>(cx: &Ctxt, input: &'i Input<'a>) -> Option<&'i [Field<'a>]> {
+    let ident = input.ident;
+    let what = "HookModel can only be derived for a struct with named fields, one per column";
+    match &input.data {
+        Data::Named(fields) => return Some(fields),
+        Data::Tuple(fields) => cx.error_spanned_by(
+            fields,
+            format!("{what}: `{ident}` is a tuple struct; name its fields after the columns"),
+        ),
+        Data::Unit => cx.error_spanned_by(
+            ident,
+            format!("{what}: `{ident}` is a unit struct; add a field per column"),
+        ),
+        Data::Enum(token) => cx.error_spanned_by(
+            quote!(#token #ident),
+            format!("{what}: `{ident}` is an enum"),
+        ),
+        Data::Union(token) => cx.error_spanned_by(
+            quote!(#token #ident),
+            format!("{what}: `{ident}` is a union"),
+        ),
+    }
+    None
+}
+
+fn check_generics(cx: &Ctxt, input: &Input) {
+    let generics = input.generics;
+    if !generics.params.is_empty() {
+        cx.error_spanned_by(
+            generics,
+            format!(
+                "HookModel cannot be derived for a generic struct: remove the parameters of `{}` \
+                 (a model is one concrete row type)",
+                input.ident
+            ),
+        );
+    } else if let Some(where_clause) = &generics.where_clause {
+        cx.error_spanned_by(
+            where_clause,
+            "HookModel cannot be derived for a struct with a where clause: remove it",
+        );
+    }
+}
+
+fn check_table<'i>(cx: &Ctxt, input: &'i Input) -> Option<&'i Path> {
+    let table = input.attrs.table_name.as_ref();
+    if table.is_none() {
+        cx.error_spanned_by(
+            input.ident,
+            "HookModel needs the table: add #[diesel(table_name = your_table)]",
+        );
+    }
+    table
+}
+
+fn check_key<'i, 'a>(
+    cx: &Ctxt,
+    input: &'i Input<'a>,
+    fields: &'i [Field<'a>],
+) -> Option<Vec<&'i Field<'a>>> {
+    let ident = input.ident;
+    let Some(pk) = &input.attrs.primary_key else {
+        let id = input.find_field("id");
+        if id.is_none() {
+            cx.error_spanned_by(
+                ident,
+                format!(
+                    "HookModel needs a primary key: `{ident}` has no `id` field; \
+                     name the key column(s) with #[diesel(primary_key(column, ...))]"
+                ),
+            );
+        }
+        return id.map(|f| vec![f]);
+    };
+    if pk.columns.is_empty() {
+        cx.error_spanned_by(
+            &pk.keyword,
+            "primary_key() is empty: list the key column(s), as in primary_key(id)",
+        );
+        return None;
+    }
+    let mut key: Vec<&Field> = Vec::with_capacity(pk.columns.len());
+    let mut ok = true;
+    for column in &pk.columns {
+        let name = unraw(column);
+        match input.find_field(&name) {
+            Some(field) if key.iter().any(|k| k.index == field.index) => {
+                ok = false;
+                cx.error_spanned_by(
+                    column,
+                    format!("`{name}` is listed twice in primary_key(...): list it once"),
+                );
+            }
+            Some(field) => key.push(field),
+            None => {
+                ok = false;
+                let names: Vec<String> = fields.iter().map(Field::column_name).collect();
+                cx.error_spanned_by(
+                    column,
+                    format!(
+                        "primary key column `{name}` is not a field of `{ident}`: name a field \
+                         or its #[diesel(column_name)] (columns: {})",
+                        names.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    ok.then_some(key)
+}
+
+fn check_count(cx: &Ctxt, input: &Input, fields: &[Field]) {
+    if let Some(extra) = fields.get(MAX_FIELDS) {
+        cx.error_spanned_by(
+            extra.original,
+            format!(
+                "HookModel supports at most {MAX_FIELDS} fields and `{}` has {}: \
+                 split the table or the model",
+                input.ident,
+                fields.len()
+            ),
+        );
+    }
+}
+
+/// Two fields must not give the same descriptor name (`a_b` and `aB`).
+fn check_descriptors(cx: &Ctxt, fields: &[Field]) {
+    let mut seen: HashMap<String, &Field> = HashMap::new();
+    for field in fields {
+        let name = field.const_ident().to_string();
+        if let Some(first) = seen.get(&name) {
+            cx.error_spanned_by(
+                field.ident,
+                format!(
+                    "fields `{}` and `{}` would both get the descriptor `{name}`: rename one",
+                    first.name(),
+                    field.name()
+                ),
+            );
+        } else {
+            seen.insert(name, field);
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! [`HookedConnection`]: a Diesel connection that carries a hook registry.
+//!
+//! The Diesel trait implementations live in `connection/diesel_impls.rs`, the
+//! check of plain writes to hooked tables in `connection/unhooked.rs`, and
+//! everything about transactions in `crate::transaction`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use diesel::backend::Backend;
+use diesel::connection::{Connection, TransactionManager};
+
+use crate::hooks_core::{self, HasScope, Registry, Scope, DEFAULT_MAX_DEPTH};
+use crate::transaction::{CallbackFailures, TxState};
+
+mod diesel_impls;
+mod unhooked;
+
+
+/// A Diesel connection that [`HookedConnection`] can wrap: any connection
+/// whose backend can render SQL without a live connection (SQLite,
+/// PostgreSQL and MySQL connections all qualify, and so do r2d2's pooled
+/// ones). Implemented automatically; name it in generic code as
+/// `C: InnerConnection`.
+pub trait InnerConnection:
+    Connection<Backend: Default + Backend<QueryBuilder: Default>> + 'static
+{
+}
+
+impl<C> InnerConnection for C
+where
+    C: Connection + 'static,
+    C::Backend: Default,
+    <C::Backend as Backend>::QueryBuilder: Default,
+{
+}
+
+/// What happens when a plain Diesel write (`diesel::insert_into`,
+/// `diesel::update`, `diesel::delete`, or raw SQL through `sql_query`)
+/// reaches a table that has hooks, outside [`HookedConnection::without_hooks`].
+/// Such a write runs no hook at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnhookedWrites {
+    /// Run it, and log a `tracing` warning the first time each table is
+    /// written this way on this connection.
+    #[default]
+    Warn,
+    /// Refuse it: the statement is not sent and fails with
+    /// [`Error::UnhookedWrite`](crate::Error::UnhookedWrite), wrapped in
+    /// `diesel::result::Error::QueryBuilderError` since Diesel's API returns
+    /// Diesel errors.
+    Refuse,
+    /// Run it silently (and skip the check entirely).
+    Allow,
+}
+
+/// Settings of a [`HookedConnection`] (and of every connection of a pool).
+///
+/// ```
+/// use hooks_diesel::{CallbackFailures, Config, UnhookedWrites};
+///
+/// let config = Config::default()
+///     .with_chunk_size(500)
+///     .with_unhooked_writes(UnhookedWrites::Refuse)
+///     .with_callback_failures(CallbackFailures::Continue);
+/// assert_eq!(config.chunk_size, 500);
+/// assert_eq!(config.max_depth, hooks_diesel::hooks_core::DEFAULT_MAX_DEPTH);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// How many records a bulk operation writes per statement (and hands to
+    /// hooks at once), within the backend's bind limit. Default 1000.
+    pub chunk_size: usize,
+    /// How deep hooked operations started by hooks may nest. Default
+    /// [`DEFAULT_MAX_DEPTH`].
+    pub max_depth: u32,
+    /// What to do with plain Diesel writes to hooked tables. Default
+    /// [`UnhookedWrites::Warn`].
+    pub unhooked_writes: UnhookedWrites,
+    /// Whether a failing after-commit callback stops the later ones.
+    /// Default [`CallbackFailures::Stop`].
+    pub callback_failures: CallbackFailures,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            chunk_size: 1000,
+            max_depth: DEFAULT_MAX_DEPTH,
+            unhooked_writes: UnhookedWrites::default(),
+            callback_failures: CallbackFailures::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Sets [`chunk_size`](Config::chunk_size).
+    #[must_use]
+    pub fn with_chunk_size(mut self, chunk_size: usize) -> Self {
+        self.chunk_size = chunk_size;
+        self
+    }
+
+    /// Sets [`max_depth`](Config::max_depth).
+    #[must_use]
+    pub fn with_max_depth(mut self, max_depth: u32) -> Self {
+        self.max_depth = max_depth;
+        self
+    }
+
+    /// Sets [`unhooked_writes`](Config::unhooked_writes).
+    #[must_use]
+    pub fn with_unhooked_writes(mut self, policy: UnhookedWrites) -> Self {
+        self.unhooked_writes = policy;
+        self
+    }
+
+    /// Sets [`callback_failures`](Config::callback_failures).
+    #[must_use]
+    pub fn with_callback_failures(mut self, policy: CallbackFailures) -> Self {
+        self.callback_failures = policy;
+        self
+    }
+}
+
+/// A Diesel connection with lifecycle hooks.
+///
+/// It wraps any Diesel connection `C` and is itself one: ordinary queries,
+/// `load`, `get_result`, `execute` and `transaction` run through it
+/// unchanged. On top it carries the hook [`Registry`] that the hooked
+/// operations dispatch to, the hook [`Scope`] (nesting depth, bypass), the
+/// [`Config`], and the callbacks that wait for the current transaction to
+/// commit or roll back ([`on_commit`](HookedConnection::on_commit)).
+///
+/// ```
+/// use diesel::prelude::*;
+/// use diesel::sqlite::SqliteConnection;
+/// use hooks_diesel::{HookedConnection, Registry};
+///
+/// let inner = SqliteConnection::establish(":memory:")?;
+/// let mut conn = HookedConnection::new(inner, Registry::new());
+/// let answer: i32 = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("42"))
+///     .get_result(&mut conn)?;
+/// assert_eq!(answer, 42);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct HookedConnection<C> {
+    pub(crate) inner: C,
+    registry: Arc<Registry<HookedConnection<C>>>,
+    scope: Scope,
+    config: Config,
+    pub(crate) tx: TxState<C>,
+    warned_tables: Vec<String>,
+}
+
+impl<C> HookedConnection<C> {
+    /// Wraps `inner`, with the hooks of `registry` (a `Registry` or an
+    /// `Arc` of one shared by several connections) and the default
+    /// [`Config`].
+    pub fn new(inner: C, registry: impl Into<Arc<Registry<Self>>>) -> Self {
+        HookedConnection {
+            inner,
+            registry: registry.into(),
+            scope: Scope::default(),
+            config: Config::default(),
+            tx: TxState::default(),
+            warned_tables: Vec::new(),
+        }
+    }
+
+    /// Replaces the configuration (builder form).
+    #[must_use]
+    pub fn with_config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The configuration, to change it; changes apply to the next operation.
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
+    /// The hooks this connection runs.
+    pub fn registry(&self) -> &Arc<Registry<Self>> {
+        &self.registry
+    }
+
+    /// The wrapped connection. Statements sent through it bypass hooks, the
+    /// unhooked-write check and the callback bookkeeping: do not open or
+    /// close transactions on it directly.
+    pub fn inner(&self) -> &C {
+        &self.inner
+    }
+
+    /// The wrapped connection, mutably (see [`inner`](Self::inner)).
+    pub fn inner_mut(&mut self) -> &mut C {
+        &mut self.inner
+    }
+
+    /// Unwraps the connection. Callbacks still waiting for a commit are
+    /// dropped.
+    pub fn into_inner(self) -> C {
+        self.inner
+    }
+
+    /// The hook scope (nesting depth, bypass), for the hooked operations.
+    pub(crate) fn scope_mut(&mut self) -> &mut Scope {
+        self.scope.set_max_depth(self.config.max_depth);
+        &mut self.scope
+    }
+
+    /// Runs `f` with every hook switched off: hooked operations inside
+    /// write without dispatching, and plain Diesel writes are not checked
+    /// against [`UnhookedWrites`]. Hooks are back on afterwards, also when
+    /// `f` fails or panics.
+    ///
+    /// ```
+    /// # use diesel::prelude::*;
+    /// # use hooks_diesel::{HookedConnection, Registry};
+    /// # let inner = diesel::sqlite::SqliteConnection::establish(":memory:")?;
+    /// let mut conn = HookedConnection::new(inner, Registry::new());
+    /// conn.without_hooks(|conn| conn.batch_execute("CREATE TABLE t (x INTEGER)"))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn without_hooks<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        hooks_core::without_hooks(self, f)
+    }
+
+    /// Runs `f` with the hooks of model `M` switched off; they are back on
+    /// afterwards, also when `f` fails or panics.
+    pub fn without_hooks_for<M: 'static, R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        hooks_core::without_hooks_for::<M, Self, R>(self, f)
+    }
+}
+
+impl<C> HasScope for HookedConnection<C> {
+    fn scope(&mut self) -> &mut Scope {
+        self.scope_mut()
+    }
+}
+
+impl<C: InnerConnection> HookedConnection<C> {
+    /// The depth of the inner connection's open transactions (0 outside),
+    /// or `None` when its transaction manager is broken.
+    pub(crate) fn inner_depth(&mut self) -> Option<u32> {
+        <C::TransactionManager as TransactionManager<C>>::transaction_manager_status_mut(
+            &mut self.inner,
+        )
+        .transaction_depth()
+        .ok()
+        .map(|depth| depth.map_or(0, std::num::NonZeroU32::get))
+    }
+}
+
+impl<C> fmt::Debug for HookedConnection<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HookedConnection")
+            .field("inner", &std::any::type_name::<C>())
+            .field("registry", &self.registry)
+            .field("config", &self.config)
+            .field("scope", &self.scope)
+            .field("transaction", &self.tx)
+            .finish()
+    }
+}

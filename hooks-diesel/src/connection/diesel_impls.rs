@@ -1,0 +1,161 @@
+//! `HookedConnection` is a Diesel connection: every trait delegates to the
+//! inner connection, the way r2d2's `PooledConnection` does, except that
+//! writes are checked against `UnhookedWrites` and transactions go through
+//! `HookTransactionManager`, which keeps the callback frames.
+
+use diesel::connection::{
+    CacheSize, Connection, ConnectionSealed, Instrumentation, LoadConnection, SimpleConnection,
+    TransactionManager,
+};
+use diesel::expression::QueryMetadata;
+use diesel::migration::MigrationConnection;
+use diesel::query_builder::{Query, QueryFragment, QueryId};
+use diesel::{ConnectionResult, QueryResult};
+
+use super::{HookedConnection, InnerConnection};
+use crate::hooks_core::Registry;
+use crate::transaction::HookTransactionManager;
+
+impl<C: ConnectionSealed> ConnectionSealed for HookedConnection<C> {}
+
+impl<C: SimpleConnection> SimpleConnection for HookedConnection<C> {
+    /// Runs raw SQL on the inner connection. It is not checked against
+    /// [`UnhookedWrites`](crate::UnhookedWrites); do not open or close
+    /// transactions with it (use `transaction`).
+    fn batch_execute(&mut self, query: &str) -> QueryResult<()> {
+        self.inner.batch_execute(query)
+    }
+}
+
+impl<C: InnerConnection> Connection for HookedConnection<C> {
+    type Backend = C::Backend;
+    type TransactionManager = HookTransactionManager<C::TransactionManager>;
+
+    /// Connects with `C::establish`, with an empty registry; give it hooks
+    /// with [`HookedConnection::new`] instead.
+    fn establish(database_url: &str) -> ConnectionResult<Self> {
+        C::establish(database_url).map(|inner| HookedConnection::new(inner, Registry::new()))
+    }
+
+    fn execute_returning_count<T>(&mut self, source: &T) -> QueryResult<usize>
+    where
+        T: QueryFragment<Self::Backend> + QueryId,
+    {
+        self.check_unhooked(source)?;
+        self.inner.execute_returning_count(source)
+    }
+
+    fn transaction_state(
+        &mut self,
+    ) -> &mut <Self::TransactionManager as TransactionManager<Self>>::TransactionStateData {
+        self.inner.transaction_state()
+    }
+
+    fn instrumentation(&mut self) -> &mut dyn Instrumentation {
+        self.inner.instrumentation()
+    }
+
+    fn set_instrumentation(&mut self, instrumentation: impl Instrumentation) {
+        self.inner.set_instrumentation(instrumentation);
+    }
+
+    fn set_prepared_statement_cache_size(&mut self, size: CacheSize) {
+        self.inner.set_prepared_statement_cache_size(size);
+    }
+}
+
+impl<B, C> LoadConnection<B> for HookedConnection<C>
+where
+    C: InnerConnection + LoadConnection<B>,
+{
+    type Cursor<'conn, 'query> = <C as LoadConnection<B>>::Cursor<'conn, 'query>;
+    type Row<'conn, 'query> = <C as LoadConnection<B>>::Row<'conn, 'query>;
+
+    fn load<'conn, 'query, T>(
+        &'conn mut self,
+        source: T,
+    ) -> QueryResult<Self::Cursor<'conn, 'query>>
+    where
+        T: Query + QueryFragment<Self::Backend> + QueryId + 'query,
+        Self::Backend: QueryMetadata<T::SqlType>,
+    {
+        // INSERT/UPDATE/DELETE ... RETURNING are loaded, not executed.
+        self.check_unhooked(&source)?;
+        self.inner.load(source)
+    }
+}
+
+impl<C> MigrationConnection for HookedConnection<C>
+where
+    C: InnerConnection + MigrationConnection,
+{
+    fn setup(&mut self) -> QueryResult<usize> {
+        self.inner.setup()
+    }
+}
+
+#[cfg(feature = "r2d2")]
+impl<C> diesel::r2d2::R2D2Connection for HookedConnection<C>
+where
+    C: InnerConnection + diesel::r2d2::R2D2Connection,
+{
+    fn ping(&mut self) -> QueryResult<()> {
+        self.inner.ping()
+    }
+
+    fn is_broken(&mut self) -> bool {
+        self.inner.is_broken()
+    }
+}
+
+/// `save_changes` through a hooked PostgreSQL connection (an
+/// `UPDATE ... RETURNING`, checked like any plain write).
+#[cfg(feature = "postgres")]
+impl<'b, Changes, Output> diesel::query_dsl::UpdateAndFetchResults<Changes, Output>
+    for HookedConnection<diesel::pg::PgConnection>
+where
+    Changes: Copy
+        + diesel::query_builder::AsChangeset<Target = <Changes as diesel::associations::HasTable>::Table>
+        + diesel::query_builder::IntoUpdateTarget,
+    diesel::dsl::Update<Changes, Changes>: diesel::query_dsl::LoadQuery<'b, Self, Output>,
+    <<Changes as diesel::associations::HasTable>::Table as diesel::Table>::AllColumns:
+        diesel::expression::ValidGrouping<()>,
+    <<<Changes as diesel::associations::HasTable>::Table as diesel::Table>::AllColumns as diesel::expression::ValidGrouping<()>>::IsAggregate:
+        diesel::expression::MixedAggregates<
+            diesel::expression::is_aggregate::No,
+            Output = diesel::expression::is_aggregate::No,
+        >,
+{
+    fn update_and_fetch(&mut self, changeset: Changes) -> QueryResult<Output> {
+        use diesel::RunQueryDsl;
+        diesel::update(changeset).set(changeset).get_result(self)
+    }
+}
+
+/// `save_changes` through a hooked SQLite connection (an `UPDATE`, checked
+/// like any plain write, then a `SELECT` of the row).
+#[cfg(feature = "sqlite")]
+impl<'b, Changes, Output> diesel::query_dsl::UpdateAndFetchResults<Changes, Output>
+    for HookedConnection<diesel::sqlite::SqliteConnection>
+where
+    Changes: Copy + diesel::Identifiable,
+    Changes: diesel::query_builder::AsChangeset<Target = <Changes as diesel::associations::HasTable>::Table>
+        + diesel::query_builder::IntoUpdateTarget,
+    Changes::Table: diesel::query_dsl::methods::FindDsl<Changes::Id>,
+    diesel::dsl::Update<Changes, Changes>: diesel::query_dsl::methods::ExecuteDsl<Self>,
+    diesel::dsl::Find<Changes::Table, Changes::Id>: diesel::query_dsl::LoadQuery<'b, Self, Output>,
+    <<Changes as diesel::associations::HasTable>::Table as diesel::Table>::AllColumns:
+        diesel::expression::ValidGrouping<()>,
+    <<<Changes as diesel::associations::HasTable>::Table as diesel::Table>::AllColumns as diesel::expression::ValidGrouping<()>>::IsAggregate:
+        diesel::expression::MixedAggregates<
+            diesel::expression::is_aggregate::No,
+            Output = diesel::expression::is_aggregate::No,
+        >,
+{
+    fn update_and_fetch(&mut self, changeset: Changes) -> QueryResult<Output> {
+        use diesel::query_dsl::methods::FindDsl;
+        use diesel::RunQueryDsl;
+        diesel::update(changeset).set(changeset).execute(self)?;
+        Changes::table().find(changeset.id()).get_result(self)
+    }
+}

@@ -1,0 +1,91 @@
+//! The transaction manager of `HookedConnection`: the inner connection's
+//! own manager does the work; after every begin, commit and rollback the
+//! callback frames are settled with the depth the inner manager really
+//! reached, and with how the closed levels really ended.
+//!
+//! Diesel's instrumentation events are not used for this: they are emitted
+//! before the statement runs, whether it succeeds or not.
+
+use std::marker::PhantomData;
+
+use diesel::connection::{
+    Connection, InTransactionStatus, TransactionManager, TransactionManagerStatus,
+    ValidTransactionManagerStatus,
+};
+use diesel::QueryResult;
+
+use super::frames::Outcome;
+use crate::connection::InnerConnection;
+use crate::HookedConnection;
+
+/// The `TransactionManager` of [`HookedConnection`]: delegates to the
+/// inner connection's manager `T` and keeps the `on_commit` /
+/// `on_rollback` callback frames in step with it. Used through
+/// `Connection::transaction` and the transaction helpers of
+/// `HookedConnection`; not meant to be called directly.
+#[derive(Debug)]
+pub struct HookTransactionManager<T>(PhantomData<T>);
+
+impl<C, T> TransactionManager<HookedConnection<C>> for HookTransactionManager<T>
+where
+    C: InnerConnection + Connection<TransactionManager = T>,
+    T: TransactionManager<C>,
+{
+    type TransactionStateData = T::TransactionStateData;
+
+    fn begin_transaction(conn: &mut HookedConnection<C>) -> QueryResult<()> {
+        conn.settle_frames(Outcome::RolledBack);
+        let result = T::begin_transaction(&mut conn.inner);
+        conn.settle_frames(Outcome::RolledBack);
+        result
+    }
+
+    fn rollback_transaction(conn: &mut HookedConnection<C>) -> QueryResult<()> {
+        conn.settle_frames(Outcome::RolledBack);
+        let result = T::rollback_transaction(&mut conn.inner);
+        conn.settle_frames(Outcome::RolledBack);
+        result
+    }
+
+    fn commit_transaction(conn: &mut HookedConnection<C>) -> QueryResult<()> {
+        conn.settle_frames(Outcome::RolledBack);
+        // PostgreSQL: after an error inside the transaction, COMMIT is
+        // silently a ROLLBACK and Diesel returns Ok.
+        let doomed = requires_rollback(T::transaction_manager_status_mut(&mut conn.inner));
+        let result = T::commit_transaction(&mut conn.inner);
+        let outcome = if result.is_ok() && !doomed {
+            Outcome::Committed
+        } else {
+            if result.is_ok() {
+                tracing::warn!(
+                    "COMMIT rolled the transaction back (a statement inside it failed and its \
+                     error was ignored); on_commit callbacks dropped"
+                );
+            }
+            Outcome::RolledBack
+        };
+        conn.settle_frames(outcome);
+        result
+    }
+
+    fn transaction_manager_status_mut(
+        conn: &mut HookedConnection<C>,
+    ) -> &mut TransactionManagerStatus {
+        T::transaction_manager_status_mut(&mut conn.inner)
+    }
+}
+
+/// True when the database will roll the open transaction back whatever is
+/// sent (PostgreSQL's aborted state, as Diesel tracks it).
+fn requires_rollback(status: &TransactionManagerStatus) -> bool {
+    matches!(
+        status,
+        TransactionManagerStatus::Valid(ValidTransactionManagerStatus {
+            in_transaction: Some(InTransactionStatus {
+                requires_rollback_maybe_up_to_top_level: true,
+                ..
+            }),
+            ..
+        })
+    )
+}

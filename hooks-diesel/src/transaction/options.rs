@@ -1,0 +1,296 @@
+//! Transactions begun with options (isolation level, read only, SQLite's
+//! `BEGIN IMMEDIATE`), and the transaction helpers that return callback
+//! failures.
+//!
+//! `PgConnection::build_transaction` only works with Diesel's own manager,
+//! so the options are turned into the `BEGIN` statement and sent through
+//! the inner manager's `begin_transaction_sql`.
+
+use std::any::Any;
+use std::fmt;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+
+use diesel::connection::{Connection, TransactionManager};
+
+use crate::connection::InnerConnection;
+use crate::{Error, HookedConnection};
+
+/// A transaction isolation level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IsolationLevel {
+    /// `READ UNCOMMITTED` (PostgreSQL runs it as `READ COMMITTED`).
+    ReadUncommitted,
+    /// `READ COMMITTED`, PostgreSQL's default.
+    ReadCommitted,
+    /// `REPEATABLE READ`.
+    RepeatableRead,
+    /// `SERIALIZABLE`; may fail with serialization failures, which
+    /// [`HookedConnection::retry_transaction`] retries.
+    Serializable,
+}
+
+impl IsolationLevel {
+    /// The SQL name of the level.
+    pub fn sql(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadUncommitted => "READ UNCOMMITTED",
+            IsolationLevel::ReadCommitted => "READ COMMITTED",
+            IsolationLevel::RepeatableRead => "REPEATABLE READ",
+            IsolationLevel::Serializable => "SERIALIZABLE",
+        }
+    }
+}
+
+impl fmt::Display for IsolationLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.sql())
+    }
+}
+
+/// How to begin a transaction: see [`HookedConnection::transaction_with`].
+///
+/// ```
+/// use hooks_diesel::{IsolationLevel, TransactionOptions};
+///
+/// let options = TransactionOptions::new().isolation(IsolationLevel::Serializable);
+/// assert_eq!(options.isolation, Some(IsolationLevel::Serializable));
+/// let options = TransactionOptions { immediate: true, ..Default::default() };
+/// assert!(!options.read_only);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TransactionOptions {
+    /// The isolation level. PostgreSQL: `BEGIN ISOLATION LEVEL ..`. SQLite
+    /// transactions are always serializable, which satisfies any level, so
+    /// it is accepted and changes nothing there.
+    pub isolation: Option<IsolationLevel>,
+    /// PostgreSQL: `READ ONLY`. Refused on SQLite, which has no read-only
+    /// transactions.
+    pub read_only: bool,
+    /// SQLite: `BEGIN IMMEDIATE`, taking the write lock up front (a writer
+    /// that would wait fails at `BEGIN`, never halfway). Backends with row
+    /// locks ignore it.
+    pub immediate: bool,
+}
+
+impl TransactionOptions {
+    /// A plain transaction (the same as `Default::default()`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the isolation level.
+    #[must_use]
+    pub fn isolation(mut self, level: IsolationLevel) -> Self {
+        self.isolation = Some(level);
+        self
+    }
+
+    /// Makes the transaction read only.
+    #[must_use]
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// Takes the write lock up front (SQLite).
+    #[must_use]
+    pub fn immediate(mut self) -> Self {
+        self.immediate = true;
+        self
+    }
+
+    fn is_plain(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn postgres_begin(options: &TransactionOptions) -> String {
+    let mut modes = Vec::new();
+    if let Some(level) = options.isolation {
+        modes.push(format!("ISOLATION LEVEL {level}"));
+    }
+    if options.read_only {
+        modes.push("READ ONLY".to_string());
+    }
+    format!("BEGIN TRANSACTION {}", modes.join(", "))
+}
+
+#[cfg(feature = "sqlite")]
+fn sqlite_begin(options: &TransactionOptions) -> crate::Result<&'static str> {
+    if options.read_only {
+        return Err(Error::Invalid(
+            "SQLite has no read-only transactions: open the database read-only \
+             (`?mode=ro` in the URL) or drop `read_only`"
+                .to_string(),
+        ));
+    }
+    Ok(if options.immediate {
+        "BEGIN IMMEDIATE"
+    } else {
+        "BEGIN"
+    })
+}
+
+/// Begins a top-level transaction with `options` on an inner connection of
+/// a known type; `None` for other connection types.
+fn begin_known(inner: &mut dyn Any, options: &TransactionOptions) -> Option<crate::Result<()>> {
+    #[cfg(feature = "sqlite")]
+    if let Some(conn) = inner.downcast_mut::<diesel::sqlite::SqliteConnection>() {
+        return Some(sqlite_begin(options).and_then(|sql| {
+            diesel::connection::AnsiTransactionManager::begin_transaction_sql(conn, sql)
+                .map_err(Error::from)
+        }));
+    }
+    #[cfg(feature = "postgres")]
+    if let Some(conn) = inner.downcast_mut::<diesel::pg::PgConnection>() {
+        let sql = postgres_begin(options);
+        return Some(
+            diesel::connection::AnsiTransactionManager::begin_transaction_sql(conn, &sql)
+                .map_err(Error::from),
+        );
+    }
+    let _ = (inner, options);
+    None
+}
+
+impl<C: InnerConnection> HookedConnection<C> {
+    /// Runs `f` in a transaction begun with `options`, committing when it
+    /// returns `Ok` and rolling back when it returns `Err` or panics (the
+    /// panic then goes on).
+    ///
+    /// Options apply to a new transaction only: inside an open one, a plain
+    /// call opens a savepoint, and one with options fails with
+    /// [`Error::Invalid`]. Options need a `SqliteConnection` or
+    /// `PgConnection` inside (other connection types support plain
+    /// transactions only).
+    ///
+    /// Returns the closure's result, or, when it succeeded and this was the
+    /// outermost transaction, the first failure of a callback run after the
+    /// commit ([`Error::Callback`], under [`CallbackFailures::Stop`](crate::CallbackFailures::Stop)):
+    /// the transaction stays committed.
+    ///
+    /// ```
+    /// # use diesel::prelude::*;
+    /// # use hooks_diesel::{HookedConnection, Registry, TransactionOptions};
+    /// # let inner = diesel::sqlite::SqliteConnection::establish(":memory:")?;
+    /// let mut conn = HookedConnection::new(inner, Registry::new());
+    /// conn.transaction_with(TransactionOptions::new().immediate(), |conn| {
+    ///     conn.batch_execute("CREATE TABLE t (x INTEGER)")?;
+    ///     Ok(())
+    /// })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn transaction_with<R>(
+        &mut self,
+        options: TransactionOptions,
+        f: impl FnOnce(&mut Self) -> crate::Result<R>,
+    ) -> crate::Result<R> {
+        self.capture_failures(|conn| {
+            conn.run_transaction(|conn| conn.begin_with(&options), f)
+        })
+    }
+
+    /// Runs `f` in a transaction (a savepoint when one is open), like
+    /// `Connection::transaction`, but returns the failure of a callback run
+    /// after the outermost commit as [`Error::Callback`] (under
+    /// [`CallbackFailures::Stop`](crate::CallbackFailures::Stop)) instead of
+    /// only logging it. The transaction stays committed.
+    ///
+    /// ```
+    /// # use diesel::prelude::*;
+    /// # use hooks_diesel::{Error, HookedConnection, Registry};
+    /// # let inner = diesel::sqlite::SqliteConnection::establish(":memory:")?;
+    /// let mut conn = HookedConnection::new(inner, Registry::new());
+    /// let result = conn.transaction_with_callbacks(|conn| {
+    ///     conn.on_commit(|_| Err("the mail server is down".into()));
+    ///     Ok(42)
+    /// });
+    /// assert!(matches!(result, Err(Error::Callback(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn transaction_with_callbacks<R>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> crate::Result<R>,
+    ) -> crate::Result<R> {
+        self.transaction_with(TransactionOptions::default(), f)
+    }
+
+    /// Runs `f` in a write transaction: a savepoint when a transaction is
+    /// open; otherwise, on SQLite, `BEGIN IMMEDIATE` (the write lock is
+    /// taken up front), elsewhere a plain `BEGIN`. Callback failures after
+    /// the outermost commit are returned as with `transaction_with`.
+    pub(crate) fn write_transaction<R>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> crate::Result<R>,
+    ) -> crate::Result<R> {
+        self.capture_failures(|conn| {
+            conn.run_transaction(
+                |conn| {
+                    if conn.inner_depth() == Some(0) {
+                        let inner: &mut dyn Any = &mut conn.inner;
+                        if let Some(result) =
+                            begin_known(inner, &TransactionOptions::new().immediate())
+                        {
+                            conn.settle_frames(super::frames::Outcome::RolledBack);
+                            return result;
+                        }
+                    }
+                    Ok(<Self as Connection>::TransactionManager::begin_transaction(conn)?)
+                },
+                f,
+            )
+        })
+    }
+
+    fn begin_with(&mut self, options: &TransactionOptions) -> crate::Result<()> {
+        if options.is_plain() {
+            return Ok(<Self as Connection>::TransactionManager::begin_transaction(self)?);
+        }
+        if self.inner_depth() != Some(0) {
+            return Err(Error::Invalid(format!(
+                "transaction options ({options:?}) apply to a new transaction, but one is \
+                 already open: set them on the outermost transaction"
+            )));
+        }
+        self.settle_frames(super::frames::Outcome::RolledBack);
+        let inner: &mut dyn Any = &mut self.inner;
+        let result = begin_known(inner, options).unwrap_or_else(|| {
+            Err(Error::Invalid(format!(
+                "transaction options need a SqliteConnection or PgConnection inside, not {}",
+                std::any::type_name::<C>()
+            )))
+        });
+        self.settle_frames(super::frames::Outcome::RolledBack);
+        result
+    }
+
+    /// `begin`, then `f`; commit on `Ok`, roll back on `Err` or panic.
+    pub(crate) fn run_transaction<R>(
+        &mut self,
+        begin: impl FnOnce(&mut Self) -> crate::Result<()>,
+        f: impl FnOnce(&mut Self) -> crate::Result<R>,
+    ) -> crate::Result<R> {
+        type Manager<C> = <HookedConnection<C> as Connection>::TransactionManager;
+        begin(self)?;
+        match catch_unwind(AssertUnwindSafe(|| f(self))) {
+            Ok(Ok(value)) => {
+                Manager::<C>::commit_transaction(self)?;
+                Ok(value)
+            }
+            Ok(Err(error)) => match Manager::<C>::rollback_transaction(self) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+                Err(rollback) => {
+                    tracing::error!(error = %error, "rollback failed after this error");
+                    Err(rollback.into())
+                }
+            },
+            Err(panic) => {
+                if let Err(rollback) = Manager::<C>::rollback_transaction(self) {
+                    tracing::error!(error = %rollback, "rollback after a panic failed");
+                }
+                resume_unwind(panic)
+            }
+        }
+    }
+}

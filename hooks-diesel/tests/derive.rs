@@ -1,0 +1,344 @@
+//! Runtime behaviour of the code `#[derive(HookModel)]` generates: field
+//! lists, keys, diffs, descriptors and conditions on them, and the Diesel
+//! binds. No database: binds are checked through `debug_query`.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::sqlite::Sqlite;
+use hooks_diesel::hooks_core::FieldInfo;
+use hooks_diesel::{DieselHookModel, FieldKey, FieldSet, HookModel, TableModel};
+
+mod schema {
+    diesel::table! {
+        accounts (id) {
+            id -> BigInt,
+            owner -> Text,
+            balance -> BigInt,
+            status -> Text,
+            updated_at -> Nullable<Timestamp>,
+        }
+    }
+
+    diesel::table! {
+        memberships (org_id, user_id) {
+            org_id -> Integer,
+            user_id -> Integer,
+            role -> Text,
+        }
+    }
+
+    diesel::table! {
+        people (person_id) {
+            person_id -> BigInt,
+            full_name -> Text,
+            nickname -> Nullable<Text>,
+        }
+    }
+}
+
+use schema::{accounts, memberships};
+
+#[derive(Queryable, Selectable, Insertable, Identifiable, HookModel, Clone, Debug, PartialEq)]
+#[diesel(table_name = accounts, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct Account {
+    #[diesel(skip_insertion)]
+    pub id: i64,
+    pub owner: String,
+    pub balance: i64,
+    pub status: String,
+    #[diesel(treat_none_as_null = true)]
+    pub updated_at: Option<chrono::NaiveDateTime>,
+}
+
+/// A composite key, listed in another order than the fields.
+#[derive(Queryable, Insertable, HookModel, Clone, Debug, PartialEq)]
+#[diesel(table_name = memberships)]
+#[diesel(primary_key(user_id, org_id))]
+pub struct Membership {
+    pub org_id: i32,
+    pub user_id: i32,
+    pub role: String,
+}
+
+/// Renamed columns, a path to the table, and a key named by its column.
+#[derive(Queryable, Insertable, HookModel, Clone, Debug, PartialEq)]
+#[diesel(table_name = schema::people, primary_key(person_id))]
+pub struct Person {
+    #[diesel(column_name = person_id, skip_insertion)]
+    pub id: i64,
+    #[diesel(column_name = "full_name")]
+    pub name: String,
+    pub nickname: Option<String>,
+}
+
+/// `hooks_diesel` under another path.
+mod reexport {
+    pub use hooks_diesel as hd;
+}
+
+#[derive(HookModel, Clone, Debug, PartialEq)]
+#[diesel(table_name = accounts)]
+#[hook(crate = "crate::reexport::hd")]
+pub struct AccountOwner {
+    pub id: i64,
+    pub owner: String,
+}
+
+fn account(id: i64, balance: i64, status: &str) -> Account {
+    Account {
+        id,
+        owner: "alice".into(),
+        balance,
+        status: status.into(),
+        updated_at: None,
+    }
+}
+
+fn info(name: &'static str, column: &'static str, key: bool, insertable: bool) -> FieldInfo {
+    FieldInfo {
+        name,
+        column,
+        key,
+        insertable,
+    }
+}
+
+#[test]
+fn names_and_fields() {
+    assert_eq!(Account::MODEL, "Account");
+    assert_eq!(Account::TABLE, "accounts");
+    assert_eq!(
+        Account::FIELDS,
+        &[
+            info("id", "id", true, false),
+            info("owner", "owner", false, true),
+            info("balance", "balance", false, true),
+            info("status", "status", false, true),
+            info("updated_at", "updated_at", false, true),
+        ]
+    );
+    assert_eq!(Account::key_fields().collect::<Vec<_>>(), vec![0]);
+    assert_eq!(Account::all_fields(), FieldSet::first(5));
+}
+
+#[test]
+fn renamed_columns_and_table_path() {
+    assert_eq!(Person::TABLE, "people");
+    assert_eq!(
+        Person::FIELDS,
+        &[
+            info("id", "person_id", true, false),
+            info("name", "full_name", false, true),
+            info("nickname", "nickname", false, true),
+        ]
+    );
+    assert_eq!(Person::NAME.name(), "name");
+    assert_eq!(Person::NAME.index(), 1);
+}
+
+#[test]
+fn single_key() {
+    let new = account(0, 10, "active");
+    assert!(!new.has_key());
+    let stored = account(7, 10, "active");
+    assert!(stored.has_key());
+    assert_eq!(stored.key(), 7_i64);
+}
+
+#[test]
+fn composite_key_in_key_order() {
+    let m = Membership {
+        org_id: 3,
+        user_id: 9,
+        role: "admin".into(),
+    };
+    let key: (i32, i32) = m.key();
+    assert_eq!(key, (9, 3));
+    assert!(m.has_key());
+    assert_eq!(Membership::key_fields().collect::<Vec<_>>(), vec![1, 0]);
+    assert_eq!(
+        Membership::FIELDS.iter().map(|f| f.key).collect::<Vec<_>>(),
+        vec![true, true, false]
+    );
+    let half = Membership {
+        user_id: 0,
+        ..m.clone()
+    };
+    assert!(!half.has_key());
+    let other_half = Membership { org_id: 0, ..m };
+    assert!(!other_half.has_key());
+}
+
+#[test]
+fn diff_reports_exactly_the_changed_fields() {
+    let old = account(1, 100, "active");
+    assert_eq!(old.diff(&old.clone()), FieldSet::EMPTY);
+
+    let mut new = old.clone();
+    new.balance = 50;
+    new.status = "frozen".into();
+    assert_eq!(new.diff(&old), FieldSet::single(2).with(3));
+    assert_eq!(
+        new.diff(&old).names::<Account>().collect::<Vec<_>>(),
+        vec!["balance", "status"]
+    );
+
+    new.updated_at = NaiveDate::from_ymd_opt(2024, 5, 1).and_then(|d| d.and_hms_opt(12, 0, 0));
+    new.owner = "bob".into();
+    new.id = 2;
+    assert_eq!(new.diff(&old), Account::all_fields());
+}
+
+#[test]
+fn descriptors() {
+    let a = account(1, 500, "active");
+    assert_eq!(Account::ID.index(), 0);
+    assert_eq!(Account::BALANCE.index(), 2);
+    assert_eq!(Account::BALANCE.name(), "balance");
+    assert_eq!(Account::UPDATED_AT.name(), "updated_at");
+    assert_eq!(*Account::BALANCE.get(&a), 500);
+    assert_eq!(Account::STATUS.get(&a), "active");
+    assert_eq!(Account::UPDATED_AT.get(&a), &None);
+
+    let keys: Vec<FieldKey<Account>> = vec![Account::OWNER.key(), Account::STATUS.into()];
+    let set: FieldSet = keys.into_iter().collect();
+    assert_eq!(set, FieldSet::single(1).with(3));
+
+    assert_eq!(AccountOwner::OWNER.index(), 1);
+    assert_eq!(AccountOwner::TABLE, "accounts");
+}
+
+#[test]
+fn conditions_from_descriptors() {
+    let old = account(1, 500, "active");
+    let mut new = old.clone();
+    new.status = "frozen".into();
+
+    let frozen = Account::STATUS.changes_to("frozen");
+    assert!(frozen.check(&new, Some(&old)));
+    assert!(!frozen.check(&old, Some(&old)));
+    assert!(!frozen.check(&new, None));
+
+    let rich_and_frozen = Account::BALANCE.gt(100).and(Account::STATUS.is("frozen"));
+    assert!(rich_and_frozen.check(&new, None));
+    assert_eq!(
+        rich_and_frozen.to_string(),
+        "(balance > 100 and status is \"frozen\")"
+    );
+
+    assert!(Account::BALANCE.unchanged().check(&new, Some(&old)));
+    assert!(Account::STATUS.changed().check(&new, Some(&old)));
+    assert!(Account::UPDATED_AT.is_null().check(&new, None));
+    assert!(!Account::UPDATED_AT.is_not_null().check(&new, None));
+    assert!((!Account::OWNER.is("bob")).check(&new, None));
+}
+
+fn assert_diesel_model<M: DieselHookModel<Sqlite>>() {}
+
+#[test]
+fn diesel_traits_are_implemented_for_sqlite() {
+    assert_diesel_model::<Account>();
+    assert_diesel_model::<Membership>();
+    assert_diesel_model::<Person>();
+    assert_diesel_model::<AccountOwner>();
+    let _: <Account as TableModel>::Table = accounts::table;
+    let _: <Person as TableModel>::Table = schema::people::table;
+}
+
+/// `UPDATE <table> SET <every field> WHERE <key columns>`, bound through the
+/// generated `bind_field` and `bind_key`.
+struct UpdateAll<'a, M: HookModel> {
+    record: &'a M,
+    key: M::Key,
+}
+
+impl<M: DieselHookModel<Sqlite>> QueryFragment<Sqlite> for UpdateAll<'_, M> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql("UPDATE ");
+        out.push_identifier(M::TABLE)?;
+        out.push_sql(" SET ");
+        for (i, field) in M::FIELDS.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_identifier(field.column)?;
+            out.push_sql(" = ");
+            self.record.bind_field(i, &mut out)?;
+        }
+        out.push_sql(" WHERE ");
+        for (part, index) in M::key_fields().enumerate() {
+            if part > 0 {
+                out.push_sql(" AND ");
+            }
+            out.push_identifier(M::FIELDS[index].column)?;
+            out.push_sql(" = ");
+            M::bind_key(&self.key, part, &mut out)?;
+        }
+        Ok(())
+    }
+}
+
+/// Binds a field index the model does not have.
+struct BadField<'a, M>(&'a M, usize);
+
+impl<M: DieselHookModel<Sqlite>> QueryFragment<Sqlite> for BadField<'_, M> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        self.0.bind_field(self.1, &mut out)
+    }
+}
+
+#[test]
+fn bind_field_and_bind_key() {
+    let mut a = account(7, 500, "frozen");
+    a.updated_at = NaiveDate::from_ymd_opt(2024, 5, 1).and_then(|d| d.and_hms_opt(12, 0, 0));
+    let query = UpdateAll {
+        key: a.key(),
+        record: &a,
+    };
+    assert_eq!(
+        diesel::debug_query::<Sqlite, _>(&query).to_string(),
+        "UPDATE `accounts` SET `id` = ?, `owner` = ?, `balance` = ?, `status` = ?, \
+         `updated_at` = ? WHERE `id` = ? \
+         -- binds: [7, \"alice\", 500, \"frozen\", Some(2024-05-01T12:00:00), 7]"
+    );
+}
+
+#[test]
+fn bind_composite_key() {
+    let m = Membership {
+        org_id: 3,
+        user_id: 9,
+        role: "admin".into(),
+    };
+    let query = UpdateAll {
+        key: m.key(),
+        record: &m,
+    };
+    assert_eq!(
+        diesel::debug_query::<Sqlite, _>(&query).to_string(),
+        "UPDATE `memberships` SET `org_id` = ?, `user_id` = ?, `role` = ? \
+         WHERE `user_id` = ? AND `org_id` = ? -- binds: [3, 9, \"admin\", 9, 3]"
+    );
+}
+
+#[test]
+fn bind_unknown_field_is_an_error() {
+    let a = account(1, 1, "active");
+    let mut sql = String::new();
+    assert!(write!(
+        sql,
+        "{}",
+        diesel::debug_query::<Sqlite, _>(&BadField(&a, 5))
+    )
+    .is_err());
+    let mut sql = String::new();
+    assert!(write!(
+        sql,
+        "{}",
+        diesel::debug_query::<Sqlite, _>(&BadField(&a, 4))
+    )
+    .is_ok());
+}
