@@ -30,7 +30,10 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         )
         .with(Hook::after_create(|_ctx, batch: &Batch<Account>| {
             for account in batch.news() {
-                println!("created  #{} {} with {}", account.id, account.owner, account.balance);
+                println!(
+                    "created  #{} {} with {}",
+                    account.id, account.owner, account.balance
+                );
             }
             Ok(())
         }))
@@ -76,11 +79,9 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     conn.bulk_update(created.clone())?;
 
     // Set-based update: a Diesel filter and changeset; hooks get the rows.
-    let frozen = conn.update_where::<Account>(
-        accounts::status.eq("active"),
-        accounts::status.eq("frozen"),
-    )?;
-    println!("updated  {} row(s) with one statement", frozen.len());
+    let frozen =
+        conn.update_where::<Account>(accounts::status.eq("active"), accounts::status.eq("frozen"))?;
+    println!("updated  {} row(s) by filter", frozen.len());
 
     // Set-based delete.
     conn.delete_where::<Account>(accounts::balance.lt(80))?;

@@ -90,7 +90,11 @@ fn run_hook<M: HookModel, X>(
     let started = Instant::now();
     let mut ctx = HookContext::new(conn, event, depth);
     let result = (hook.run)(&mut ctx, &mut Batch::new(set, selected));
-    tracing::trace!(elapsed_us = started.elapsed().as_micros() as u64, ok = result.is_ok(), "hook done");
+    tracing::trace!(
+        elapsed_us = started.elapsed().as_micros() as u64,
+        ok = result.is_ok(),
+        "hook done"
+    );
     result.map_err(|error| DispatchError::Hook {
         hook: hook.name.to_string(),
         event,

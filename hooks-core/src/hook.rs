@@ -63,10 +63,9 @@ impl<X> DerefMut for HookContext<'_, X> {
     }
 }
 
-pub(crate) type HookFn<M, X> =
-    dyn for<'a, 'b, 'c> Fn(&'a mut HookContext<'b, X>, &'a mut Batch<'c, M>) -> HookResult
-        + Send
-        + Sync;
+pub(crate) type HookFn<M, X> = dyn for<'a, 'b, 'c> Fn(&'a mut HookContext<'b, X>, &'a mut Batch<'c, M>) -> HookResult
+    + Send
+    + Sync;
 
 /// Marker: the hook runs before the write (may edit and reject records).
 #[derive(Debug, Clone, Copy)]

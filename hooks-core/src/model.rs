@@ -50,7 +50,11 @@ pub trait HookModel: Clone + Send + Sync + 'static {
     /// `key` in declaration order; the derive overrides it when the key
     /// lists them in another order.
     fn key_fields() -> impl Iterator<Item = usize> {
-        Self::FIELDS.iter().enumerate().filter(|(_, f)| f.key).map(|(i, _)| i)
+        Self::FIELDS
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.key)
+            .map(|(i, _)| i)
     }
 
     /// Every field, as a set.

@@ -16,10 +16,22 @@ fn task(done: bool, score: i64) -> Task {
 #[test]
 fn changes_to_fires_only_on_the_transition_into_the_value() {
     let c = Task::DONE.changes_to(true);
-    assert!(c.check(&task(true, 0), Some(&task(false, 0))), "false -> true");
-    assert!(!c.check(&task(false, 0), Some(&task(true, 0))), "true -> false");
-    assert!(!c.check(&task(true, 0), Some(&task(true, 0))), "true -> true");
-    assert!(!c.check(&task(false, 0), Some(&task(false, 0))), "false -> false");
+    assert!(
+        c.check(&task(true, 0), Some(&task(false, 0))),
+        "false -> true"
+    );
+    assert!(
+        !c.check(&task(false, 0), Some(&task(true, 0))),
+        "true -> false"
+    );
+    assert!(
+        !c.check(&task(true, 0), Some(&task(true, 0))),
+        "true -> true"
+    );
+    assert!(
+        !c.check(&task(false, 0), Some(&task(false, 0))),
+        "false -> false"
+    );
     assert!(!c.check(&task(true, 0), None), "create");
 }
 
@@ -40,8 +52,14 @@ fn changed_and_unchanged_need_an_old_record() {
     assert!(!changed.check(&task(false, 1), Some(&task(false, 1))));
     assert!(unchanged.check(&task(true, 1), Some(&task(false, 1))));
     assert!(!unchanged.check(&task(false, 2), Some(&task(false, 1))));
-    assert!(!changed.check(&task(false, 2), None), "create: changed is false");
-    assert!(!unchanged.check(&task(false, 2), None), "create: unchanged is false");
+    assert!(
+        !changed.check(&task(false, 2), None),
+        "create: changed is false"
+    );
+    assert!(
+        !unchanged.check(&task(false, 2), None),
+        "create: unchanged is false"
+    );
 }
 
 #[test]
@@ -58,11 +76,19 @@ fn state_conditions_fire_when_another_field_changed() {
 
 #[test]
 fn was_and_was_not_look_at_the_old_record() {
-    assert!(Task::SCORE.was(1).check(&task(false, 9), Some(&task(false, 1))));
-    assert!(!Task::SCORE.was(1).check(&task(false, 1), Some(&task(false, 9))));
+    assert!(Task::SCORE
+        .was(1)
+        .check(&task(false, 9), Some(&task(false, 1))));
+    assert!(!Task::SCORE
+        .was(1)
+        .check(&task(false, 1), Some(&task(false, 9))));
     assert!(!Task::SCORE.was(1).check(&task(false, 1), None));
-    assert!(Task::SCORE.was_not(1).check(&task(false, 1), Some(&task(false, 9))));
-    assert!(!Task::SCORE.was_not(1).check(&task(false, 1), Some(&task(false, 1))));
+    assert!(Task::SCORE
+        .was_not(1)
+        .check(&task(false, 1), Some(&task(false, 9))));
+    assert!(!Task::SCORE
+        .was_not(1)
+        .check(&task(false, 1), Some(&task(false, 1))));
     assert!(!Task::SCORE.was_not(1).check(&task(false, 1), None));
 }
 
@@ -79,7 +105,10 @@ fn null_checks_and_comparisons() {
     assert!(Task::SCORE.ge(10).check(&t, None) && !Task::SCORE.ge(11).check(&t, None));
     assert!(Task::SCORE.lt(11).check(&t, None) && !Task::SCORE.lt(10).check(&t, None));
     assert!(Task::SCORE.le(10).check(&t, None) && !Task::SCORE.le(9).check(&t, None));
-    assert!(Task::TITLE.is("t").check(&t, None), "String field compared with &str");
+    assert!(
+        Task::TITLE.is("t").check(&t, None),
+        "String field compared with &str"
+    );
 }
 
 #[test]

@@ -29,7 +29,7 @@ pub use transaction::{
 };
 pub use error::{Error, Result};
 pub use model::{no_such_field, DieselHookModel, TableModel};
-pub use query::{HookedModel, LoadRow};
+pub use query::{Changes, Filter, HookedModel, LoadRow};
 
 pub use hooks_core::{
     Batch, ChangeSet, Condition, Event, Field, FieldKey, FieldSet, Hook, HookContext, HookError,

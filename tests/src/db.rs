@@ -9,8 +9,8 @@ use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::MigrationHarness;
-use hooks_examples::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use hooks_diesel::{HookedConnection, Registry};
+use hooks_examples::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 
 /// The default PostgreSQL server of development machines and CI.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -29,7 +29,9 @@ fn unique_name(prefix: &str) -> String {
 }
 
 /// How a backend makes and drops a test database.
-pub trait TestBackend: Connection + MigrationHarness<Self::Backend> + Send + Sized + 'static {
+pub trait TestBackend:
+    Connection + MigrationHarness<Self::Backend> + Send + Sized + 'static
+{
     /// Creates the database; returns its URL.
     fn create() -> String;
     /// Drops the database made by `create`.

@@ -60,7 +60,11 @@ impl Statements {
     pub fn count(&self, verb: &str) -> usize {
         self.sql()
             .iter()
-            .filter(|s| s.trim_start().to_uppercase().starts_with(&verb.to_uppercase()))
+            .filter(|s| {
+                s.trim_start()
+                    .to_uppercase()
+                    .starts_with(&verb.to_uppercase())
+            })
             .count()
     }
 

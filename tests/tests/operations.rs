@@ -10,7 +10,13 @@ use hooks_tests::schema::{accounts, audit_log};
 
 fn accounts(n: i64) -> Vec<Account> {
     (1..=n)
-        .map(|i| Account::new(format!("o{i}"), i, if i % 2 == 1 { "active" } else { "idle" }))
+        .map(|i| {
+            Account::new(
+                format!("o{i}"),
+                i,
+                if i % 2 == 1 { "active" } else { "idle" },
+            )
+        })
         .collect()
 }
 

@@ -1,9 +1,6 @@
 //! Hooked bulk delete of records, and set-based delete by filter.
 
 use diesel::connection::LoadConnection;
-use diesel::expression::{AppearsOnTable, Expression};
-use diesel::query_builder::QueryFragment;
-use diesel::sql_types::BoolOrNullableBool;
 
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
@@ -11,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::hooks_core::{ChangeSet, Event, HookModel, Operation};
 use crate::model::TableModel;
 use crate::ops::run::{check_keys, rows_by_key, Run};
-use crate::query::{key_binds, HookedModel, NoFilter, Target};
+use crate::query::{key_binds, Filter, HookedModel, NoFilter, Target};
 
 impl<C> HookedConnection<C>
 where
@@ -38,7 +35,12 @@ where
         })
     }
 
-    fn delete_keys<M: HookedModel<C::Backend>>(&mut self, run: &Run<C>, keys: &[M::Key], offset: usize) -> Result<usize> {
+    fn delete_keys<M: HookedModel<C::Backend>>(
+        &mut self,
+        run: &Run<C>,
+        keys: &[M::Key],
+        offset: usize,
+    ) -> Result<usize> {
         if !run.wants_any::<M>(Operation::Delete) {
             // The deleted rows come back only so that vanished keys can be
             // named; the transaction is rolled back if there are any.
@@ -54,7 +56,11 @@ where
     }
 
     /// Runs BEFORE hooks, deletes the set's rows by key, runs AFTER hooks.
-    fn delete_set<M: HookedModel<C::Backend>>(&mut self, run: &Run<C>, mut set: ChangeSet<M>) -> Result<usize> {
+    fn delete_set<M: HookedModel<C::Backend>>(
+        &mut self,
+        run: &Run<C>,
+        mut set: ChangeSet<M>,
+    ) -> Result<usize> {
         run.dispatch(self, Event::BeforeDelete, &mut set)?;
         let keys: Vec<M::Key> = set.news().iter().map(HookModel::key).collect();
         let deleted = M::delete(self.inner_mut(), Target::<_, NoFilter>::Keys(&keys))?;
@@ -75,12 +81,7 @@ where
     /// With delete hooks, rows are read and locked chunk by chunk in key
     /// order (memory stays bounded by the chunk) and hooks receive them;
     /// without, one `DELETE` statement.
-    pub fn delete_where<M>(
-        &mut self,
-        filter: impl Expression<SqlType: BoolOrNullableBool>
-            + AppearsOnTable<M::Table>
-            + QueryFragment<C::Backend>,
-    ) -> Result<usize>
+    pub fn delete_where<M>(&mut self, filter: impl Filter<M::Table, C::Backend>) -> Result<usize>
     where
         M: HookedModel<C::Backend> + TableModel,
     {

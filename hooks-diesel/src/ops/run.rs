@@ -89,7 +89,9 @@ where
         }
         let mut deferred = Vec::new();
         self.registry
-            .dispatch(conn, event, self.depth, set, &mut |call| deferred.push(call))?;
+            .dispatch(conn, event, self.depth, set, &mut |call| {
+                deferred.push(call)
+            })?;
         for call in deferred {
             conn.defer_hook(call);
         }

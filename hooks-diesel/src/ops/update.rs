@@ -67,7 +67,11 @@ where
         self.update_records(records, Fields::Named(named))
     }
 
-    fn update_records<M: HookedModel<C::Backend>>(&mut self, records: Vec<M>, fields: Fields) -> Result<Vec<M>> {
+    fn update_records<M: HookedModel<C::Backend>>(
+        &mut self,
+        records: Vec<M>,
+        fields: Fields,
+    ) -> Result<Vec<M>> {
         if records.is_empty() {
             return Ok(records);
         }

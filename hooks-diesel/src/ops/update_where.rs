@@ -3,16 +3,14 @@
 use std::collections::HashMap;
 
 use diesel::connection::LoadConnection;
-use diesel::expression::{AppearsOnTable, Expression};
-use diesel::query_builder::{AsChangeset, QueryFragment};
-use diesel::sql_types::BoolOrNullableBool;
+use diesel::query_builder::QueryFragment;
 
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
 use crate::model::TableModel;
-use crate::query::{key_binds, HookedModel, Target};
+use crate::query::{key_binds, Changes, Filter, HookedModel, Target};
 
 impl<C> HookedConnection<C>
 where
@@ -38,16 +36,16 @@ where
     /// ```
     pub fn update_where<M>(
         &mut self,
-        filter: impl Expression<SqlType: BoolOrNullableBool>
-            + AppearsOnTable<M::Table>
-            + QueryFragment<C::Backend>,
-        changes: impl AsChangeset<Target = M::Table, Changeset: QueryFragment<C::Backend>>,
+        filter: impl Filter<M::Table, C::Backend>,
+        changes: impl Changes<M::Table, C::Backend>,
     ) -> Result<Vec<M>>
     where
         M: HookedModel<C::Backend> + TableModel,
     {
         let mut rows = Vec::new();
-        self.update_matching(&filter, &changes.as_changeset(), &mut |chunk| rows.extend(chunk))?;
+        self.update_matching(&filter, &changes.as_changeset(), &mut |chunk| {
+            rows.extend(chunk)
+        })?;
         Ok(rows)
     }
 
@@ -55,10 +53,8 @@ where
     /// rows were updated, keeping no more than one chunk of rows in memory.
     pub fn update_where_count<M>(
         &mut self,
-        filter: impl Expression<SqlType: BoolOrNullableBool>
-            + AppearsOnTable<M::Table>
-            + QueryFragment<C::Backend>,
-        changes: impl AsChangeset<Target = M::Table, Changeset: QueryFragment<C::Backend>>,
+        filter: impl Filter<M::Table, C::Backend>,
+        changes: impl Changes<M::Table, C::Backend>,
     ) -> Result<usize>
     where
         M: HookedModel<C::Backend> + TableModel,
@@ -70,7 +66,12 @@ where
         Ok(count)
     }
 
-    fn update_matching<M, F, S>(&mut self, filter: &F, changeset: &S, sink: &mut dyn FnMut(Vec<M>)) -> Result<()>
+    fn update_matching<M, F, S>(
+        &mut self,
+        filter: &F,
+        changeset: &S,
+        sink: &mut dyn FnMut(Vec<M>),
+    ) -> Result<()>
     where
         M: HookedModel<C::Backend>,
         F: QueryFragment<C::Backend>,
@@ -78,7 +79,8 @@ where
     {
         self.hooked::<M, _>(Operation::Update, 0, |conn, run| {
             if !run.wants_any::<M>(Operation::Update) {
-                let mut rows = M::update_set_returning(conn.inner_mut(), changeset, Target::Filter(filter))?;
+                let mut rows =
+                    M::update_set_returning(conn.inner_mut(), changeset, Target::Filter(filter))?;
                 rows.sort_by_key(HookModel::key);
                 conn.record_write(M::MODEL, Operation::Update, rows.len());
                 sink(rows);
@@ -88,14 +90,20 @@ where
             let mut after: Option<M::Key> = None;
             let mut done = 0;
             loop {
-                let olds = M::select_where(conn.inner_mut(), filter, after.as_ref(), Some(chunk), true)?;
+                let olds =
+                    M::select_where(conn.inner_mut(), filter, after.as_ref(), Some(chunk), true)?;
                 let Some(last) = olds.last().map(HookModel::key) else {
                     break;
                 };
                 let read = olds.len();
                 let keys: Vec<M::Key> = olds.iter().map(HookModel::key).collect();
-                let stored = M::update_set_returning(conn.inner_mut(), changeset, Target::<_, F>::Keys(&keys))?;
-                let mut stored: HashMap<M::Key, M> = stored.into_iter().map(|r| (r.key(), r)).collect();
+                let stored = M::update_set_returning(
+                    conn.inner_mut(),
+                    changeset,
+                    Target::<_, F>::Keys(&keys),
+                )?;
+                let mut stored: HashMap<M::Key, M> =
+                    stored.into_iter().map(|r| (r.key(), r)).collect();
                 let news = keys
                     .iter()
                     .map(|k| {
@@ -114,7 +122,8 @@ where
                         .iter()
                         .zip(&as_stored)
                         .fold(FieldSet::EMPTY, |f, (n, s)| f.union(n.diff(s)));
-                    let edited = M::key_fields().fold(edited, |f, k| f.difference(FieldSet::single(k)));
+                    let edited =
+                        M::key_fields().fold(edited, |f, k| f.difference(FieldSet::single(k)));
                     if !edited.is_empty() {
                         M::update_rows(conn.inner_mut(), set.news(), edited)?;
                     }

@@ -24,7 +24,9 @@ impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> DeleteWher
     }
 }
 
-impl<M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> QueryId for DeleteWhere<'_, M, DB, F> {
+impl<M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> QueryId
+    for DeleteWhere<'_, M, DB, F>
+{
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }

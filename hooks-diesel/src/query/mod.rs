@@ -2,6 +2,7 @@
 //! a model's metadata and per-field binds (one statement per chunk).
 
 mod delete;
+mod filter;
 mod insert;
 mod keys;
 mod load;
@@ -11,11 +12,12 @@ mod target;
 mod update;
 
 pub(crate) use delete::DeleteWhere;
-pub(crate) use target::{NoFilter, Target};
+pub use filter::{Changes, Filter};
 pub(crate) use insert::InsertRows;
+pub(crate) use keys::key_binds;
 pub(crate) use load::load_rows;
 pub use load::LoadRow;
-pub(crate) use keys::key_binds;
 pub(crate) use select::{SelectByKeys, SelectWhere};
 pub use statements::HookedModel;
-pub(crate) use update::{UpdateSet, UpdateRows};
+pub(crate) use target::{NoFilter, Target};
+pub(crate) use update::{UpdateRows, UpdateSet};

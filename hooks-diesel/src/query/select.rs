@@ -100,7 +100,12 @@ pub(crate) struct SelectWhere<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: H
 }
 
 impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> SelectWhere<'a, M, DB, F> {
-    pub(crate) fn new(filter: &'a F, after: Option<&'a M::Key>, limit: Option<usize>, lock: bool) -> Self {
+    pub(crate) fn new(
+        filter: &'a F,
+        after: Option<&'a M::Key>,
+        limit: Option<usize>,
+        lock: bool,
+    ) -> Self {
         SelectWhere {
             filter,
             after,
@@ -112,7 +117,9 @@ impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> SelectWher
     }
 }
 
-impl<M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> QueryId for SelectWhere<'_, M, DB, F> {
+impl<M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> QueryId
+    for SelectWhere<'_, M, DB, F>
+{
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }

@@ -20,7 +20,10 @@ pub trait HookedModel<DB: HookBackend>: DieselHookModel<DB> + LoadRow<DB> {
     /// Inserts `records` with one statement; returns the rows as stored, in
     /// order.
     #[doc(hidden)]
-    fn insert<C: LoadConnection<Backend = DB>>(conn: &mut C, records: &[Self]) -> QueryResult<Vec<Self>>;
+    fn insert<C: LoadConnection<Backend = DB>>(
+        conn: &mut C,
+        records: &[Self],
+    ) -> QueryResult<Vec<Self>>;
 
     /// Reads the rows with `keys`, in key order, locked when `lock`.
     #[doc(hidden)]
@@ -63,7 +66,11 @@ pub trait HookedModel<DB: HookBackend>: DieselHookModel<DB> + LoadRow<DB> {
 
     /// Applies a changeset to the target rows; returns how many.
     #[doc(hidden)]
-    fn update_set<C, S, F>(conn: &mut C, changeset: &S, target: Target<'_, Self::Key, F>) -> QueryResult<usize>
+    fn update_set<C, S, F>(
+        conn: &mut C,
+        changeset: &S,
+        target: Target<'_, Self::Key, F>,
+    ) -> QueryResult<usize>
     where
         C: LoadConnection<Backend = DB>,
         S: QueryFragment<DB>,
@@ -90,7 +97,10 @@ where
     M: DieselHookModel<DB> + LoadRow<DB>,
     M::SelectExpression: QueryFragment<DB>,
 {
-    fn insert<C: LoadConnection<Backend = DB>>(conn: &mut C, records: &[Self]) -> QueryResult<Vec<Self>> {
+    fn insert<C: LoadConnection<Backend = DB>>(
+        conn: &mut C,
+        records: &[Self],
+    ) -> QueryResult<Vec<Self>> {
         load_rows(conn, InsertRows::<M, DB>::new(records))
     }
 
@@ -109,7 +119,10 @@ where
         limit: Option<usize>,
         lock: bool,
     ) -> QueryResult<Vec<Self>> {
-        load_rows(conn, SelectWhere::<M, DB, F>::new(filter, after, limit, lock))
+        load_rows(
+            conn,
+            SelectWhere::<M, DB, F>::new(filter, after, limit, lock),
+        )
     }
 
     fn update_rows<C: LoadConnection<Backend = DB>>(
@@ -133,7 +146,11 @@ where
         load_rows(conn, UpdateSet::<M, DB, S, F>::new(changeset, target, true))
     }
 
-    fn update_set<C, S, F>(conn: &mut C, changeset: &S, target: Target<'_, Self::Key, F>) -> QueryResult<usize>
+    fn update_set<C, S, F>(
+        conn: &mut C,
+        changeset: &S,
+        target: Target<'_, Self::Key, F>,
+    ) -> QueryResult<usize>
     where
         C: LoadConnection<Backend = DB>,
         S: QueryFragment<DB>,

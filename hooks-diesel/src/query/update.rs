@@ -106,7 +106,9 @@ pub(crate) struct UpdateSet<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: Hoo
     returning: Option<M::SelectExpression>,
 }
 
-impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, S, F> UpdateSet<'a, M, DB, S, F> {
+impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, S, F>
+    UpdateSet<'a, M, DB, S, F>
+{
     pub(crate) fn new(changeset: &'a S, target: Target<'a, M::Key, F>, returning: bool) -> Self {
         UpdateSet {
             changeset,
