@@ -1,11 +1,84 @@
 //! Lifecycle hooks for Diesel: BEFORE/AFTER create, update and delete hooks
 //! that run on bulk, set-based and single-row writes, with old and new
-//! records side by side, typed conditions, on-commit callbacks and bulk
-//! sync.
+//! records side by side, typed conditions, on-commit callbacks and deferred
+//! hooks.
 //!
 //! Wrap a connection in [`HookedConnection`]; it is itself a Diesel
 //! connection, so every ordinary query runs through it unchanged, and it
-//! adds the hooked operations.
+//! adds the hooked operations: [`bulk_create`](HookedConnection::bulk_create),
+//! [`bulk_update`](HookedConnection::bulk_update),
+//! [`update_where`](HookedConnection::update_where),
+//! [`bulk_delete`](HookedConnection::bulk_delete),
+//! [`delete_where`](HookedConnection::delete_where) and the single-row
+//! [`create`](HookedConnection::create), [`save`](HookedConnection::save),
+//! [`update`](HookedConnection::update), [`delete`](HookedConnection::delete).
+//!
+//! ```
+//! use diesel::prelude::*;
+//! use hooks_diesel::prelude::*;
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use std::sync::Arc;
+//!
+//! diesel::table! {
+//!     accounts (id) { id -> BigInt, owner -> Text, balance -> BigInt, }
+//! }
+//!
+//! #[derive(Queryable, Selectable, Insertable, HookModel, Clone, Debug, PartialEq)]
+//! #[diesel(table_name = accounts)]
+//! struct Account {
+//!     #[diesel(skip_insertion)]
+//!     id: i64,
+//!     owner: String,
+//!     balance: i64,
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let mut raw = SqliteConnection::establish(":memory:")?;
+//! diesel::sql_query(
+//!     "CREATE TABLE accounts (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+//!      owner TEXT NOT NULL, balance BIGINT NOT NULL)",
+//! )
+//! .execute(&mut raw)?;
+//!
+//! let raised = Arc::new(AtomicUsize::new(0));
+//! let counter = Arc::clone(&raised);
+//! let registry = Registry::new()
+//!     .with(Hook::before_create(|_ctx, batch: &mut Batch<Account>| {
+//!         batch.reject_where(|new, _| new.balance < 0, |a| format!("{}: negative", a.owner));
+//!         Ok(())
+//!     }))
+//!     .with(
+//!         Hook::after_update(move |_ctx, batch: &Batch<Account>| {
+//!             for (new, old) in batch.iter() {
+//!                 assert!(new.balance > old.map_or(0, |o| o.balance));
+//!             }
+//!             counter.fetch_add(batch.len(), Ordering::Relaxed);
+//!             Ok(())
+//!         })
+//!         .when(Account::BALANCE.gt(0).and(Account::BALANCE.changed())),
+//!     );
+//! let mut conn = HookedConnection::new(raw, registry);
+//!
+//! let mut created = conn.bulk_create(vec![
+//!     Account { id: 0, owner: "ada".into(), balance: 10 },
+//!     Account { id: 0, owner: "bob".into(), balance: 20 },
+//! ])?;
+//! assert!(created.iter().all(|a| a.id > 0));
+//! assert!(conn.bulk_create(vec![Account { id: 0, owner: "eve".into(), balance: -1 }]).is_err());
+//!
+//! created[1].balance += 5;
+//! conn.bulk_update(created)?;
+//! assert_eq!(raised.load(Ordering::Relaxed), 1);
+//!
+//! let gone = conn.delete_where::<Account>(accounts::balance.lt(15))?;
+//! assert_eq!(gone, 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The model derives `HookModel` next to Diesel's `Queryable`, `Selectable`
+//! and `Insertable`; the derive adds one typed descriptor per field
+//! (`Account::BALANCE`) for conditions.
 
 pub use diesel;
 pub use hooks_core;
@@ -23,13 +96,13 @@ pub mod pool;
 
 pub use backend::HookBackend;
 pub use connection::{Config, HookedConnection, InnerConnection, UnhookedWrites};
+pub use error::{Error, Result};
+pub use model::{no_such_field, DieselHookModel, TableModel};
+pub use query::{Changes, Filter, HookedModel, LoadRow};
 pub use transaction::{
     is_retryable, CallbackFailures, DryRunReport, HookTransactionManager, IsolationLevel,
     RetryPolicy, TransactionOptions, WriteCounts,
 };
-pub use error::{Error, Result};
-pub use model::{no_such_field, DieselHookModel, TableModel};
-pub use query::{Changes, Filter, HookedModel, LoadRow};
 
 pub use hooks_core::{
     Batch, ChangeSet, Condition, Event, Field, FieldKey, FieldSet, Hook, HookContext, HookError,
@@ -42,7 +115,6 @@ pub use hooks_derive::HookModel;
 pub mod prelude {
     pub use crate::{
         Batch, ChangeSet, Condition, Error, Event, Field, FieldKey, FieldSet, Hook, HookContext,
-        HookError, HookModel, HookResult, HookSet, HookedConnection, Operation, Priority,
-        Registry,
+        HookError, HookModel, HookResult, HookSet, HookedConnection, Operation, Priority, Registry,
     };
 }
