@@ -12,6 +12,7 @@
 //! type `X` that hooks receive and runs the writes.
 
 mod change;
+mod compare;
 mod condition;
 mod dispatch;
 mod error;
@@ -24,6 +25,7 @@ mod registry;
 mod scope;
 
 pub use change::{Batch, ChangeSet};
+pub use compare::{compare, Comparison, DuplicateKeyFields, KeyFields, Updated};
 pub use condition::{Condition, Nullable};
 pub use dispatch::DeferredCall;
 pub use error::{BoxError, DispatchError, HookError, HookResult, Rejection};

@@ -42,6 +42,10 @@ pub trait HookModel: Clone + Send + Sync + 'static {
     /// `0`, `None` or an empty string).
     fn has_key(&self) -> bool;
 
+    /// Gives this record the primary key `key` (a bulk sync uses it to
+    /// update the stored row an incoming record matched).
+    fn set_key(&mut self, key: Self::Key);
+
     /// The fields whose values differ between `self` and `other`.
     fn diff(&self, other: &Self) -> FieldSet;
 

@@ -40,6 +40,7 @@ use crate::model::HookModel;
 /// #     const FIELDS: &'static [hooks_core::FieldInfo] = &[];
 /// #     fn key(&self) -> i64 { self.id }
 /// #     fn has_key(&self) -> bool { self.id != 0 }
+/// #     fn set_key(&mut self, key: i64) { self.id = key }
 /// #     fn diff(&self, _: &Self) -> hooks_core::FieldSet { hooks_core::FieldSet::EMPTY }
 /// # }
 /// # impl Revisioned for Doc { fn bump(&mut self) { self.rev += 1 } }

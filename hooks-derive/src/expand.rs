@@ -90,6 +90,20 @@ fn hook_model(model: &Model, krate: &Path) -> TokenStream {
         quote_spanned!(f.ty_span()=> !#core::KeyValue::is_unset(&self.#member))
     });
     let has_key = quote!(#(#key_set)&&*);
+    let set_key = match model.key.as_slice() {
+        [single] => {
+            let member = single.ident;
+            quote!(self.#member = key;)
+        }
+        parts => {
+            let assignments = parts.iter().enumerate().map(|(i, f)| {
+                let member = f.ident;
+                let part = syn::Index::from(i);
+                quote!(self.#member = key.#part;)
+            });
+            quote!(#(#assignments)*)
+        }
+    };
     let key_indices = model.key.iter().map(|f| f.index);
 
     let infos = model.fields.iter().map(|f| {
@@ -131,6 +145,10 @@ fn hook_model(model: &Model, krate: &Path) -> TokenStream {
 
             fn has_key(&self) -> bool {
                 #has_key
+            }
+
+            fn set_key(&mut self, key: Self::Key) {
+                #set_key
             }
 
             fn diff(&self, other: &Self) -> #core::FieldSet {

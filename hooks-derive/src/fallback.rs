@@ -46,6 +46,8 @@ pub fn expand(input: &Input) -> TokenStream {
                 false
             }
 
+            fn set_key(&mut self, _key: Self::Key) {}
+
             fn diff(&self, _other: &Self) -> #core::FieldSet {
                 #core::FieldSet::EMPTY
             }

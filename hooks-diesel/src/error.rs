@@ -47,6 +47,10 @@ pub enum Error {
         positions: Vec<usize>,
     },
 
+    /// Two records of a bulk sync share their key fields.
+    #[error(transparent)]
+    DuplicateKeyFields(#[from] crate::hooks_core::DuplicateKeyFields),
+
     /// Rows to update or delete no longer exist.
     #[error(
         "{model}: no row with key {} (deleted by someone else, or never created); \

@@ -98,6 +98,7 @@ pub use backend::HookBackend;
 pub use connection::{Config, HookedConnection, InnerConnection, UnhookedWrites};
 pub use error::{Error, Result};
 pub use model::{no_such_field, DieselHookModel, TableModel};
+pub use ops::{SyncOptions, SyncReport};
 pub use query::{Changes, Filter, HookedModel, LoadRow};
 pub use transaction::{
     is_retryable, CallbackFailures, DryRunReport, HookTransactionManager, IsolationLevel,

@@ -60,6 +60,10 @@ impl HookModel for Task {
         self.id != 0
     }
 
+    fn set_key(&mut self, key: i64) {
+        self.id = key;
+    }
+
     fn diff(&self, other: &Self) -> FieldSet {
         let mut set = FieldSet::EMPTY;
         if self.id != other.id {

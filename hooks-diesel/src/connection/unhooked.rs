@@ -166,8 +166,14 @@ mod tests {
             written_table("  insert or replace into accounts(owner) values ('a')"),
             Some("accounts")
         );
-        assert_eq!(written_table("UPDATE ONLY accounts SET x = 1"), Some("accounts"));
-        assert_eq!(written_table("REPLACE INTO [accounts] VALUES (1)"), Some("accounts"));
+        assert_eq!(
+            written_table("UPDATE ONLY accounts SET x = 1"),
+            Some("accounts")
+        );
+        assert_eq!(
+            written_table("REPLACE INTO [accounts] VALUES (1)"),
+            Some("accounts")
+        );
     }
 
     #[test]
@@ -178,5 +184,74 @@ mod tests {
         assert_eq!(written_table("INSERTS"), None);
         assert_eq!(written_table(""), None);
         assert_eq!(written_table(r#"INSERT INTO ""#), None);
+    }
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod policy_tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::sqlite::SqliteConnection;
+    use diesel::{Connection, RunQueryDsl};
+
+    use crate::hooks_core::{Batch, FieldInfo, FieldSet, Hook, HookModel, Registry};
+    use crate::{Config, HookedConnection, UnhookedWrites};
+
+    #[derive(Clone, Debug)]
+    struct Doc {
+        id: i64,
+    }
+
+    impl HookModel for Doc {
+        type Key = i64;
+        const MODEL: &'static str = "Doc";
+        const TABLE: &'static str = "docs";
+        const FIELDS: &'static [FieldInfo] = &[];
+        fn key(&self) -> i64 {
+            self.id
+        }
+        fn has_key(&self) -> bool {
+            self.id != 0
+        }
+        fn set_key(&mut self, key: i64) {
+            self.id = key;
+        }
+        fn diff(&self, _: &Self) -> FieldSet {
+            FieldSet::EMPTY
+        }
+    }
+
+    fn connection(policy: UnhookedWrites) -> HookedConnection<SqliteConnection> {
+        let registry = Registry::new().with(Hook::before_create(|_, _: &mut Batch<Doc>| Ok(())));
+        let inner = SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        let mut conn = HookedConnection::new(inner, registry)
+            .with_config(Config::default().with_unhooked_writes(policy));
+        conn.batch_execute("CREATE TABLE docs (id INTEGER); CREATE TABLE other (id INTEGER)")
+            .expect("tables");
+        conn
+    }
+
+    fn write(conn: &mut HookedConnection<SqliteConnection>, sql: &str) {
+        diesel::sql_query(sql)
+            .execute(conn)
+            .expect("write goes through");
+    }
+
+    #[test]
+    fn warn_warns_once_per_hooked_table() {
+        let mut conn = connection(UnhookedWrites::Warn);
+        write(&mut conn, "INSERT INTO docs VALUES (1)");
+        write(&mut conn, "UPDATE docs SET id = 2");
+        write(&mut conn, "INSERT INTO other VALUES (1)");
+        assert_eq!(conn.warned_tables, ["docs"]);
+    }
+
+    #[test]
+    fn bypassed_and_allowed_writes_are_not_warned_about() {
+        let mut conn = connection(UnhookedWrites::Warn);
+        conn.without_hooks(|conn| write(conn, "INSERT INTO docs VALUES (1)"));
+        assert!(conn.warned_tables.is_empty());
+        let mut conn = connection(UnhookedWrites::Allow);
+        write(&mut conn, "INSERT INTO docs VALUES (1)");
+        assert!(conn.warned_tables.is_empty());
     }
 }

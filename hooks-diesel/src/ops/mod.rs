@@ -7,7 +7,9 @@ mod create;
 mod delete;
 mod run;
 mod single;
+mod sync;
 mod update;
 mod update_where;
 
 pub(crate) use run::Run;
+pub use sync::{SyncOptions, SyncReport};

@@ -11,7 +11,7 @@ use crate::query::{key_binds, HookedModel};
 
 /// Which fields an update writes.
 #[derive(Clone, Copy)]
-enum Fields {
+pub(crate) enum Fields {
     /// Those that differ from the stored row.
     Detect,
     /// Those named (plus any a BEFORE hook edits).
@@ -67,7 +67,7 @@ where
         self.update_records(records, Fields::Named(named))
     }
 
-    fn update_records<M: HookedModel<C::Backend>>(
+    pub(crate) fn update_records<M: HookedModel<C::Backend>>(
         &mut self,
         records: Vec<M>,
         fields: Fields,
