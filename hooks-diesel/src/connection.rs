@@ -16,7 +16,6 @@ use crate::transaction::{CallbackFailures, TxState};
 mod diesel_impls;
 mod unhooked;
 
-
 /// A Diesel connection that [`HookedConnection`] can wrap: any connection
 /// whose backend can render SQL without a live connection (SQLite,
 /// PostgreSQL and MySQL connections all qualify, and so do r2d2's pooled
@@ -221,6 +220,7 @@ impl<C> HookedConnection<C> {
     /// `f` fails or panics.
     ///
     /// ```
+    /// # use diesel::connection::SimpleConnection;
     /// # use diesel::prelude::*;
     /// # use hooks_diesel::{HookedConnection, Registry};
     /// # let inner = diesel::sqlite::SqliteConnection::establish(":memory:")?;
@@ -233,7 +233,9 @@ impl<C> HookedConnection<C> {
     }
 
     /// Runs `f` with the hooks of model `M` switched off; they are back on
-    /// afterwards, also when `f` fails or panics.
+    /// afterwards, also when `f` fails or panics. Plain Diesel writes are
+    /// still checked against [`UnhookedWrites`] (the check knows tables, not
+    /// models): use [`without_hooks`](Self::without_hooks) for those.
     pub fn without_hooks_for<M: 'static, R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
         hooks_core::without_hooks_for::<M, Self, R>(self, f)
     }

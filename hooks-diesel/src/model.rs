@@ -24,7 +24,11 @@ pub trait DieselHookModel<DB: Backend>: TableModel {
     fn bind_field<'b>(&'b self, field: usize, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
 
     /// Binds component `part` of a primary key (0 for a single-column key).
-    fn bind_key<'b>(key: &'b Self::Key, part: usize, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
+    fn bind_key<'b>(
+        key: &'b Self::Key,
+        part: usize,
+        out: &mut AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()>;
 }
 
 /// The error a generated `bind_field`/`bind_key` returns for an index the

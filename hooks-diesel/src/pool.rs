@@ -94,7 +94,8 @@ where
 
     fn connect(&self) -> Result<Self::Connection, Error> {
         let inner = C::establish(&self.url).map_err(Error::ConnectionError)?;
-        Ok(HookedConnection::new(inner, Arc::clone(&self.registry)).with_config(self.config.clone()))
+        Ok(HookedConnection::new(inner, Arc::clone(&self.registry))
+            .with_config(self.config.clone()))
     }
 
     fn is_valid(&self, conn: &mut Self::Connection) -> Result<(), Error> {

@@ -35,17 +35,27 @@ use hooks_diesel::HookedConnection;
 use hooks_tests::recorder::Seen;
 
 /// Runs one statement of raw SQL.
-pub fn exec<C: Connection>(conn: &mut C, sql: &str) -> usize {
+pub fn exec<C>(conn: &mut C, sql: &str) -> usize
+where
+    C: Connection,
+    C::Backend: diesel::backend::DieselReserveSpecialization,
+{
     diesel::sql_query(sql)
         .execute(conn)
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// Inserts an account with raw SQL (no hooks involved).
-pub fn add_account<C: Connection>(conn: &mut C, owner: &str, balance: i64) {
+pub fn add_account<C>(conn: &mut C, owner: &str, balance: i64)
+where
+    C: Connection,
+    C::Backend: diesel::backend::DieselReserveSpecialization,
+{
     exec(
         conn,
-        &format!("INSERT INTO accounts (owner, balance, status) VALUES ('{owner}', {balance}, 'active')"),
+        &format!(
+            "INSERT INTO accounts (owner, balance, status) VALUES ('{owner}', {balance}, 'active')"
+        ),
     );
 }
 

@@ -116,6 +116,7 @@ impl<C: InnerConnection> HookedConnection<C> {
     /// back. Returns `f`'s error when it fails.
     ///
     /// ```
+    /// # use diesel::connection::SimpleConnection;
     /// # use diesel::prelude::*;
     /// # use hooks_diesel::{HookedConnection, Registry};
     /// # let inner = diesel::sqlite::SqliteConnection::establish(":memory:")?;

@@ -70,8 +70,14 @@ impl<C> fmt::Debug for TxState<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TxState")
             .field("depth", &self.depth)
-            .field("on_commit", &self.count(|p| matches!(p, Pending::Commit(_))))
-            .field("on_rollback", &self.count(|p| matches!(p, Pending::Rollback(_))))
+            .field(
+                "on_commit",
+                &self.count(|p| matches!(p, Pending::Commit(_))),
+            )
+            .field(
+                "on_rollback",
+                &self.count(|p| matches!(p, Pending::Rollback(_))),
+            )
             .field("dry_runs", &self.dry_runs)
             .finish()
     }

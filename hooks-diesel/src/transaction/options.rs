@@ -113,7 +113,11 @@ fn postgres_begin(options: &TransactionOptions) -> String {
     if options.read_only {
         modes.push("READ ONLY".to_string());
     }
-    format!("BEGIN TRANSACTION {}", modes.join(", "))
+    if modes.is_empty() {
+        "BEGIN".to_string()
+    } else {
+        format!("BEGIN TRANSACTION {}", modes.join(", "))
+    }
 }
 
 #[cfg(feature = "sqlite")]
@@ -171,6 +175,7 @@ impl<C: InnerConnection> HookedConnection<C> {
     /// the transaction stays committed.
     ///
     /// ```
+    /// # use diesel::connection::SimpleConnection;
     /// # use diesel::prelude::*;
     /// # use hooks_diesel::{HookedConnection, Registry, TransactionOptions};
     /// # let inner = diesel::sqlite::SqliteConnection::establish(":memory:")?;
@@ -186,9 +191,7 @@ impl<C: InnerConnection> HookedConnection<C> {
         options: TransactionOptions,
         f: impl FnOnce(&mut Self) -> crate::Result<R>,
     ) -> crate::Result<R> {
-        self.capture_failures(|conn| {
-            conn.run_transaction(|conn| conn.begin_with(&options), f)
-        })
+        self.capture_failures(|conn| conn.run_transaction(|conn| conn.begin_with(&options), f))
     }
 
     /// Runs `f` in a transaction (a savepoint when one is open), like
@@ -236,7 +239,9 @@ impl<C: InnerConnection> HookedConnection<C> {
                             return result;
                         }
                     }
-                    Ok(<Self as Connection>::TransactionManager::begin_transaction(conn)?)
+                    Ok(<Self as Connection>::TransactionManager::begin_transaction(
+                        conn,
+                    )?)
                 },
                 f,
             )
@@ -245,7 +250,9 @@ impl<C: InnerConnection> HookedConnection<C> {
 
     fn begin_with(&mut self, options: &TransactionOptions) -> crate::Result<()> {
         if options.is_plain() {
-            return Ok(<Self as Connection>::TransactionManager::begin_transaction(self)?);
+            return Ok(<Self as Connection>::TransactionManager::begin_transaction(
+                self,
+            )?);
         }
         if self.inner_depth() != Some(0) {
             return Err(Error::Invalid(format!(

@@ -48,7 +48,9 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// The most that is waited after failed attempt `attempt` (1-based).
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         self.initial_backoff
             .checked_mul(factor)
             .unwrap_or(self.max_backoff)
@@ -117,6 +119,7 @@ impl<C: InnerConnection> HookedConnection<C> {
     /// retried.
     ///
     /// ```
+    /// # use diesel::connection::SimpleConnection;
     /// # use diesel::prelude::*;
     /// # use hooks_diesel::{HookedConnection, Registry, RetryPolicy};
     /// # let inner = diesel::sqlite::SqliteConnection::establish(":memory:")?;
@@ -220,7 +223,9 @@ mod tests {
             Box::new("duplicate key".to_string()),
         );
         assert!(!is_retryable(&unique));
-        assert!(!is_retryable(&Error::Invalid("deadlock detected".to_string())));
+        assert!(!is_retryable(&Error::Invalid(
+            "deadlock detected".to_string()
+        )));
         let after_commit = Error::Callback(Box::new(DieselError::DatabaseError(
             DatabaseErrorKind::SerializationFailure,
             Box::new("could not serialize access".to_string()),

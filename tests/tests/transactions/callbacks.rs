@@ -269,6 +269,10 @@ backend_suite! {
         );
         let seen = Seen::new();
         let mut conn = db.connect(Registry::new());
+        if std::any::TypeId::of::<Inner>() == std::any::TypeId::of::<diesel::sqlite::SqliteConnection>() {
+            // SQLite checks foreign keys only when asked to.
+            diesel::connection::SimpleConnection::batch_execute(&mut conn, "PRAGMA foreign_keys = ON").unwrap();
+        }
         let result = conn.transaction::<_, DieselError, _>(|conn| {
             exec(conn, "INSERT INTO children (id, parent_id) VALUES (1, 42)");
             conn.on_commit(note(&seen, "commit: not run"));

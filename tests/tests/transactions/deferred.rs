@@ -1,6 +1,7 @@
 //! Deferred hooks: run after the outermost commit with the records they
 //! captured, never on rollback.
 
+use diesel::connection::TransactionManager;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use hooks_diesel::prelude::*;
@@ -11,16 +12,18 @@ use hooks_tests::recorder::Seen;
 use super::rollback;
 
 /// A registry with a deferred AFTER create hook recording `(id, owner)`
-/// and whether it ran inside a transaction.
+/// and whether it ran outside any transaction.
 fn deferred_registry<C>(seen: &Seen<(i64, String, bool)>) -> Registry<HookedConnection<C>>
 where
     C: hooks_diesel::InnerConnection,
 {
     let seen = seen.clone();
     Registry::new().with(
-        Hook::after_create(move |ctx, b: &Batch<Account>| {
-            let in_transaction = ctx.conn().pending_callbacks() > 0;
-            seen.extend(b.news().map(|a| (a.id, a.owner.clone(), in_transaction)));
+        Hook::after_create(move |ctx: &mut HookContext<'_, HookedConnection<C>>, b: &Batch<Account>| {
+            let depth = <HookedConnection<C> as Connection>::TransactionManager::transaction_manager_status_mut(ctx.conn())
+                .transaction_depth()?;
+            let outside = depth.is_none();
+            seen.extend(b.news().map(|a| (a.id, a.owner.clone(), outside)));
             Ok(())
         })
         .deferred(),
@@ -28,7 +31,10 @@ where
 }
 
 fn new_accounts() -> Vec<Account> {
-    vec![Account::new("a", 1, "active"), Account::new("b", 2, "active")]
+    vec![
+        Account::new("a", 1, "active"),
+        Account::new("b", 2, "active"),
+    ]
 }
 
 backend_suite! {
@@ -43,7 +49,7 @@ backend_suite! {
                 Ok(created)
             })
             .unwrap();
-        let expected: Vec<_> = created.iter().map(|a| (a.id, a.owner.clone(), false)).collect();
+        let expected: Vec<_> = created.iter().map(|a| (a.id, a.owner.clone(), true)).collect();
         assert!(expected.iter().all(|(id, _, _)| *id > 0));
         assert_eq!(seen.all(), expected);
     }
@@ -73,5 +79,20 @@ backend_suite! {
         let created = conn.bulk_create(new_accounts()).unwrap();
         assert_eq!(seen.len(), 2);
         assert_eq!(seen.all()[0].0, created[0].id);
+    }
+
+    fn a_failing_deferred_hook_is_a_callback_failure_after_the_commit(db) {
+        let registry = Registry::new().with(
+            Hook::after_create(|_, _: &Batch<Account>| Err(HookError::msg("search index unreachable")))
+                .named("reindex")
+                .deferred(),
+        );
+        let mut conn = db.connect(registry);
+        let result = conn.bulk_create(new_accounts());
+        match result {
+            Err(Error::Callback(e)) => assert!(e.to_string().contains("reindex"), "{e}"),
+            other => panic!("expected a callback failure, got {other:?}"),
+        }
+        assert_eq!(count_accounts!(&mut db.raw()), 2, "the commit stands");
     }
 }

@@ -1,0 +1,266 @@
+//! `HookedConnection` as a Diesel connection: ordinary queries through it,
+//! its accessors and configuration, scoped bypass, and the policy for plain
+//! writes to tables that have hooks.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use hooks_diesel::prelude::*;
+use hooks_diesel::{Config, UnhookedWrites};
+use hooks_tests::backend_suite;
+use hooks_tests::models::{Account, AuditEntry};
+use hooks_tests::recorder::{Seen, Statements};
+use hooks_tests::schema::{accounts, audit_log};
+
+/// A registry with one BEFORE create hook on `Account`, so that
+/// `accounts` is a hooked table; the hook records the owners it sees.
+fn hooked_accounts<C: hooks_diesel::InnerConnection>(
+    seen: &Seen<String>,
+) -> Registry<HookedConnection<C>> {
+    let seen = seen.clone();
+    Registry::new().with(Hook::before_create(move |_, b: &mut Batch<Account>| {
+        seen.extend(b.news().map(|a| a.owner.clone()));
+        Ok(())
+    }))
+}
+
+fn unhooked_table(error: &DieselError) -> Option<String> {
+    match error {
+        DieselError::QueryBuilderError(inner) => match inner.downcast_ref::<Error>() {
+            Some(Error::UnhookedWrite { table }) => Some(table.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[derive(AsChangeset, Identifiable, Clone, Copy)]
+#[diesel(table_name = accounts)]
+struct BalanceChange {
+    id: i64,
+    balance: i64,
+}
+
+backend_suite! {
+    fn ordinary_diesel_queries_run_through_the_wrapper(db) {
+        let mut conn = db.connect(Registry::new());
+        let id: i64 = diesel::insert_into(accounts::table)
+            .values((accounts::owner.eq("a"), accounts::balance.eq(1), accounts::status.eq("active")))
+            .returning(accounts::id)
+            .get_result(&mut conn)
+            .unwrap();
+        diesel::insert_into(accounts::table)
+            .values((accounts::owner.eq("b"), accounts::balance.eq(2), accounts::status.eq("idle")))
+            .execute(&mut conn)
+            .unwrap();
+        let updated = diesel::update(accounts::table.find(id))
+            .set(accounts::balance.eq(10))
+            .execute(&mut conn)
+            .unwrap();
+        assert_eq!(updated, 1);
+        let rows: Vec<Account> = accounts::table
+            .order(accounts::id)
+            .select(Account::as_select())
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(rows.iter().map(|a| a.balance).collect::<Vec<_>>(), [10, 2]);
+        let total = conn
+            .transaction::<_, DieselError, _>(|conn| {
+                diesel::delete(accounts::table.filter(accounts::owner.eq("b"))).execute(conn)?;
+                accounts::table.count().get_result::<i64>(conn)
+            })
+            .unwrap();
+        assert_eq!(total, 1);
+        assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 1);
+    }
+
+    fn save_changes_works_through_the_wrapper(db) {
+        let mut conn = db.connect(Registry::new());
+        let account = conn.create(Account::new("a", 1, "active")).unwrap();
+        let saved: Account = BalanceChange { id: account.id, balance: 99 }
+            .save_changes(&mut conn)
+            .unwrap();
+        assert_eq!(saved.balance, 99);
+        assert_eq!(saved.owner, "a");
+    }
+
+    fn instrumentation_and_statement_cache_settings_reach_the_inner_connection(db) {
+        let statements = Statements::default();
+        let mut conn = db.connect(Registry::new());
+        conn.set_instrumentation(statements.clone());
+        conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+        accounts::table.count().get_result::<i64>(&mut conn).unwrap();
+        assert_eq!(statements.count("SELECT"), 1, "{:?}", statements.sql());
+    }
+
+    fn establish_connects_with_an_empty_registry(db) {
+        let mut conn = Conn::establish(db.url()).unwrap();
+        assert!(conn.registry().is_empty());
+        assert_eq!(accounts::table.count().get_result::<i64>(&mut conn).unwrap(), 0);
+    }
+
+    fn accessors_and_configuration(db) {
+        let registry = Arc::new(hooked_accounts::<Inner>(&Seen::new()));
+        let mut conn = HookedConnection::new(db.raw(), Arc::clone(&registry))
+            .with_config(Config::default().with_chunk_size(10).with_unhooked_writes(UnhookedWrites::Allow));
+        assert!(Arc::ptr_eq(conn.registry(), &registry));
+        assert_eq!(conn.config().chunk_size, 10);
+        assert_eq!(conn.config().unhooked_writes, UnhookedWrites::Allow);
+        conn.config_mut().chunk_size = 20;
+        assert_eq!(conn.config().chunk_size, 20);
+        assert_eq!(Config::default().chunk_size, 1000);
+        assert_eq!(Config::default().unhooked_writes, UnhookedWrites::Warn);
+        conn.inner_mut().batch_execute("SELECT 1").unwrap();
+        let _: &Inner = conn.inner();
+        let mut inner: Inner = conn.into_inner();
+        assert_eq!(accounts::table.count().get_result::<i64>(&mut inner).unwrap(), 0);
+    }
+
+    fn refuse_stops_plain_writes_to_hooked_tables(db) {
+        let seen = Seen::new();
+        let mut conn = db
+            .connect(hooked_accounts::<Inner>(&seen))
+            .with_config(Config::default().with_unhooked_writes(UnhookedWrites::Refuse));
+        let insert = diesel::insert_into(accounts::table)
+            .values((accounts::owner.eq("a"), accounts::balance.eq(1), accounts::status.eq("active")))
+            .execute(&mut conn)
+            .unwrap_err();
+        assert_eq!(unhooked_table(&insert).as_deref(), Some("accounts"), "{insert}");
+        let returning = diesel::insert_into(accounts::table)
+            .values((accounts::owner.eq("a"), accounts::balance.eq(1), accounts::status.eq("active")))
+            .returning(accounts::id)
+            .get_result::<i64>(&mut conn)
+            .unwrap_err();
+        assert!(unhooked_table(&returning).is_some(), "{returning}");
+        let update = diesel::update(accounts::table).set(accounts::balance.eq(0)).execute(&mut conn).unwrap_err();
+        assert!(unhooked_table(&update).is_some(), "{update}");
+        let delete = diesel::delete(accounts::table).execute(&mut conn).unwrap_err();
+        assert!(unhooked_table(&delete).is_some(), "{delete}");
+        let raw = diesel::sql_query("UPDATE accounts SET balance = 0").execute(&mut conn).unwrap_err();
+        assert!(unhooked_table(&raw).is_some(), "{raw}");
+        assert!(Error::from(raw).to_string().contains("plain Diesel write to `accounts`"));
+        assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 0, "nothing written");
+        assert!(seen.is_empty());
+    }
+
+    fn refuse_lets_through_reads_other_tables_bypassed_writes_and_hooked_operations(db) {
+        let seen = Seen::new();
+        let mut conn = db
+            .connect(hooked_accounts::<Inner>(&seen))
+            .with_config(Config::default().with_unhooked_writes(UnhookedWrites::Refuse));
+        accounts::table.count().get_result::<i64>(&mut conn).unwrap();
+        diesel::insert_into(audit_log::table)
+            .values((audit_log::account_id.eq(1), audit_log::action.eq("not hooked")))
+            .execute(&mut conn)
+            .unwrap();
+        conn.without_hooks(|conn| {
+            diesel::insert_into(accounts::table)
+                .values((accounts::owner.eq("bypassed"), accounts::balance.eq(1), accounts::status.eq("active")))
+                .execute(conn)
+        })
+        .unwrap();
+        conn.bulk_create(vec![Account::new("hooked", 2, "active")]).unwrap();
+        assert_eq!(seen.all(), ["hooked"]);
+        assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 2);
+        // The bypass ended with the closure.
+        let after = diesel::delete(accounts::table).execute(&mut conn).unwrap_err();
+        assert!(unhooked_table(&after).is_some());
+    }
+
+    fn warn_and_allow_let_plain_writes_through(db) {
+        for policy in [UnhookedWrites::Warn, UnhookedWrites::Allow] {
+            let mut conn = db
+                .connect(hooked_accounts::<Inner>(&Seen::new()))
+                .with_config(Config::default().with_unhooked_writes(policy));
+            diesel::insert_into(accounts::table)
+                .values((accounts::owner.eq("plain"), accounts::balance.eq(1), accounts::status.eq("active")))
+                .execute(&mut conn)
+                .unwrap();
+        }
+        assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 2);
+    }
+
+    fn without_hooks_for_switches_off_one_model_only(db) {
+        let seen = Seen::<String>::new();
+        let (on_accounts, on_audit) = (seen.clone(), seen.clone());
+        let registry = Registry::new()
+            .with(Hook::before_create(move |_, b: &mut Batch<Account>| {
+                on_accounts.extend(b.news().map(|a| format!("account {}", a.owner)));
+                Ok(())
+            }))
+            .with(Hook::before_create(move |_, b: &mut Batch<AuditEntry>| {
+                on_audit.extend(b.news().map(|e| format!("audit {}", e.action)));
+                Ok(())
+            }));
+        let mut conn = db.connect(registry);
+        conn.without_hooks_for::<Account, _>(|conn| -> Result<(), Error> {
+            conn.bulk_create(vec![Account::new("off", 1, "active")])?;
+            conn.bulk_create(vec![AuditEntry::new(1, "on")])?;
+            Ok(())
+        })
+        .unwrap();
+        conn.bulk_create(vec![Account::new("on again", 1, "active")]).unwrap();
+        assert_eq!(seen.all(), ["audit on", "account on again"]);
+    }
+
+    fn without_hooks_ends_when_the_closure_panics(db) {
+        let seen = Seen::new();
+        let mut conn = db.connect(hooked_accounts::<Inner>(&seen));
+        let panicked = catch_unwind(AssertUnwindSafe(|| conn.without_hooks(|_| panic!("inside"))));
+        assert!(panicked.is_err());
+        conn.bulk_create(vec![Account::new("hooked", 1, "active")]).unwrap();
+        assert_eq!(seen.all(), ["hooked"]);
+    }
+
+    fn max_depth_of_the_config_limits_nested_hooked_operations(db) {
+        let registry = Registry::new().with(Hook::after_create(|ctx: &mut HookContext<'_, Conn>, b: &Batch<AuditEntry>| {
+            let next: Vec<AuditEntry> = b
+                .news()
+                .filter(|e| e.action != "leaf")
+                .map(|e| AuditEntry::new(e.account_id, "leaf"))
+                .collect();
+            ctx.conn().bulk_create(next)?;
+            Ok(())
+        }));
+        let registry = Arc::new(registry);
+        let mut shallow = HookedConnection::new(db.raw(), Arc::clone(&registry))
+            .with_config(Config::default().with_max_depth(1));
+        assert!(shallow.bulk_create(vec![AuditEntry::new(1, "root")]).is_err());
+        assert_eq!(audit_log::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 0);
+        let mut deep = HookedConnection::new(db.raw(), registry).with_config(Config::default().with_max_depth(2));
+        deep.bulk_create(vec![AuditEntry::new(1, "root")]).unwrap();
+        assert_eq!(audit_log::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 2);
+    }
+}
+
+mod sqlite_only {
+    use diesel::sqlite::SqliteConnection;
+    use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+    use super::*;
+
+    const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+
+    #[test]
+    fn migrations_run_through_a_hooked_connection() {
+        let path = std::env::temp_dir().join(format!("hooks_migrate_{}.db", std::process::id()));
+        let url = path.to_string_lossy().into_owned();
+        let _ = std::fs::remove_file(&path);
+        {
+            let mut conn = HookedConnection::<SqliteConnection>::establish(&url).unwrap();
+            conn.run_pending_migrations(MIGRATIONS).unwrap();
+            assert!(!conn.has_pending_migration(MIGRATIONS).unwrap());
+            assert_eq!(
+                accounts::table
+                    .count()
+                    .get_result::<i64>(&mut conn)
+                    .unwrap(),
+                0
+            );
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+}

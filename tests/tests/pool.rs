@@ -1,0 +1,114 @@
+//! r2d2 pools of hooked connections: one shared registry and config,
+//! health checks, and no callback leaking from one checkout to the next.
+
+use std::sync::Arc;
+
+use diesel::connection::{Connection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{CustomizeConnection, R2D2Connection};
+use hooks_diesel::pool::{HookedConnectionManager, HookedPool};
+use hooks_diesel::prelude::*;
+use hooks_diesel::{Config, InnerConnection, UnhookedWrites};
+use hooks_tests::backend_suite;
+use hooks_tests::models::Account;
+use hooks_tests::recorder::Seen;
+use hooks_tests::schema::accounts;
+use r2d2::ManageConnection;
+
+/// Opens a test transaction on every connection the pool makes, as tests
+/// with pools commonly do.
+#[derive(Debug)]
+struct TestTransactions;
+
+impl<C> CustomizeConnection<HookedConnection<C>, diesel::r2d2::Error> for TestTransactions
+where
+    C: InnerConnection + R2D2Connection + Send,
+{
+    fn on_acquire(&self, conn: &mut HookedConnection<C>) -> Result<(), diesel::r2d2::Error> {
+        conn.begin_test_transaction()
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+fn manager<C: InnerConnection>(url: &str, seen: &Seen<String>) -> HookedConnectionManager<C> {
+    let seen = seen.clone();
+    let registry = Registry::new().with(Hook::before_create(move |_, b: &mut Batch<Account>| {
+        seen.extend(b.news().map(|a| a.owner.clone()));
+        Ok(())
+    }));
+    HookedConnectionManager::new(url, registry).with_config(
+        Config::default()
+            .with_chunk_size(7)
+            .with_unhooked_writes(UnhookedWrites::Refuse),
+    )
+}
+
+backend_suite! {
+    fn pooled_connections_share_the_registry_and_the_config(db) {
+        let seen = Seen::new();
+        let manager = manager::<Inner>(db.url(), &seen);
+        let registry = Arc::clone(manager.registry());
+        let pool: HookedPool<Inner> = r2d2::Pool::builder().max_size(4).build(manager).unwrap();
+        let mut held = Vec::new();
+        for i in 0..4 {
+            let mut conn = pool.get().unwrap();
+            assert!(Arc::ptr_eq(conn.registry(), &registry));
+            assert_eq!(conn.config().chunk_size, 7);
+            conn.bulk_create(vec![Account::new(format!("owner {i}"), i, "active")]).unwrap();
+            held.push(conn);
+        }
+        assert_eq!(seen.len(), 4, "every connection ran the shared hooks");
+        let refused = diesel::delete(accounts::table).execute(&mut *held[0]);
+        assert!(refused.is_err(), "the shared config refuses plain writes");
+        drop(held);
+        let mut conn = pool.get().unwrap();
+        assert_eq!(accounts::table.count().get_result::<i64>(&mut *conn).unwrap(), 4);
+    }
+
+    fn callbacks_do_not_leak_to_the_next_checkout(db) {
+        let seen = Seen::<String>::new();
+        let pool: HookedPool<Inner> = r2d2::Pool::builder()
+            .max_size(1)
+            .connection_customizer(Box::new(TestTransactions))
+            .build(manager::<Inner>(db.url(), &Seen::new()))
+            .unwrap();
+        {
+            let mut conn = pool.get().unwrap();
+            let seen = seen.clone();
+            conn.on_commit(move |_| {
+                seen.push("leaked".to_string());
+                Ok(())
+            });
+            // Negative case: within the same checkout it is pending.
+            assert_eq!(conn.pending_callbacks(), 1);
+        }
+        let mut conn = pool.get().unwrap();
+        assert_eq!(conn.pending_callbacks(), 0);
+        assert_eq!(conn.run_pending_callbacks().unwrap(), 0);
+        assert!(seen.is_empty());
+    }
+
+    fn health_checks_ping_and_flag_open_transactions(db) {
+        let manager = manager::<Inner>(db.url(), &Seen::new());
+        let mut conn = manager.connect().unwrap();
+        assert!(manager.is_valid(&mut conn).is_ok());
+        assert!(!manager.has_broken(&mut conn));
+        <HookedConnection<Inner> as Connection>::TransactionManager::begin_transaction(&mut conn).unwrap();
+        conn.on_commit(|_| Ok(()));
+        assert!(manager.has_broken(&mut conn), "an open transaction must not go back to the pool");
+        assert_eq!(conn.pending_callbacks(), 0, "check-in drops pending callbacks");
+        <HookedConnection<Inner> as Connection>::TransactionManager::rollback_transaction(&mut conn).unwrap();
+        assert!(!manager.has_broken(&mut conn));
+    }
+
+    fn connect_reports_an_unreachable_database(db) {
+        let _ = &db;
+        let url = if std::any::TypeId::of::<Inner>() == std::any::TypeId::of::<diesel::pg::PgConnection>() {
+            "postgres://nobody@127.0.0.1:1/none?connect_timeout=1"
+        } else {
+            "/nonexistent/dir/db.sqlite"
+        };
+        let manager = HookedConnectionManager::<Inner>::new(url, Registry::new());
+        assert!(matches!(manager.connect(), Err(diesel::r2d2::Error::ConnectionError(_))));
+    }
+}
