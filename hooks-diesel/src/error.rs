@@ -13,7 +13,7 @@ pub enum Error {
 
     /// The database refused a statement.
     #[error("database error: {0}")]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
 
     /// Records without a primary key were passed to an update or delete.
     #[error(
@@ -82,6 +82,21 @@ pub enum Error {
     /// An after-commit callback failed. The transaction stays committed.
     #[error("an after-commit callback failed (the transaction stays committed): {0}")]
     Callback(#[source] BoxError),
+}
+
+/// Diesel errors convert as they are, except the library's own errors that
+/// travelled through Diesel's API (a refused unhooked write, for one),
+/// which come back as themselves.
+impl From<diesel::result::Error> for Error {
+    fn from(error: diesel::result::Error) -> Self {
+        match error {
+            diesel::result::Error::QueryBuilderError(inner) => match inner.downcast::<Error>() {
+                Ok(ours) => *ours,
+                Err(other) => Error::Database(diesel::result::Error::QueryBuilderError(other)),
+            },
+            other => Error::Database(other),
+        }
+    }
 }
 
 /// Hooked operations return this.
