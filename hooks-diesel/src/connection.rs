@@ -11,6 +11,7 @@ use diesel::backend::Backend;
 use diesel::connection::{Connection, TransactionManager};
 
 use crate::hooks_core::{self, HasScope, Registry, Scope, DEFAULT_MAX_DEPTH};
+use crate::progress::{OnProgress, Progress};
 use crate::transaction::{CallbackFailures, TxState};
 
 mod diesel_impls;
@@ -80,6 +81,8 @@ pub struct Config {
     /// Whether a failing after-commit callback stops the later ones.
     /// Default [`CallbackFailures::Stop`].
     pub callback_failures: CallbackFailures,
+    /// Called after each chunk of a hooked operation. Default none.
+    pub progress: Option<OnProgress>,
 }
 
 impl Default for Config {
@@ -89,6 +92,7 @@ impl Default for Config {
             max_depth: DEFAULT_MAX_DEPTH,
             unhooked_writes: UnhookedWrites::default(),
             callback_failures: CallbackFailures::default(),
+            progress: None,
         }
     }
 }
@@ -112,6 +116,21 @@ impl Config {
     #[must_use]
     pub fn with_unhooked_writes(mut self, policy: UnhookedWrites) -> Self {
         self.unhooked_writes = policy;
+        self
+    }
+
+    /// Calls `f` after each chunk of every hooked operation.
+    ///
+    /// ```
+    /// use hooks_diesel::Config;
+    /// let config = Config::default().with_progress(|p| {
+    ///     eprintln!("{} {}: {} of {:?}", p.operation, p.model, p.done, p.total)
+    /// });
+    /// assert!(config.progress.is_some());
+    /// ```
+    #[must_use]
+    pub fn with_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(OnProgress::new(f));
         self
     }
 

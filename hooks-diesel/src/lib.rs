@@ -88,6 +88,7 @@ mod connection;
 mod error;
 mod model;
 mod ops;
+mod progress;
 mod query;
 mod transaction;
 
@@ -99,6 +100,7 @@ pub use connection::{Config, HookedConnection, InnerConnection, UnhookedWrites};
 pub use error::{Error, Result};
 pub use model::{no_such_field, DieselHookModel, TableModel};
 pub use ops::{SyncOptions, SyncReport};
+pub use progress::{OnProgress, Progress};
 pub use query::{Changes, Filter, HookedModel, LoadRow};
 pub use transaction::{
     is_retryable, CallbackFailures, DryRunReport, HookTransactionManager, IsolationLevel,

@@ -370,15 +370,25 @@ backend_suite! {
     }
 
     fn recursion_past_the_depth_limit_fails_cleanly(db) {
-        let registry = Registry::new().with(Hook::after_create(|ctx: &mut HookContext<'_, Conn>, b: &Batch<Account>| {
-            let again = b.news().map(|a| Account::new(format!("{}'", a.owner), a.balance, "idle")).collect();
-            ctx.bulk_create(again)?;
-            Ok(())
-        }));
+        let depths = Seen::<u32>::new();
+        let d = depths.clone();
+        let registry = Registry::new().with(Hook::after_create(
+            move |ctx: &mut HookContext<'_, Conn>, b: &Batch<Account>| {
+                d.push(ctx.depth());
+                let again = b
+                    .news()
+                    .map(|a| Account::new(format!("{}'", a.owner), a.balance, "idle"))
+                    .collect();
+                ctx.bulk_create(again)?;
+                Ok(())
+            },
+        ));
         let mut conn = db.connect(registry);
         conn.config_mut().max_depth = 4;
         let err = conn.bulk_create(accounts(1)).unwrap_err();
         assert!(format!("{err:?}").contains("DepthExceeded"), "{err:?}");
+        assert!(err.to_string().contains("limit 4"), "{err}");
+        assert_eq!(depths.all(), [1, 2, 3, 4]);
         let count: i64 = accounts::table.count().get_result(&mut conn).unwrap();
         assert_eq!(count, 0, "the whole chain rolled back");
     }
@@ -444,6 +454,24 @@ backend_suite! {
         conn.bulk_update(created).unwrap();
         assert_eq!(statements.count("SELECT"), 3);
         assert_eq!(statements.count("WITH"), 3);
+    }
+
+    fn progress_is_reported_after_each_chunk(db) {
+        let seen = Seen::<(Operation, usize, Option<usize>)>::new();
+        let s = seen.clone();
+        let mut conn = db.connect(Registry::new().with(Hook::after_delete(|_, _: &Batch<Account>| Ok(()))));
+        *conn.config_mut() = conn.config().clone().with_chunk_size(2).with_progress(move |p| {
+            assert_eq!(p.model, "Account");
+            s.push((p.operation, p.done, p.total));
+        });
+        let created = conn.bulk_create(accounts(5)).unwrap();
+        conn.delete_where::<Account>(accounts::balance.gt(2)).unwrap();
+        conn.bulk_delete(&created[..2]).unwrap();
+        assert_eq!(seen.all(), [
+            (Operation::Create, 2, Some(5)), (Operation::Create, 4, Some(5)), (Operation::Create, 5, Some(5)),
+            (Operation::Delete, 2, None), (Operation::Delete, 3, None),
+            (Operation::Delete, 2, Some(2)),
+        ]);
     }
 
     fn batches_over_the_bind_limit_are_split(db) {

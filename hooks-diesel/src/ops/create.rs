@@ -52,7 +52,7 @@ where
                 conn.record_write(M::MODEL, Operation::Create, n);
                 run.dispatch(conn, Event::AfterCreate, &mut set)?;
                 created.extend(set.into_news());
-                tracing::debug!(done = created.len(), total, "create chunk written");
+                conn.progress::<M>(Operation::Create, created.len(), Some(total));
             }
             Ok(created)
         })

@@ -30,6 +30,7 @@ where
             let mut deleted = 0;
             for keys in keys.chunks(run.chunk_len(key_binds::<M>())) {
                 deleted += conn.delete_keys::<M>(run, keys, deleted)?;
+                conn.progress::<M>(Operation::Delete, deleted, Some(records.len()));
             }
             Ok(deleted)
         })
@@ -100,7 +101,7 @@ where
                     break;
                 }
                 deleted += conn.delete_set(run, ChangeSet::deleted(rows).at_offset(deleted))?;
-                tracing::debug!(deleted, "set-based delete chunk done");
+                conn.progress::<M>(Operation::Delete, deleted, None);
                 if read < chunk {
                     break;
                 }

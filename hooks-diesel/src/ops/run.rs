@@ -61,6 +61,26 @@ where
     }
 }
 
+impl<C> HookedConnection<C> {
+    /// Reports that `done` of `total` records of `M` were written.
+    pub(crate) fn progress<M: HookModel>(
+        &self,
+        operation: Operation,
+        done: usize,
+        total: Option<usize>,
+    ) {
+        tracing::debug!(model = M::MODEL, operation = %operation, done, total, "chunk written");
+        if let Some(progress) = &self.config().progress {
+            progress.call(&crate::Progress {
+                model: M::MODEL,
+                operation,
+                done,
+                total,
+            });
+        }
+    }
+}
+
 impl<C> Run<C>
 where
     C: crate::connection::InnerConnection + LoadConnection,

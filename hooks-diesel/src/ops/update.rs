@@ -85,7 +85,7 @@ where
                 let part: Vec<M> = records.by_ref().take(keys.len()).collect();
                 let offset = written.len();
                 written.extend(conn.update_chunk(run, part, keys, offset, fields)?);
-                tracing::debug!(done = written.len(), total, "update chunk written");
+                conn.progress::<M>(Operation::Update, written.len(), Some(total));
             }
             Ok(written)
         })

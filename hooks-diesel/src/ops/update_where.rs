@@ -132,7 +132,7 @@ where
                 run.dispatch(conn, Event::AfterUpdate, &mut set)?;
                 done += read;
                 sink(set.into_news());
-                tracing::debug!(done, "set-based update chunk written");
+                conn.progress::<M>(Operation::Update, done, None);
                 if read < chunk {
                     break;
                 }
