@@ -48,12 +48,15 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             .when(Account::BALANCE.changed()),
         )
         .with(
+            // Deferred: runs once the transaction has committed, with the
+            // records it would have seen; never if it rolls back.
             Hook::after_update(|_ctx, batch: &Batch<Account>| {
                 let owners: Vec<&str> = batch.news().map(|a| a.owner.as_str()).collect();
-                println!("frozen   {owners:?}");
+                println!("frozen   {owners:?} (after commit)");
                 Ok(())
             })
-            .when(Account::STATUS.changes_to("frozen")),
+            .when(Account::STATUS.changes_to("frozen"))
+            .deferred(),
         )
         .with(Hook::after_delete(|_ctx, batch: &Batch<Account>| {
             println!("deleted  {} account(s)", batch.len());
@@ -79,9 +82,30 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     conn.bulk_update(created.clone())?;
 
     // Set-based update: a Diesel filter and changeset; hooks get the rows.
-    let frozen =
-        conn.update_where::<Account>(accounts::status.eq("active"), accounts::status.eq("frozen"))?;
-    println!("updated  {} row(s) by filter", frozen.len());
+    // Inside a transaction, on_commit callbacks and deferred hooks wait for
+    // the commit.
+    conn.transaction_with_callbacks(|conn| {
+        let frozen = conn.update_where::<Account>(
+            accounts::status.eq("active"),
+            accounts::status.eq("frozen"),
+        )?;
+        conn.on_commit(|_| {
+            println!("commit   done");
+            Ok(())
+        });
+        println!(
+            "updated  {} row(s) by filter, not yet committed",
+            frozen.len()
+        );
+        Ok(())
+    })?;
+
+    // A transaction that rolls back runs no deferred hook.
+    let rolled_back: Result<(), Error> = conn.transaction_with_callbacks(|conn| {
+        conn.update_where::<Account>(accounts::status.eq("idle"), accounts::status.eq("frozen"))?;
+        Err(Error::Invalid("changed my mind".into()))
+    });
+    println!("rolled   back: {}", rolled_back.is_err());
 
     // Set-based delete.
     conn.delete_where::<Account>(accounts::balance.lt(80))?;
