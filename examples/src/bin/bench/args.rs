@@ -1,0 +1,147 @@
+//! Command-line arguments, parsed by hand.
+
+use std::fmt;
+
+/// A database backend the benchmark can run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+impl BackendKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Sqlite => "sqlite",
+            BackendKind::Postgres => "postgres",
+        }
+    }
+}
+
+/// What to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Args {
+    /// Records per phase (N).
+    pub n: usize,
+    /// Backends, in the order they run.
+    pub backends: Vec<BackendKind>,
+    /// Records per statement (the hooked connection's `chunk_size`, and the
+    /// chunk of the raw and equivalent variants).
+    pub chunk: usize,
+    /// Measurements per variant and phase; the median is reported.
+    pub repeat: usize,
+}
+
+impl Default for Args {
+    fn default() -> Self {
+        Args {
+            n: 10_000,
+            backends: vec![BackendKind::Sqlite, BackendKind::Postgres],
+            chunk: 1000,
+            repeat: 3,
+        }
+    }
+}
+
+pub const USAGE: &str = "\
+usage: bench [--n N] [--backend sqlite|postgres|all] [--chunk SIZE] [--repeat R]
+
+Runs the accounts workload of shared/bench/WORKLOAD.md three ways (hooked,
+raw, equivalent) and prints one line per backend and phase.
+
+  --n N          records per phase (default 10000)
+  --backend B    sqlite, postgres or all (default all)
+  --chunk SIZE   records per statement (default 1000)
+  --repeat R     measurements per variant; the median is printed (default 3)
+
+PostgreSQL is reached at $POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test).";
+
+/// A command line that cannot be run.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UsageError(String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}\n\n{USAGE}", self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Parses the arguments after the program name. `Ok(None)` means help was
+/// asked for.
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, UsageError> {
+    let mut parsed = Args::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag.to_string(), Some(value.to_string())),
+            None => (arg, None),
+        };
+        if flag == "--help" || flag == "-h" {
+            return Ok(None);
+        }
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| UsageError(format!("{flag} needs a value")))
+        };
+        match flag.as_str() {
+            "--n" => parsed.n = positive(&flag, &value()?)?,
+            "--chunk" => parsed.chunk = positive(&flag, &value()?)?,
+            "--repeat" => parsed.repeat = positive(&flag, &value()?)?,
+            "--backend" => parsed.backends = backends(&value()?)?,
+            _ => return Err(UsageError(format!("unknown argument {flag:?}"))),
+        }
+    }
+    Ok(Some(parsed))
+}
+
+fn positive(flag: &str, value: &str) -> Result<usize, UsageError> {
+    match value.replace('_', "").parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(UsageError(format!(
+            "{flag} takes a positive whole number, not {value:?}"
+        ))),
+    }
+}
+
+fn backends(value: &str) -> Result<Vec<BackendKind>, UsageError> {
+    match value {
+        "sqlite" => Ok(vec![BackendKind::Sqlite]),
+        "postgres" | "postgresql" | "pg" => Ok(vec![BackendKind::Postgres]),
+        "all" => Ok(vec![BackendKind::Sqlite, BackendKind::Postgres]),
+        _ => Err(UsageError(format!(
+            "--backend takes sqlite, postgres or all, not {value:?}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(args: &[&str]) -> Result<Option<Args>, UsageError> {
+        parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn defaults_and_flags() {
+        assert_eq!(parse_all(&[]), Ok(Some(Args::default())));
+        let args = parse_all(&["--n", "100_000", "--backend=sqlite", "--chunk", "500"]);
+        let args = args.ok().flatten().unwrap_or_default();
+        assert_eq!(args.n, 100_000);
+        assert_eq!(args.backends, vec![BackendKind::Sqlite]);
+        assert_eq!(args.chunk, 500);
+        assert_eq!(parse_all(&["--help"]), Ok(None));
+    }
+
+    #[test]
+    fn bad_input_is_refused() {
+        assert!(parse_all(&["--n", "0"]).is_err());
+        assert!(parse_all(&["--n"]).is_err());
+        assert!(parse_all(&["--backend", "mysql"]).is_err());
+        assert!(parse_all(&["--fast"]).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! The equivalent variant: plain Diesel that obtains what the hooks
+//! receive, in one write transaction per phase, written as a careful Diesel
+//! user would. The difference between hooked and equivalent is the cost of
+//! the hook machinery itself.
+//!
+//! - `bulk_create`: one `INSERT .. RETURNING` per chunk (the stored rows).
+//! - `bulk_update`: per chunk, one `SELECT .. FOR UPDATE` of the old rows
+//!   (plain `SELECT` inside `BEGIN IMMEDIATE` on SQLite), the changed
+//!   records found by comparing with them, `updated_at` stamped, and one
+//!   set-based `UPDATE .. RETURNING` of the changed rows in each backend's
+//!   best shape (see [`Dialect::update_rows_returning`]). Like the hooked
+//!   `bulk_update`, it gets all N records and finds the changed ones itself.
+//! - `queryset_update`: one `SELECT .. FOR UPDATE` of the matching rows,
+//!   one `UPDATE .. RETURNING` that also stamps `updated_at`.
+//! - `bulk_delete`: per chunk, one `SELECT .. FOR UPDATE` of the rows by
+//!   key and one `DELETE` by key.
+//!
+//! The hook bodies (reject negative balances, count, stamp `updated_at`)
+//! are done inline, and new rows are paired with their old rows by key, as
+//! the hooks receive them.
+//!
+//! [`Dialect::update_rows_returning`]: crate::statements::Dialect::update_rows_returning
+
+use std::collections::HashMap;
+
+use hooks_examples::models::Account;
+
+use crate::phases::Input;
+use crate::statements::{rows_per_statement, Statements};
+use crate::workload::now;
+use crate::BoxError;
+
+/// Insertable columns of `accounts`.
+const INSERT_BINDS: usize = 4;
+/// Binds per row of the set-based update: key, balance, `updated_at`.
+const UPDATE_BINDS: usize = 3;
+
+/// Runs one phase; returns rows it obtained (dropped by the caller after
+/// the clock stops).
+pub fn run<C: Statements>(
+    conn: &mut C,
+    input: Input<'_>,
+    chunk: usize,
+) -> Result<Vec<Account>, BoxError> {
+    match input {
+        Input::Create(records) => create(conn, records, chunk),
+        Input::Update { records, .. } => update(conn, records, chunk),
+        Input::Freeze => freeze(conn),
+        Input::Delete(records) => delete(conn, records, chunk),
+    }
+}
+
+fn create<C: Statements>(
+    conn: &mut C,
+    records: Vec<Account>,
+    chunk: usize,
+) -> Result<Vec<Account>, BoxError> {
+    let rows = rows_per_statement::<C>(chunk, INSERT_BINDS);
+    conn.write_transaction(|conn| {
+        let mut stored = Vec::with_capacity(records.len());
+        for part in records.chunks(rows) {
+            if let Some(bad) = part.iter().find(|a| a.balance < 0) {
+                return Err(format!("{} has a negative balance", bad.owner).into());
+            }
+            stored.extend(conn.insert_returning(part)?);
+        }
+        Ok(stored)
+    })
+}
+
+fn update<C: Statements>(
+    conn: &mut C,
+    records: Vec<Account>,
+    chunk: usize,
+) -> Result<Vec<Account>, BoxError> {
+    let rows = rows_per_statement::<C>(chunk, UPDATE_BINDS);
+    conn.write_transaction(|conn| {
+        let mut written = Vec::new();
+        let mut records = records.into_iter().peekable();
+        while records.peek().is_some() {
+            let part: Vec<Account> = records.by_ref().take(rows).collect();
+            let keys: Vec<i64> = part.iter().map(|a| a.id).collect();
+            let mut olds = by_key(conn.select_keys_locked(&keys)?);
+            if olds.len() != keys.len() {
+                return Err(format!(
+                    "{} of {} rows vanished",
+                    keys.len() - olds.len(),
+                    keys.len()
+                )
+                .into());
+            }
+            let at = Some(now());
+            let mut changed: Vec<Account> = part
+                .into_iter()
+                .filter(|record| olds.get(&record.id) != Some(record))
+                .collect();
+            changed.iter_mut().for_each(|a| a.updated_at = at);
+            let news = conn.update_rows_returning(&changed)?;
+            let pairs = pair(news, &mut olds)?;
+            std::hint::black_box(balance_changes(&pairs));
+            written.extend(pairs.into_iter().map(|(new, _)| new));
+        }
+        Ok(written)
+    })
+}
+
+fn freeze<C: Statements>(conn: &mut C) -> Result<Vec<Account>, BoxError> {
+    conn.write_transaction(|conn| {
+        let mut olds = by_key(conn.select_active_locked()?);
+        let news = conn.freeze_active_returning(now())?;
+        let pairs = pair(news, &mut olds)?;
+        std::hint::black_box(balance_changes(&pairs));
+        Ok(pairs.into_iter().map(|(new, _)| new).collect())
+    })
+}
+
+fn delete<C: Statements>(
+    conn: &mut C,
+    records: &[Account],
+    chunk: usize,
+) -> Result<Vec<Account>, BoxError> {
+    let rows = rows_per_statement::<C>(chunk, 1);
+    conn.write_transaction(|conn| {
+        for part in records.chunks(rows) {
+            let keys: Vec<i64> = part.iter().map(|a| a.id).collect();
+            let olds = conn.select_keys_locked(&keys)?;
+            let deleted = conn.delete_keys(&keys)?;
+            if olds.len() != keys.len() || deleted != keys.len() {
+                return Err(format!(
+                    "{} keys: {} rows read, {deleted} deleted",
+                    keys.len(),
+                    olds.len()
+                )
+                .into());
+            }
+        }
+        Ok(Vec::new())
+    })
+}
+
+fn by_key(rows: Vec<Account>) -> HashMap<i64, Account> {
+    rows.into_iter().map(|a| (a.id, a)).collect()
+}
+
+/// Each new row beside its old row.
+fn pair(
+    news: Vec<Account>,
+    olds: &mut HashMap<i64, Account>,
+) -> Result<Vec<(Account, Account)>, BoxError> {
+    news.into_iter()
+        .map(|new| match olds.remove(&new.id) {
+            Some(old) => Ok((new, old)),
+            None => Err(format!("row {} was written but not read first", new.id).into()),
+        })
+        .collect()
+}
+
+/// What the AFTER_UPDATE hook's condition selects.
+fn balance_changes(pairs: &[(Account, Account)]) -> usize {
+    pairs
+        .iter()
+        .filter(|(new, old)| new.balance != old.balance)
+        .count()
+}

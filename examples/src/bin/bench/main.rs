@@ -1,0 +1,103 @@
+//! The benchmark of the accounts workload (`shared/bench/WORKLOAD.md`):
+//! every phase run hooked, raw and equivalent on SQLite and PostgreSQL.
+//!
+//! ```text
+//! cargo run --release -p hooks-examples --bin bench -- \
+//!     [--n 10000] [--backend sqlite|postgres|all] [--chunk 1000] [--repeat 3]
+//! ```
+//!
+//! Prints one line per backend and phase, then `peak_rss_mib=..`; the
+//! targets of WORKLOAD.md are checked on stderr. Exits non-zero when a
+//! hook saw the wrong records or a variant left the wrong table behind.
+
+mod args;
+mod equivalent;
+mod hooked;
+mod memory;
+mod phases;
+mod postgres;
+mod raw;
+mod report;
+mod sqlite;
+mod statements;
+mod workload;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use diesel::{PgConnection, SqliteConnection};
+
+use args::{Args, BackendKind};
+use report::Line;
+
+/// The error type of the benchmark.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), BoxError> {
+    let Some(args) = args::parse(std::env::args().skip(1))? else {
+        println!("{}", args::USAGE);
+        return Ok(());
+    };
+    let mut lines = Vec::new();
+    let mut report = |line: &Line| {
+        println!("{line}");
+        let _ = std::io::stdout().flush();
+        lines.push(line.clone());
+    };
+    for &backend in &args.backends {
+        eprintln!(
+            "# {}: n={} chunk={} repeat={}",
+            backend.name(),
+            args.n,
+            args.chunk,
+            args.repeat
+        );
+        run_backend(backend, &args, &mut report)?;
+    }
+    let peak = memory::peak_rss_mib()?;
+    println!("peak_rss_mib={peak:.1}");
+    for target in report::targets(&lines, args.chunk, peak) {
+        eprintln!("# {target}");
+    }
+    Ok(())
+}
+
+fn run_backend(
+    backend: BackendKind,
+    args: &Args,
+    report: &mut dyn FnMut(&Line),
+) -> Result<(), BoxError> {
+    let Args {
+        n, chunk, repeat, ..
+    } = *args;
+    match backend {
+        BackendKind::Sqlite => {
+            let file = sqlite::SqliteFile::create()?;
+            phases::run::<SqliteConnection>(&file.url(), n, chunk, repeat, report)
+        }
+        BackendKind::Postgres => {
+            let base =
+                std::env::var("POSTGRES_URL").unwrap_or_else(|_| postgres::DEFAULT_URL.to_string());
+            let schema = postgres::PgSchema::create(&base)?;
+            phases::run::<PgConnection>(schema.url(), n, chunk, repeat, report)
+        }
+    }
+}
+
+/// Nanoseconds since the epoch, to name temporary databases and schemas.
+pub fn unique_suffix() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}

@@ -1,0 +1,256 @@
+//! Every statement the benchmark sends, behind two traits implemented for
+//! each concrete connection type (`SqliteConnection`, `PgConnection`), so
+//! that the variants and the runner are written once, generically.
+//!
+//! Diesel's statement types are concrete per backend (SQLite's batch insert
+//! with `RETURNING` only compiles for `SqliteConnection`, `FOR UPDATE` only
+//! exists on PostgreSQL), so the shared statements are written once in a
+//! macro and instantiated per connection type; what genuinely differs lives
+//! in each backend's [`Dialect`] impl.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::{PgConnection, QueryResult, SqliteConnection};
+use hooks_diesel::{HookedConnection, InnerConnection};
+use hooks_examples::models::Account;
+use hooks_examples::schema::accounts;
+
+use crate::workload::{Fingerprint, ACTIVE, FINGERPRINT_SQL, FROZEN};
+
+/// What differs between backends, written by hand in `sqlite.rs` and
+/// `postgres.rs`.
+pub trait Dialect: InnerConnection + Sized {
+    /// The backend's name in the output.
+    const NAME: &'static str;
+    /// The most bind parameters one statement may carry.
+    const BIND_LIMIT: usize;
+
+    /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (the
+    /// write lock taken up front, as the hooked operations do), `BEGIN` on
+    /// PostgreSQL (rows are locked with `FOR UPDATE`).
+    fn write_transaction<T, E: From<diesel::result::Error>>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<T, E>;
+
+    /// Empties `accounts` and restarts its key sequence, so that every
+    /// variant creates the same keys.
+    fn reset_table(&mut self) -> QueryResult<()>;
+
+    /// Runs after the table was seeded (statistics for the planner).
+    fn after_seed(&mut self) -> QueryResult<()>;
+
+    /// Writes `balance` and `updated_at` of each record, with one statement
+    /// joining the table with the records' values, and returns the rows as
+    /// stored. The best set-based shape of each backend (DESIGN.md, "Facts
+    /// already measured"): `unnest` of arrays on PostgreSQL, a `VALUES`
+    /// common table expression on SQLite.
+    fn update_rows_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>>;
+}
+
+/// The statements shared by every backend, and the hooked operations.
+pub trait Statements: Dialect {
+    /// Every row, in key order.
+    fn load_all(&mut self) -> QueryResult<Vec<Account>>;
+    /// A summary of the table.
+    fn fingerprint(&mut self) -> QueryResult<Fingerprint>;
+
+    /// `INSERT INTO accounts (..) VALUES (..), (..)` (on SQLite Diesel sends
+    /// one `INSERT` per record inside a transaction).
+    fn insert(&mut self, records: &[Account]) -> QueryResult<usize>;
+    /// `UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?`.
+    fn update_balance(&mut self, id: i64, balance: i64, at: NaiveDateTime) -> QueryResult<usize>;
+    /// `UPDATE accounts SET status = 'frozen', updated_at = ? WHERE status = 'active'`.
+    fn freeze_active(&mut self, at: NaiveDateTime) -> QueryResult<usize>;
+    /// `DELETE FROM accounts WHERE id BETWEEN ? AND ?`.
+    fn delete_range(&mut self, first: i64, last: i64) -> QueryResult<usize>;
+
+    /// `INSERT ... RETURNING`, one statement per call on every backend.
+    fn insert_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>>;
+    /// The rows with `keys`, in key order, locked where the backend can.
+    fn select_keys_locked(&mut self, keys: &[i64]) -> QueryResult<Vec<Account>>;
+    /// The active rows, in key order, locked where the backend can.
+    fn select_active_locked(&mut self) -> QueryResult<Vec<Account>>;
+    /// [`freeze_active`](Statements::freeze_active) with `RETURNING`.
+    fn freeze_active_returning(&mut self, at: NaiveDateTime) -> QueryResult<Vec<Account>>;
+    /// `DELETE FROM accounts WHERE id IN (..)` (`= ANY($1)` on PostgreSQL).
+    fn delete_keys(&mut self, keys: &[i64]) -> QueryResult<usize>;
+
+    /// `HookedConnection::bulk_create`.
+    fn hooked_create(
+        conn: &mut HookedConnection<Self>,
+        records: Vec<Account>,
+    ) -> hooks_diesel::Result<Vec<Account>>;
+    /// `HookedConnection::bulk_update`, fields auto-detected.
+    fn hooked_update(
+        conn: &mut HookedConnection<Self>,
+        records: Vec<Account>,
+    ) -> hooks_diesel::Result<Vec<Account>>;
+    /// `HookedConnection::update_where_count`: active accounts frozen.
+    fn hooked_freeze(conn: &mut HookedConnection<Self>) -> hooks_diesel::Result<usize>;
+    /// `HookedConnection::bulk_delete`.
+    fn hooked_delete(
+        conn: &mut HookedConnection<Self>,
+        records: &[Account],
+    ) -> hooks_diesel::Result<usize>;
+}
+
+/// Implements [`Statements`] for a connection type; `lock = for_update`
+/// adds `FOR UPDATE` to the selects of rows about to change.
+macro_rules! impl_statements {
+    ($conn:ty $(, lock = $lock:ident)?) => {
+        impl Statements for $conn {
+            fn load_all(&mut self) -> QueryResult<Vec<Account>> {
+                accounts::table
+                    .order(accounts::id)
+                    .select(Account::as_select())
+                    .load(self)
+            }
+
+            fn fingerprint(&mut self) -> QueryResult<Fingerprint> {
+                diesel::sql_query(FINGERPRINT_SQL).get_result(self)
+            }
+
+            fn insert(&mut self, records: &[Account]) -> QueryResult<usize> {
+                diesel::insert_into(accounts::table)
+                    .values(records)
+                    .execute(self)
+            }
+
+            fn update_balance(
+                &mut self,
+                id: i64,
+                balance: i64,
+                at: NaiveDateTime,
+            ) -> QueryResult<usize> {
+                diesel::update(accounts::table.find(id))
+                    .set((
+                        accounts::balance.eq(balance),
+                        accounts::updated_at.eq(Some(at)),
+                    ))
+                    .execute(self)
+            }
+
+            fn freeze_active(&mut self, at: NaiveDateTime) -> QueryResult<usize> {
+                diesel::update(accounts::table.filter(accounts::status.eq(ACTIVE)))
+                    .set((
+                        accounts::status.eq(FROZEN),
+                        accounts::updated_at.eq(Some(at)),
+                    ))
+                    .execute(self)
+            }
+
+            fn delete_range(&mut self, first: i64, last: i64) -> QueryResult<usize> {
+                diesel::delete(accounts::table.filter(accounts::id.between(first, last)))
+                    .execute(self)
+            }
+
+            fn insert_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>> {
+                diesel::insert_into(accounts::table)
+                    .values(records)
+                    .returning(Account::as_returning())
+                    .get_results(self)
+            }
+
+            fn select_keys_locked(&mut self, keys: &[i64]) -> QueryResult<Vec<Account>> {
+                accounts::table
+                    .filter(accounts::id.eq_any(keys))
+                    .order(accounts::id)
+                    .select(Account::as_select())
+                    $(.$lock())?
+                    .load(self)
+            }
+
+            fn select_active_locked(&mut self) -> QueryResult<Vec<Account>> {
+                accounts::table
+                    .filter(accounts::status.eq(ACTIVE))
+                    .order(accounts::id)
+                    .select(Account::as_select())
+                    $(.$lock())?
+                    .load(self)
+            }
+
+            fn freeze_active_returning(
+                &mut self,
+                at: NaiveDateTime,
+            ) -> QueryResult<Vec<Account>> {
+                diesel::update(accounts::table.filter(accounts::status.eq(ACTIVE)))
+                    .set((
+                        accounts::status.eq(FROZEN),
+                        accounts::updated_at.eq(Some(at)),
+                    ))
+                    .returning(Account::as_returning())
+                    .get_results(self)
+            }
+
+            fn delete_keys(&mut self, keys: &[i64]) -> QueryResult<usize> {
+                diesel::delete(accounts::table.filter(accounts::id.eq_any(keys))).execute(self)
+            }
+
+            fn hooked_create(
+                conn: &mut HookedConnection<Self>,
+                records: Vec<Account>,
+            ) -> hooks_diesel::Result<Vec<Account>> {
+                conn.bulk_create(records)
+            }
+
+            fn hooked_update(
+                conn: &mut HookedConnection<Self>,
+                records: Vec<Account>,
+            ) -> hooks_diesel::Result<Vec<Account>> {
+                conn.bulk_update(records)
+            }
+
+            fn hooked_freeze(conn: &mut HookedConnection<Self>) -> hooks_diesel::Result<usize> {
+                conn.update_where_count::<Account>(
+                    accounts::status.eq(ACTIVE),
+                    accounts::status.eq(FROZEN),
+                )
+            }
+
+            fn hooked_delete(
+                conn: &mut HookedConnection<Self>,
+                records: &[Account],
+            ) -> hooks_diesel::Result<usize> {
+                conn.bulk_delete(records)
+            }
+        }
+    };
+}
+
+impl_statements!(SqliteConnection);
+impl_statements!(PgConnection, lock = for_update);
+
+/// Rows per statement: `chunk`, lowered so that `binds_per_row` binds per
+/// row stay within the backend's limit.
+pub fn rows_per_statement<C: Dialect>(chunk: usize, binds_per_row: usize) -> usize {
+    chunk.min(C::BIND_LIMIT / binds_per_row.max(1)).max(1)
+}
+
+/// An `accounts` row returned by raw SQL (`sql_query` needs
+/// `QueryableByName`, which `Account` does not derive).
+#[derive(QueryableByName)]
+#[diesel(table_name = accounts)]
+pub struct StoredRow {
+    id: i64,
+    owner: String,
+    balance: i64,
+    status: String,
+    updated_at: Option<NaiveDateTime>,
+}
+
+impl From<StoredRow> for Account {
+    fn from(row: StoredRow) -> Self {
+        Account {
+            id: row.id,
+            owner: row.owner,
+            balance: row.balance,
+            status: row.status,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// The columns of `accounts` for a `RETURNING` clause of raw SQL.
+pub const RETURNING_COLUMNS: &str = "accounts.id, accounts.owner, accounts.balance, \
+     accounts.status, accounts.updated_at";
