@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use hooks_diesel::HookModel;
 
-use crate::schema::{accounts, audit_log};
+use crate::schema::{accounts, audit_log, memberships};
 
 /// The workload's account.
 #[derive(Queryable, Selectable, Insertable, Identifiable, HookModel, Clone, Debug, PartialEq)]
@@ -51,6 +51,26 @@ impl AuditEntry {
             account_id,
             action: action.into(),
             created_at: NaiveDateTime::default(),
+        }
+    }
+}
+
+/// A member of an organisation: a composite key the caller chooses.
+#[derive(Queryable, Selectable, Insertable, Identifiable, HookModel, Clone, Debug, PartialEq)]
+#[diesel(table_name = memberships, primary_key(org_id, user_id))]
+pub struct Membership {
+    pub org_id: i64,
+    pub user_id: i64,
+    pub role: String,
+}
+
+impl Membership {
+    /// A membership of `user_id` in `org_id`.
+    pub fn new(org_id: i64, user_id: i64, role: &str) -> Self {
+        Membership {
+            org_id,
+            user_id,
+            role: role.into(),
         }
     }
 }

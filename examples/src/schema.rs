@@ -19,4 +19,12 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(accounts, audit_log);
+diesel::table! {
+    memberships (org_id, user_id) {
+        org_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(accounts, audit_log, memberships);

@@ -233,45 +233,109 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
         let st = sql_type(model.table, f, krate);
         quote!(#index => out.push_bind_param::<#st, #ty>(&self.#member),)
     });
-    let single = model.key.len() == 1;
-    let key_arms = model.key.iter().enumerate().map(|(part, f)| {
+    let collect_arms = model.fields.iter().map(|f| {
+        let index = f.index;
+        let member = f.ident;
         let ty = f.ty;
         let st = sql_type(model.table, f, krate);
-        let value = if single {
+        quote! {
+            #index => #diesel::query_builder::BindCollector::<'c, #db>::push_bound_value::<#st, #ty>(
+                out, &self.#member, lookup,
+            ),
+        }
+    });
+    let column_arms = model.fields.iter().map(|f| {
+        let index = f.index;
+        let st = sql_type(model.table, f, krate);
+        quote!(#index => <#db as #krate::HookBackend>::push_array::<#st, Self>(column, out),)
+    });
+    let single = model.key.len() == 1;
+    let key_part = |part: usize| {
+        if single {
             quote!(key)
         } else {
             let member = syn::Index::from(part);
             quote!(&key.#member)
-        };
+        }
+    };
+    let key_arms = model.key.iter().enumerate().map(|(part, f)| {
+        let ty = f.ty;
+        let st = sql_type(model.table, f, krate);
+        let value = key_part(part);
         quote!(#part => out.push_bind_param::<#st, #ty>(#value),)
     });
+    let collect_key_arms = model.key.iter().enumerate().map(|(part, f)| {
+        let ty = f.ty;
+        let st = sql_type(model.table, f, krate);
+        let value = key_part(part);
+        quote! {
+            #part => #diesel::query_builder::BindCollector::<'c, #db>::push_bound_value::<#st, #ty>(
+                out, #value, lookup,
+            ),
+        }
+    });
+    let no_field =
+        quote!(_ => ::core::result::Result::Err(#krate::no_such_field(#model_name, field)),);
+    let no_part =
+        quote!(_ => ::core::result::Result::Err(#krate::no_such_field(#model_name, part)),);
+    let collector = quote!(<#db as #diesel::backend::Backend>::BindCollector<'c>);
+    let lookup = quote!(<#db as #diesel::sql_types::TypeMetadata>::MetadataLookup);
+    let key = quote!(<Self as #krate::hooks_core::HookModel>::Key);
+    let ast_pass = quote!(#diesel::query_builder::AstPass<'_, 'b, #db>);
 
     quote! {
         #[automatically_derived]
         impl<#db> #krate::DieselHookModel<#db> for #ident
         where
-            #db: #diesel::backend::Backend,
+            #db: #krate::HookBackend,
             #(#bounds)*
         {
-            fn bind_field<'b>(
-                &'b self,
-                field: usize,
-                out: &mut #diesel::query_builder::AstPass<'_, 'b, #db>,
-            ) -> #diesel::QueryResult<()> {
+            fn bind_field<'b>(&'b self, field: usize, out: &mut #ast_pass) -> #diesel::QueryResult<()> {
                 match field {
                     #(#field_arms)*
-                    _ => ::core::result::Result::Err(#krate::no_such_field(#model_name, field)),
+                    #no_field
                 }
             }
 
-            fn bind_key<'b>(
-                key: &'b <Self as #krate::hooks_core::HookModel>::Key,
-                part: usize,
-                out: &mut #diesel::query_builder::AstPass<'_, 'b, #db>,
-            ) -> #diesel::QueryResult<()> {
+            fn bind_key<'b>(key: &'b #key, part: usize, out: &mut #ast_pass) -> #diesel::QueryResult<()> {
                 match part {
                     #(#key_arms)*
-                    _ => ::core::result::Result::Err(#krate::no_such_field(#model_name, part)),
+                    #no_part
+                }
+            }
+
+            fn collect_field<'c>(
+                &'c self,
+                field: usize,
+                out: &mut #collector,
+                lookup: &mut #lookup,
+            ) -> #diesel::QueryResult<()> {
+                match field {
+                    #(#collect_arms)*
+                    #no_field
+                }
+            }
+
+            fn collect_key<'c>(
+                key: &'c #key,
+                part: usize,
+                out: &mut #collector,
+                lookup: &mut #lookup,
+            ) -> #diesel::QueryResult<()> {
+                match part {
+                    #(#collect_key_arms)*
+                    #no_part
+                }
+            }
+
+            fn bind_column<'b>(
+                column: &'b #krate::Column<'_, Self>,
+                out: &mut #ast_pass,
+            ) -> #diesel::QueryResult<()> {
+                let field = column.field();
+                match field {
+                    #(#column_arms)*
+                    #no_field
                 }
             }
         }

@@ -73,21 +73,46 @@ pub fn expand(input: &Input) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl<__DB: #diesel::backend::Backend> #krate::DieselHookModel<__DB> for #ident {
+            impl<__DB: #krate::HookBackend> #krate::DieselHookModel<__DB> for #ident {
                 fn bind_field<'b>(
                     &'b self,
                     field: usize,
-                    _out: &mut #diesel::query_builder::AstPass<'_, 'b, __DB>,
+                    _: &mut #diesel::query_builder::AstPass<'_, 'b, __DB>,
                 ) -> #diesel::QueryResult<()> {
                     ::core::result::Result::Err(#krate::no_such_field(#model_name, field))
                 }
 
                 fn bind_key<'b>(
-                    _key: &'b (),
+                    _: &'b (),
                     part: usize,
-                    _out: &mut #diesel::query_builder::AstPass<'_, 'b, __DB>,
+                    _: &mut #diesel::query_builder::AstPass<'_, 'b, __DB>,
                 ) -> #diesel::QueryResult<()> {
                     ::core::result::Result::Err(#krate::no_such_field(#model_name, part))
+                }
+
+                fn collect_field<'c>(
+                    &'c self,
+                    field: usize,
+                    _: &mut <__DB as #diesel::backend::Backend>::BindCollector<'c>,
+                    _: &mut <__DB as #diesel::sql_types::TypeMetadata>::MetadataLookup,
+                ) -> #diesel::QueryResult<()> {
+                    ::core::result::Result::Err(#krate::no_such_field(#model_name, field))
+                }
+
+                fn collect_key<'c>(
+                    _: &'c (),
+                    part: usize,
+                    _: &mut <__DB as #diesel::backend::Backend>::BindCollector<'c>,
+                    _: &mut <__DB as #diesel::sql_types::TypeMetadata>::MetadataLookup,
+                ) -> #diesel::QueryResult<()> {
+                    ::core::result::Result::Err(#krate::no_such_field(#model_name, part))
+                }
+
+                fn bind_column<'b>(
+                    column: &'b #krate::Column<'_, Self>,
+                    _: &mut #diesel::query_builder::AstPass<'_, 'b, __DB>,
+                ) -> #diesel::QueryResult<()> {
+                    ::core::result::Result::Err(#krate::no_such_field(#model_name, column.field()))
                 }
             }
         });

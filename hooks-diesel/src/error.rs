@@ -13,7 +13,7 @@ pub enum Error {
 
     /// The database refused a statement.
     #[error("database error: {0}")]
-    Database(diesel::result::Error),
+    Database(#[source] diesel::result::Error),
 
     /// Records without a primary key were passed to an update or delete.
     #[error(

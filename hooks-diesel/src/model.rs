@@ -3,9 +3,12 @@
 
 use diesel::backend::Backend;
 use diesel::query_builder::AstPass;
+use diesel::sql_types::TypeMetadata;
 use diesel::QueryResult;
 
+use crate::backend::HookBackend;
 use crate::hooks_core::HookModel;
+use crate::query::Column;
 
 /// A hooked model's Diesel table (`accounts::table`), so that filters and
 /// changesets of set-based operations are checked against it.
@@ -19,7 +22,7 @@ pub trait TableModel: HookModel {
 ///
 /// Implemented by `#[derive(HookModel)]` for every backend whose SQL types
 /// the fields convert to.
-pub trait DieselHookModel<DB: Backend>: TableModel {
+pub trait DieselHookModel<DB: HookBackend>: TableModel {
     /// Binds field `field` (its index in `HookModel::FIELDS`) of this record.
     fn bind_field<'b>(&'b self, field: usize, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
 
@@ -27,6 +30,31 @@ pub trait DieselHookModel<DB: Backend>: TableModel {
     fn bind_key<'b>(
         key: &'b Self::Key,
         part: usize,
+        out: &mut AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()>;
+
+    /// Serializes field `field` of this record into `out` (one element of
+    /// an array parameter).
+    fn collect_field<'c>(
+        &'c self,
+        field: usize,
+        out: &mut <DB as Backend>::BindCollector<'c>,
+        lookup: &mut <DB as TypeMetadata>::MetadataLookup,
+    ) -> QueryResult<()>;
+
+    /// Serializes component `part` of a key into `out`.
+    fn collect_key<'c>(
+        key: &'c Self::Key,
+        part: usize,
+        out: &mut <DB as Backend>::BindCollector<'c>,
+        lookup: &mut <DB as TypeMetadata>::MetadataLookup,
+    ) -> QueryResult<()>;
+
+    /// Binds a whole column as one array parameter typed after its SQL
+    /// column (only on backends with arrays, see
+    /// [`HookBackend::push_array`]).
+    fn bind_column<'b>(
+        column: &'b Column<'_, Self>,
         out: &mut AstPass<'_, 'b, DB>,
     ) -> QueryResult<()>;
 }

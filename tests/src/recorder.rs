@@ -68,6 +68,17 @@ impl Statements {
             .count()
     }
 
+    /// The UPDATE statements seen (also those led by a `WITH` clause).
+    pub fn updates(&self) -> Vec<String> {
+        self.sql()
+            .into_iter()
+            .filter(|s| {
+                let s = s.trim_start().to_uppercase();
+                s.starts_with("UPDATE") || (s.starts_with("WITH") && s.contains(" UPDATE "))
+            })
+            .collect()
+    }
+
     /// Forgets what was seen.
     pub fn clear(&self) {
         self.0 .0.lock().expect("recorder lock").clear();

@@ -1,6 +1,12 @@
 //! What differs between database backends for the bulk writers.
 
 use diesel::backend::Backend;
+use diesel::query_builder::AstPass;
+use diesel::sql_types::HasSqlType;
+use diesel::QueryResult;
+
+use crate::model::DieselHookModel;
+use crate::query::Column;
 
 #[cfg(feature = "postgres")]
 mod pg;
@@ -18,4 +24,24 @@ pub trait HookBackend: Backend {
     /// Whether `SELECT ... FOR UPDATE` locks rows (otherwise the whole
     /// write transaction is taken up front, as SQLite's `BEGIN IMMEDIATE`).
     const ROW_LOCKS: bool;
+    /// Whether a column of values can be bound as one array parameter
+    /// (then statements use `unnest` and `= ANY`, and their text does not
+    /// grow with the chunk).
+    const ARRAYS: bool;
+
+    /// Binds `column` as one array of `ST` values. Backends without arrays
+    /// return an error (callers check [`ARRAYS`](Self::ARRAYS) first).
+    fn push_array<'b, ST: 'static, M>(
+        column: &'b Column<'_, M>,
+        out: &mut AstPass<'_, 'b, Self>,
+    ) -> QueryResult<()>
+    where
+        Self: HasSqlType<ST>,
+        M: DieselHookModel<Self>;
+}
+
+/// The error of [`HookBackend::push_array`] on backends without arrays.
+#[allow(dead_code)]
+pub(crate) fn no_arrays(backend: &str) -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(format!("{backend} has no array parameters").into())
 }

@@ -1,6 +1,15 @@
+use std::io::Write;
+
 use diesel::pg::Pg;
+use diesel::query_builder::bind_collector::RawBytesBindCollector;
+use diesel::query_builder::AstPass;
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::{Array, HasSqlType};
+use diesel::QueryResult;
 
 use super::HookBackend;
+use crate::model::DieselHookModel;
+use crate::query::Column;
 
 impl HookBackend for Pg {
     const NAME: &'static str = "postgres";
@@ -8,4 +17,47 @@ impl HookBackend for Pg {
     const BIND_LIMIT: usize = 65535;
     const RETURNING: bool = true;
     const ROW_LOCKS: bool = true;
+    const ARRAYS: bool = true;
+
+    fn push_array<'b, ST: 'static, M>(
+        column: &'b Column<'_, M>,
+        out: &mut AstPass<'_, 'b, Self>,
+    ) -> QueryResult<()>
+    where
+        Self: HasSqlType<ST>,
+        M: DieselHookModel<Self>,
+    {
+        out.push_bind_param::<Array<ST>, Column<'_, M>>(column)
+    }
+}
+
+/// A column as a one-dimensional PostgreSQL array (the binary format of
+/// `array_send`), each element serialized by its own `ToSql`.
+impl<M, ST> ToSql<Array<ST>, Pg> for Column<'_, M>
+where
+    M: DieselHookModel<Pg>,
+    Pg: HasSqlType<ST>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        let mut elements = RawBytesBindCollector::<Pg>::new();
+        self.collect::<Pg>(&mut elements, out.metadata_lookup())?;
+        let element_oid = <Pg as HasSqlType<ST>>::metadata(out.metadata_lookup()).oid()?;
+        let header: [i32; 2] = [1, 0]; // one dimension, no flags
+        for word in header {
+            out.write_all(&word.to_be_bytes())?;
+        }
+        out.write_all(&element_oid.to_be_bytes())?;
+        out.write_all(&i32::try_from(self.len())?.to_be_bytes())?;
+        out.write_all(&1i32.to_be_bytes())?; // lower bound
+        for element in &elements.binds {
+            match element {
+                Some(bytes) => {
+                    out.write_all(&i32::try_from(bytes.len())?.to_be_bytes())?;
+                    out.write_all(bytes)?;
+                }
+                None => out.write_all(&(-1i32).to_be_bytes())?,
+            }
+        }
+        Ok(IsNull::No)
+    }
 }

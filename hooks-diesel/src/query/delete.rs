@@ -5,6 +5,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::QueryResult;
 
 use super::target::Target;
+use super::Column;
 use super::LoadRow;
 use crate::backend::HookBackend;
 use crate::model::DieselHookModel;
@@ -12,12 +13,14 @@ use crate::model::DieselHookModel;
 /// `DELETE FROM t WHERE <target> [RETURNING <selection>]`.
 pub(crate) struct DeleteWhere<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> {
     target: Target<'a, M::Key, F>,
+    key_columns: Vec<Column<'a, M>>,
     returning: Option<M::SelectExpression>,
 }
 
 impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> DeleteWhere<'a, M, DB, F> {
     pub(crate) fn new(target: Target<'a, M::Key, F>, returning: bool) -> Self {
         DeleteWhere {
+            key_columns: target.columns(),
             target,
             returning: returning.then(M::construct_selection),
         }
@@ -45,7 +48,8 @@ where
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("DELETE FROM ");
         out.push_identifier(M::TABLE)?;
-        self.target.push_where::<M, DB>(&mut out)?;
+        self.target
+            .push_where::<M, DB>(&self.key_columns, &mut out)?;
         if let Some(selection) = &self.returning {
             out.push_sql(" RETURNING ");
             selection.walk_ast(out.reborrow())?;

@@ -1,6 +1,7 @@
 //! The SQL the hooked operations send, as Diesel query fragments built from
 //! a model's metadata and per-field binds (one statement per chunk).
 
+mod column;
 mod delete;
 mod filter;
 mod insert;
@@ -11,6 +12,7 @@ mod statements;
 mod target;
 mod update;
 
+pub use column::Column;
 pub(crate) use delete::DeleteWhere;
 pub use filter::{Changes, Filter};
 pub(crate) use insert::InsertRows;

@@ -7,7 +7,8 @@ use diesel::expression::Selectable;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::QueryResult;
 
-use super::keys::{push_key, push_key_columns, push_key_in};
+use super::keys::{key_columns, push_key, push_key_columns, push_key_in, push_key_list};
+use super::Column;
 use super::LoadRow;
 use crate::backend::HookBackend;
 use crate::model::DieselHookModel;
@@ -33,7 +34,7 @@ where
     M: DieselHookModel<DB>,
 {
     out.push_sql(" ORDER BY ");
-    push_key_columns::<M, DB>(out, true)
+    push_key_list::<M, DB>(out, true)
 }
 
 /// Locks are taken in key order, so concurrent hooked writers over
@@ -48,6 +49,7 @@ fn push_lock<DB: HookBackend>(lock: bool, out: &mut AstPass<'_, '_, DB>) {
 /// `SELECT <selection> FROM t WHERE key IN (...) ORDER BY key [FOR UPDATE]`.
 pub(crate) struct SelectByKeys<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend> {
     keys: &'a [M::Key],
+    key_columns: Vec<Column<'a, M>>,
     lock: bool,
     selection: M::SelectExpression,
 }
@@ -56,6 +58,7 @@ impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend> SelectByKeys<
     pub(crate) fn new(keys: &'a [M::Key], lock: bool) -> Self {
         SelectByKeys {
             keys,
+            key_columns: key_columns::<M>(keys),
             lock,
             selection: M::construct_selection(),
         }
@@ -80,7 +83,7 @@ where
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         push_select_from::<M, DB>(&self.selection, &mut out)?;
         out.push_sql(" WHERE ");
-        push_key_in::<M, DB>(self.keys, &mut out)?;
+        push_key_in::<M, DB>(self.keys, &self.key_columns, &mut out)?;
         push_order_by::<M, DB>(&mut out)?;
         push_lock(self.lock, &mut out);
         Ok(())

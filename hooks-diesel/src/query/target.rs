@@ -3,7 +3,8 @@
 use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::QueryResult;
 
-use super::keys::push_key_in;
+use super::keys::{key_columns, push_key_in};
+use super::Column;
 use crate::backend::HookBackend;
 use crate::model::DieselHookModel;
 
@@ -15,7 +16,19 @@ pub enum Target<'a, K, F> {
 }
 
 impl<'a, K, F> Target<'a, K, F> {
-    pub(crate) fn push_where<'b, M, DB>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
+    /// The array columns a key list binds on backends with arrays.
+    pub(crate) fn columns<M: crate::hooks_core::HookModel<Key = K>>(&self) -> Vec<Column<'a, M>> {
+        match self {
+            Target::Keys(keys) => key_columns::<M>(keys),
+            Target::Filter(_) => Vec::new(),
+        }
+    }
+
+    pub(crate) fn push_where<'b, M, DB>(
+        &'b self,
+        columns: &'b [Column<'_, M>],
+        out: &mut AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()>
     where
         DB: HookBackend,
         M: DieselHookModel<DB, Key = K>,
@@ -23,7 +36,7 @@ impl<'a, K, F> Target<'a, K, F> {
     {
         out.push_sql(" WHERE ");
         match self {
-            Target::Keys(keys) => push_key_in::<M, DB>(keys, out),
+            Target::Keys(keys) => push_key_in::<M, DB>(keys, columns, out),
             Target::Filter(filter) => {
                 out.push_sql("(");
                 filter.walk_ast(out.reborrow())?;

@@ -8,6 +8,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::QueryResult;
 
 use super::target::Target;
+use super::Column;
 use super::LoadRow;
 use crate::backend::HookBackend;
 use crate::hooks_core::{FieldSet, HookModel};
@@ -16,56 +17,94 @@ use crate::model::DieselHookModel;
 const VALUES: &str = "hooks_values";
 
 /// Writes each record's own values of `fields` in one statement, joining the
-/// table with a `VALUES` list of `(key, field...)` rows:
+/// table with the rows `(key, field...)`:
 ///
-/// `WITH v(id, balance) AS (VALUES (?, ?), ...) UPDATE t SET balance =
-/// v.balance FROM v WHERE t.id = v.id`
-pub(crate) struct UpdateRows<'a, M, DB> {
+/// - with arrays (PostgreSQL): `UPDATE t SET balance = v.balance FROM
+///   unnest($1, $2) AS v(id, balance) WHERE t.id = v.id`: two binds per
+///   column whatever the chunk, and a plan that uses the key index;
+/// - otherwise (SQLite): `WITH v(id, balance) AS (VALUES (?, ?), ...)
+///   UPDATE t SET balance = v.balance FROM v WHERE t.id = v.id`.
+pub(crate) struct UpdateRows<'a, M: HookModel, DB> {
     records: &'a [M],
     fields: FieldSet,
+    columns: Vec<Column<'a, M>>,
     _db: PhantomData<DB>,
 }
 
 impl<'a, M: HookModel, DB> UpdateRows<'a, M, DB> {
     /// `fields` must not include key fields.
     pub(crate) fn new(records: &'a [M], fields: FieldSet) -> Self {
+        let columns = M::key_fields()
+            .chain(fields.iter())
+            .map(|field| Column::Field { records, field })
+            .collect();
         UpdateRows {
             records,
             fields,
+            columns,
             _db: PhantomData,
         }
     }
+
+    fn column_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        M::key_fields().chain(self.fields.iter())
+    }
 }
 
-impl<M, DB> QueryId for UpdateRows<'_, M, DB> {
+impl<M: HookModel, DB> QueryId for UpdateRows<'_, M, DB> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'_, M, DB> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        let columns = || M::key_fields().chain(self.fields.iter());
-        out.push_sql("WITH ");
-        out.push_identifier(VALUES)?;
-        out.push_sql(" (");
-        for (n, i) in columns().enumerate() {
+impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
+    /// `(k, c1, c2)`: the names of the joined rows' columns.
+    fn push_value_names(&self, out: &mut AstPass<'_, '_, DB>) -> QueryResult<()> {
+        out.push_sql("(");
+        for (n, i) in self.column_indices().enumerate() {
             if n > 0 {
                 out.push_sql(", ");
             }
             out.push_identifier(M::FIELDS[i].column)?;
         }
-        out.push_sql(") AS (VALUES ");
+        out.push_sql(")");
+        Ok(())
+    }
+
+    /// `(?, ?), (?, ?)`: one row of binds per record.
+    fn push_value_rows<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
         for (r, record) in self.records.iter().enumerate() {
             out.push_sql(if r == 0 { "(" } else { ", (" });
-            for (n, i) in columns().enumerate() {
+            for (n, i) in self.column_indices().enumerate() {
                 if n > 0 {
                     out.push_sql(", ");
                 }
-                record.bind_field(i, &mut out)?;
+                record.bind_field(i, out)?;
             }
             out.push_sql(")");
         }
-        out.push_sql(") UPDATE ");
+        Ok(())
+    }
+
+    /// `v.col`.
+    fn push_value(&self, column: &str, out: &mut AstPass<'_, '_, DB>) -> QueryResult<()> {
+        out.push_identifier(VALUES)?;
+        out.push_sql(".");
+        out.push_identifier(column)
+    }
+}
+
+impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'_, M, DB> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if !DB::ARRAYS {
+            out.push_sql("WITH ");
+            out.push_identifier(VALUES)?;
+            out.push_sql(" ");
+            self.push_value_names(&mut out)?;
+            out.push_sql(" AS (VALUES ");
+            self.push_value_rows(&mut out)?;
+            out.push_sql(") ");
+        }
+        out.push_sql("UPDATE ");
         out.push_identifier(M::TABLE)?;
         out.push_sql(" SET ");
         for (n, i) in self.fields.iter().enumerate() {
@@ -75,12 +114,18 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'
             let column = M::FIELDS[i].column;
             out.push_identifier(column)?;
             out.push_sql(" = ");
-            out.push_identifier(VALUES)?;
-            out.push_sql(".");
-            out.push_identifier(column)?;
+            self.push_value(column, &mut out)?;
         }
         out.push_sql(" FROM ");
-        out.push_identifier(VALUES)?;
+        if DB::ARRAYS {
+            out.push_sql("unnest(");
+            super::keys::push_columns(&self.columns, &mut out)?;
+            out.push_sql(") AS ");
+            out.push_identifier(VALUES)?;
+            self.push_value_names(&mut out)?;
+        } else {
+            out.push_identifier(VALUES)?;
+        }
         out.push_sql(" WHERE ");
         for (n, i) in M::key_fields().enumerate() {
             if n > 0 {
@@ -91,9 +136,7 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'
             out.push_sql(".");
             out.push_identifier(column)?;
             out.push_sql(" = ");
-            out.push_identifier(VALUES)?;
-            out.push_sql(".");
-            out.push_identifier(column)?;
+            self.push_value(column, &mut out)?;
         }
         Ok(())
     }
@@ -103,6 +146,7 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'
 pub(crate) struct UpdateSet<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, S, F> {
     changeset: &'a S,
     target: Target<'a, M::Key, F>,
+    key_columns: Vec<Column<'a, M>>,
     returning: Option<M::SelectExpression>,
 }
 
@@ -112,6 +156,7 @@ impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, S, F>
     pub(crate) fn new(changeset: &'a S, target: Target<'a, M::Key, F>, returning: bool) -> Self {
         UpdateSet {
             changeset,
+            key_columns: target.columns(),
             target,
             returning: returning.then(M::construct_selection),
         }
@@ -144,7 +189,8 @@ where
         out.push_identifier(M::TABLE)?;
         out.push_sql(" SET ");
         self.changeset.walk_ast(out.reborrow())?;
-        self.target.push_where::<M, DB>(&mut out)?;
+        self.target
+            .push_where::<M, DB>(&self.key_columns, &mut out)?;
         if let Some(selection) = &self.returning {
             out.push_sql(" RETURNING ");
             selection.walk_ast(out.reborrow())?;
