@@ -152,6 +152,25 @@ backend_suite! {
         assert_eq!(stored, created);
     }
 
+    fn a_value_shared_by_every_record_is_bound_once(db) {
+        let mut conn = db.connect(Registry::new());
+        let mut created = conn.bulk_create(accounts(4)).unwrap();
+        for (i, a) in created.iter_mut().enumerate() {
+            a.status = "frozen".into();
+            a.balance = 100 + i as i64;
+        }
+        let statements = Statements::default();
+        conn.set_instrumentation(statements.clone());
+        conn.bulk_update(created.clone()).unwrap();
+        let updates = statements.updates();
+        assert_eq!(updates.len(), 1, "{updates:?}");
+        let assignments = &updates[0][updates[0].find(" SET ").expect("SET")..updates[0].rfind(" FROM ").expect("FROM")];
+        assert_eq!(assignments.matches("hooks_values").count(), 1, "only balance varies: {assignments}");
+        assert!(assignments.contains("status"), "{assignments}");
+        let rows: Vec<Account> = accounts::table.order(accounts::id).select(Account::as_select()).load(&mut conn).unwrap();
+        assert_eq!(rows, created);
+    }
+
     fn unchanged_records_are_neither_written_nor_hooked(db) {
         let calls = Seen::<usize>::new();
         let c = calls.clone();

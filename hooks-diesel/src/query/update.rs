@@ -24,9 +24,13 @@ const VALUES: &str = "hooks_values";
 ///   column whatever the chunk, and a plan that uses the key index;
 /// - otherwise (SQLite): `WITH v(id, balance) AS (VALUES (?, ?), ...)
 ///   UPDATE t SET balance = v.balance FROM v WHERE t.id = v.id`.
+///
+/// A field holding the same value on every record (a timestamp a hook
+/// stamped, a status set on all) is bound once: `SET status = $1`.
 pub(crate) struct UpdateRows<'a, M: HookModel, DB> {
     records: &'a [M],
     fields: FieldSet,
+    uniform: FieldSet,
     columns: Vec<Column<'a, M>>,
     _db: PhantomData<DB>,
 }
@@ -34,20 +38,31 @@ pub(crate) struct UpdateRows<'a, M: HookModel, DB> {
 impl<'a, M: HookModel, DB> UpdateRows<'a, M, DB> {
     /// `fields` must not include key fields.
     pub(crate) fn new(records: &'a [M], fields: FieldSet) -> Self {
+        let varying = match records.split_first() {
+            Some((first, rest)) => rest
+                .iter()
+                .fold(FieldSet::EMPTY, |set, r| set.union(first.diff(r)))
+                .intersection(fields),
+            None => fields,
+        };
+        let uniform = fields.difference(varying);
         let columns = M::key_fields()
-            .chain(fields.iter())
+            .chain(varying.iter())
             .map(|field| Column::Field { records, field })
             .collect();
         UpdateRows {
             records,
             fields,
+            uniform,
             columns,
             _db: PhantomData,
         }
     }
 
+    /// Key fields, then the written fields whose values vary by record:
+    /// the columns of the joined rows.
     fn column_indices(&self) -> impl Iterator<Item = usize> + '_ {
-        M::key_fields().chain(self.fields.iter())
+        M::key_fields().chain(self.fields.difference(self.uniform).iter())
     }
 }
 
@@ -114,7 +129,10 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'
             let column = M::FIELDS[i].column;
             out.push_identifier(column)?;
             out.push_sql(" = ");
-            self.push_value(column, &mut out)?;
+            match self.records.first() {
+                Some(first) if self.uniform.contains(i) => first.bind_field(i, &mut out)?,
+                _ => self.push_value(column, &mut out)?,
+            }
         }
         out.push_sql(" FROM ");
         if DB::ARRAYS {
