@@ -168,7 +168,8 @@ pub(crate) fn rows_by_key<M: HookModel>(
     keys: &[M::Key],
     rows: Vec<M>,
 ) -> Result<HashMap<M::Key, M>> {
-    let mut by_key: HashMap<M::Key, M> = rows.into_iter().map(|r| (r.key(), r)).collect();
+    let mut by_key: HashMap<M::Key, M> = HashMap::with_capacity(rows.len());
+    by_key.extend(rows.into_iter().map(|r| (r.key(), r)));
     if by_key.len() < keys.len() {
         let vanished: Vec<String> = keys
             .iter()
@@ -182,6 +183,5 @@ pub(crate) fn rows_by_key<M: HookModel>(
             });
         }
     }
-    by_key.shrink_to_fit();
     Ok(by_key)
 }
