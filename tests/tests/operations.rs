@@ -458,6 +458,11 @@ backend_suite! {
         assert_eq!(statements.count("SELECT"), 0, "{:?}", statements.sql());
         assert_eq!(statements.count("DELETE"), 1);
         assert_eq!(statements.count("UPDATE"), 1);
+        assert!(
+            statements.sql().iter().all(|s| !s.contains("RETURNING")),
+            "counting needs no rows back: {:?}",
+            statements.sql()
+        );
     }
 
     fn round_trips_stay_per_chunk(db) {

@@ -1,15 +1,14 @@
 //! Hooked set-based update: a Diesel filter and a Diesel changeset.
 
-use std::collections::HashMap;
-
 use diesel::connection::LoadConnection;
 use diesel::query_builder::QueryFragment;
 
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
 use crate::model::TableModel;
+use crate::ops::run::rows_by_key;
 use crate::query::{key_binds, Changes, Filter, HookedModel, Target};
 
 impl<C> HookedConnection<C>
@@ -43,9 +42,7 @@ where
         M: HookedModel<C::Backend> + TableModel,
     {
         let mut rows = Vec::new();
-        self.update_matching(&filter, &changes.as_changeset(), &mut |chunk| {
-            rows.extend(chunk)
-        })?;
+        self.update_matching(&filter, &changes.as_changeset(), Some(&mut rows))?;
         Ok(rows)
     }
 
@@ -59,19 +56,17 @@ where
     where
         M: HookedModel<C::Backend> + TableModel,
     {
-        let mut count = 0;
-        self.update_matching::<M, _, _>(&filter, &changes.as_changeset(), &mut |chunk| {
-            count += chunk.len()
-        })?;
-        Ok(count)
+        self.update_matching::<M, _, _>(&filter, &changes.as_changeset(), None)
     }
 
+    /// Updates the matching rows chunk by chunk; keeps them in `keep` when
+    /// given; returns how many.
     fn update_matching<M, F, S>(
         &mut self,
         filter: &F,
         changeset: &S,
-        sink: &mut dyn FnMut(Vec<M>),
-    ) -> Result<()>
+        mut keep: Option<&mut Vec<M>>,
+    ) -> Result<usize>
     where
         M: HookedModel<C::Backend>,
         F: QueryFragment<C::Backend>,
@@ -79,12 +74,20 @@ where
     {
         self.hooked::<M, _>(Operation::Update, 0, |conn, run| {
             if !run.wants_any::<M>(Operation::Update) {
-                let mut rows =
-                    M::update_set_returning(conn.inner_mut(), changeset, Target::Filter(filter))?;
-                rows.sort_by_key(HookModel::key);
-                conn.record_write(M::MODEL, Operation::Update, rows.len());
-                sink(rows);
-                return Ok(());
+                let target = Target::Filter(filter);
+                let updated = match keep {
+                    Some(keep) => {
+                        let mut rows =
+                            M::update_set_returning(conn.inner_mut(), changeset, target)?;
+                        rows.sort_by_key(HookModel::key);
+                        let updated = rows.len();
+                        keep.extend(rows);
+                        updated
+                    }
+                    None => M::update_set(conn.inner_mut(), changeset, target)?,
+                };
+                conn.record_write(M::MODEL, Operation::Update, updated);
+                return Ok(updated);
             }
             let chunk = run.chunk_len(key_binds::<M>() + M::FIELDS.len());
             let mut after: Option<M::Key> = None;
@@ -102,17 +105,8 @@ where
                     changeset,
                     Target::<_, F>::Keys(&keys),
                 )?;
-                let mut stored: HashMap<M::Key, M> =
-                    stored.into_iter().map(|r| (r.key(), r)).collect();
-                let news = keys
-                    .iter()
-                    .map(|k| {
-                        stored.remove(k).ok_or_else(|| Error::Vanished {
-                            model: M::MODEL,
-                            keys: vec![format!("{k:?}")],
-                        })
-                    })
-                    .collect::<Result<Vec<M>>>()?;
+                let mut stored = rows_by_key(&keys, stored)?;
+                let news = keys.iter().filter_map(|k| stored.remove(k)).collect();
                 let mut set = ChangeSet::updated(news, olds).at_offset(done);
                 if run.wants::<M>(Event::BeforeUpdate) {
                     let as_stored = set.news().to_vec();
@@ -131,14 +125,16 @@ where
                 conn.record_write(M::MODEL, Operation::Update, read);
                 run.dispatch(conn, Event::AfterUpdate, &mut set)?;
                 done += read;
-                sink(set.into_news());
+                if let Some(keep) = keep.as_deref_mut() {
+                    keep.extend(set.into_news());
+                }
                 conn.progress::<M>(Operation::Update, done, None);
                 if read < chunk {
                     break;
                 }
                 after = Some(last);
             }
-            Ok(())
+            Ok(done)
         })
     }
 }
