@@ -8,6 +8,8 @@ use diesel::QueryResult;
 use crate::model::DieselHookModel;
 use crate::query::Column;
 
+#[cfg(feature = "mysql")]
+mod mysql;
 #[cfg(feature = "postgres")]
 mod pg;
 #[cfg(feature = "sqlite")]
