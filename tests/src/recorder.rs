@@ -46,6 +46,14 @@ impl<T: Clone> Seen<T> {
     }
 }
 
+/// The `SET` clause of an UPDATE statement: up to its `FROM` (SQLite,
+/// PostgreSQL) or to the end (MySQL's `UPDATE t JOIN ... SET ...`).
+pub fn assignments(update: &str) -> &str {
+    let start = update.find(" SET ").map_or(0, |i| i + " SET ".len());
+    let rest = &update[start..];
+    rest.find(" FROM ").map_or(rest, |end| &rest[..end])
+}
+
 /// Records the SQL of every statement a connection starts.
 #[derive(Clone, Default)]
 pub struct Statements(Seen<String>);

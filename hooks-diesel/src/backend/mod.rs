@@ -30,6 +30,9 @@ pub trait HookBackend: Backend {
     /// (then statements use `unnest` and `= ANY`, and their text does not
     /// grow with the chunk).
     const ARRAYS: bool;
+    /// Whether per-row values are written as `UPDATE t JOIN (rows) ON ...
+    /// SET ...` (MySQL has no `UPDATE ... FROM`).
+    const UPDATE_JOIN: bool = false;
 
     /// Binds `column` as one array of `ST` values. Backends without arrays
     /// return an error (callers check [`ARRAYS`](Self::ARRAYS) first).

@@ -16,6 +16,7 @@ impl HookBackend for Mysql {
     const RETURNING: bool = false;
     const ROW_LOCKS: bool = true;
     const ARRAYS: bool = false;
+    const UPDATE_JOIN: bool = true;
 
     fn push_array<'b, ST: 'static, M>(
         _: &'b Column<'_, M>,

@@ -15,7 +15,7 @@ mod update;
 pub use column::Column;
 pub(crate) use delete::DeleteWhere;
 pub use filter::{Changes, Filter};
-pub(crate) use insert::InsertRows;
+pub(crate) use insert::{InsertRows, SelectInserted};
 pub(crate) use keys::key_binds;
 pub(crate) use load::load_rows;
 pub use load::LoadRow;

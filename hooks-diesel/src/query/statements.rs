@@ -4,12 +4,15 @@
 use diesel::connection::LoadConnection;
 use diesel::expression::QueryMetadata;
 use diesel::query_builder::QueryFragment;
+use std::collections::HashMap;
+
 use diesel::QueryResult;
 
+use super::SelectInserted;
 use super::{load_rows, DeleteWhere, InsertRows, LoadRow, SelectByKeys, SelectWhere, Target};
 use super::{UpdateRows, UpdateSet};
 use crate::backend::HookBackend;
-use crate::hooks_core::FieldSet;
+use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::DieselHookModel;
 
 /// A model the hooked operations can write on backend `DB`.
@@ -101,7 +104,11 @@ where
         conn: &mut C,
         records: &[Self],
     ) -> QueryResult<Vec<Self>> {
-        load_rows(conn, InsertRows::<M, DB>::new(records))
+        if DB::RETURNING {
+            return load_rows(conn, InsertRows::<M, DB>::new(records, true));
+        }
+        conn.execute_returning_count(&InsertRows::<M, DB>::new(records, false))?;
+        read_back_inserted(conn, records)
     }
 
     fn select_keys<C: LoadConnection<Backend = DB>>(
@@ -143,7 +150,19 @@ where
         S: QueryFragment<DB>,
         F: QueryFragment<DB>,
     {
-        load_rows(conn, UpdateSet::<M, DB, S, F>::new(changeset, target, true))
+        if DB::RETURNING {
+            return load_rows(conn, UpdateSet::<M, DB, S, F>::new(changeset, target, true));
+        }
+        // Without RETURNING: the rows are locked, updated by key, read again.
+        let keys: Vec<M::Key> = match target {
+            Target::Keys(keys) => keys.to_vec(),
+            Target::Filter(filter) => Self::select_where(conn, filter, None, None, true)?
+                .iter()
+                .map(HookModel::key)
+                .collect(),
+        };
+        Self::update_set(conn, changeset, Target::<_, F>::Keys(&keys))?;
+        Self::select_keys(conn, &keys, false)
     }
 
     fn update_set<C, S, F>(
@@ -170,6 +189,66 @@ where
         conn: &mut C,
         target: Target<'_, Self::Key, F>,
     ) -> QueryResult<Vec<Self>> {
-        load_rows(conn, DeleteWhere::<M, DB, F>::new(target, true))
+        if DB::RETURNING {
+            return load_rows(conn, DeleteWhere::<M, DB, F>::new(target, true));
+        }
+        // Without RETURNING: the rows are read and locked, then deleted.
+        let rows = match &target {
+            Target::Keys(keys) => Self::select_keys(conn, keys, true)?,
+            Target::Filter(filter) => Self::select_where(conn, *filter, None, None, true)?,
+        };
+        Self::delete(conn, target)?;
+        Ok(rows)
     }
+}
+
+/// The rows just inserted from `records`, in their order, on a backend
+/// without `RETURNING`: read by the keys the caller gave, or, for a
+/// generated key, from `LAST_INSERT_ID()`. Each row is checked against its
+/// record, so a read-back that went wrong is an error, never a silent
+/// mix-up.
+fn read_back_inserted<M, DB, C>(conn: &mut C, records: &[M]) -> QueryResult<Vec<M>>
+where
+    DB: HookBackend + QueryMetadata<<M as LoadRow<DB>>::SqlType>,
+    M: HookedModel<DB>,
+    M::SelectExpression: QueryFragment<DB>,
+    C: LoadConnection<Backend = DB>,
+{
+    let keys_given = M::FIELDS.iter().filter(|f| f.key).all(|f| f.insertable);
+    let rows = if keys_given {
+        let keys: Vec<M::Key> = records.iter().map(HookModel::key).collect();
+        let mut by_key: HashMap<M::Key, M> = M::select_keys(conn, &keys, false)?
+            .into_iter()
+            .map(|r| (r.key(), r))
+            .collect();
+        keys.iter().filter_map(|k| by_key.remove(k)).collect()
+    } else if M::key_fields().count() == 1 {
+        load_rows(conn, SelectInserted::<M, DB>::new(records.len()))?
+    } else {
+        return Err(read_back_error::<M>(
+            "a composite key with generated parts cannot be read back without RETURNING",
+        ));
+    };
+    let insertable = M::FIELDS
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.insertable)
+        .fold(FieldSet::EMPTY, |set, (i, _)| set.with(i));
+    let matches = rows.len() == records.len()
+        && rows
+            .iter()
+            .zip(records)
+            .all(|(row, record)| row.diff(record).intersection(insertable).is_empty());
+    if matches {
+        Ok(rows)
+    } else {
+        Err(read_back_error::<M>(
+            "the rows read back after INSERT are not the rows inserted \
+             (are auto-increment values interleaved? set innodb_autoinc_lock_mode to 0 or 1)",
+        ))
+    }
+}
+
+fn read_back_error<M: HookModel>(why: &str) -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(format!("{}: {why}", M::MODEL).into())
 }

@@ -22,8 +22,10 @@ const VALUES: &str = "hooks_values";
 /// - with arrays (PostgreSQL): `UPDATE t SET balance = v.balance FROM
 ///   unnest($1, $2) AS v(id, balance) WHERE t.id = v.id`: two binds per
 ///   column whatever the chunk, and a plan that uses the key index;
-/// - otherwise (SQLite): `WITH v(id, balance) AS (VALUES (?, ?), ...)
-///   UPDATE t SET balance = v.balance FROM v WHERE t.id = v.id`.
+/// - SQLite: `WITH v(id, balance) AS (VALUES (?, ?), ...) UPDATE t SET
+///   balance = v.balance FROM v WHERE t.id = v.id`;
+/// - MySQL: `UPDATE t JOIN (SELECT ? AS id, ? AS balance UNION ALL SELECT
+///   ?, ? ...) AS v ON t.id = v.id SET t.balance = v.balance`.
 ///
 /// A field holding the same value on every record (a timestamp a hook
 /// stamped, a status set on all) is bound once: `SET status = $1`.
@@ -108,8 +110,84 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
     }
 }
 
+impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
+    /// `SET t.c = v.c, t.u = ?`.
+    fn push_assignments<'b>(
+        &'b self,
+        qualified: bool,
+        out: &mut AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql(" SET ");
+        for (n, i) in self.fields.iter().enumerate() {
+            if n > 0 {
+                out.push_sql(", ");
+            }
+            let column = M::FIELDS[i].column;
+            if qualified {
+                out.push_identifier(M::TABLE)?;
+                out.push_sql(".");
+            }
+            out.push_identifier(column)?;
+            out.push_sql(" = ");
+            match self.records.first() {
+                Some(first) if self.uniform.contains(i) => first.bind_field(i, out)?,
+                _ => self.push_value(column, out)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// `t.k = v.k AND ...`.
+    fn push_key_join(&self, out: &mut AstPass<'_, '_, DB>) -> QueryResult<()> {
+        for (n, i) in M::key_fields().enumerate() {
+            if n > 0 {
+                out.push_sql(" AND ");
+            }
+            let column = M::FIELDS[i].column;
+            out.push_identifier(M::TABLE)?;
+            out.push_sql(".");
+            out.push_identifier(column)?;
+            out.push_sql(" = ");
+            self.push_value(column, out)?;
+        }
+        Ok(())
+    }
+
+    /// The MySQL form: the rows as a derived table of `UNION ALL` selects.
+    fn walk_join<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE ");
+        out.push_identifier(M::TABLE)?;
+        out.push_sql(" INNER JOIN (");
+        for (r, record) in self.records.iter().enumerate() {
+            out.push_sql(if r == 0 {
+                "SELECT "
+            } else {
+                " UNION ALL SELECT "
+            });
+            for (n, i) in self.column_indices().enumerate() {
+                if n > 0 {
+                    out.push_sql(", ");
+                }
+                record.bind_field(i, &mut out)?;
+                if r == 0 {
+                    out.push_sql(" AS ");
+                    out.push_identifier(M::FIELDS[i].column)?;
+                }
+            }
+        }
+        out.push_sql(") AS ");
+        out.push_identifier(VALUES)?;
+        out.push_sql(" ON ");
+        self.push_key_join(&mut out)?;
+        self.push_assignments(true, &mut out)
+    }
+}
+
 impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'_, M, DB> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if DB::UPDATE_JOIN {
+            return self.walk_join(out);
+        }
         if !DB::ARRAYS {
             out.push_sql("WITH ");
             out.push_identifier(VALUES)?;
@@ -121,19 +199,7 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'
         }
         out.push_sql("UPDATE ");
         out.push_identifier(M::TABLE)?;
-        out.push_sql(" SET ");
-        for (n, i) in self.fields.iter().enumerate() {
-            if n > 0 {
-                out.push_sql(", ");
-            }
-            let column = M::FIELDS[i].column;
-            out.push_identifier(column)?;
-            out.push_sql(" = ");
-            match self.records.first() {
-                Some(first) if self.uniform.contains(i) => first.bind_field(i, &mut out)?,
-                _ => self.push_value(column, &mut out)?,
-            }
-        }
+        self.push_assignments(false, &mut out)?;
         out.push_sql(" FROM ");
         if DB::ARRAYS {
             out.push_sql("unnest(");
@@ -145,18 +211,7 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'
             out.push_identifier(VALUES)?;
         }
         out.push_sql(" WHERE ");
-        for (n, i) in M::key_fields().enumerate() {
-            if n > 0 {
-                out.push_sql(" AND ");
-            }
-            let column = M::FIELDS[i].column;
-            out.push_identifier(M::TABLE)?;
-            out.push_sql(".");
-            out.push_identifier(column)?;
-            out.push_sql(" = ");
-            self.push_value(column, &mut out)?;
-        }
-        Ok(())
+        self.push_key_join(&mut out)
     }
 }
 
