@@ -171,6 +171,22 @@ backend_suite! {
         assert_eq!(rows, created);
     }
 
+    fn a_chunk_sharing_every_written_value_is_updated_by_key(db) {
+        let mut conn = db.connect(Registry::new());
+        let mut created = conn.bulk_create(accounts(3)).unwrap();
+        for a in &mut created {
+            a.status = "closed".into();
+        }
+        let statements = Statements::default();
+        conn.set_instrumentation(statements.clone());
+        conn.bulk_update(created.clone()).unwrap();
+        let updates = statements.updates();
+        assert_eq!(updates.len(), 1, "{updates:?}");
+        assert!(!updates[0].contains("hooks_values"), "no rows joined: {}", updates[0]);
+        let rows: Vec<Account> = accounts::table.order(accounts::id).select(Account::as_select()).load(&mut conn).unwrap();
+        assert_eq!(rows, created);
+    }
+
     fn unchanged_records_are_neither_written_nor_hooked(db) {
         let calls = Seen::<usize>::new();
         let c = calls.clone();

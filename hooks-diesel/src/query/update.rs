@@ -7,6 +7,7 @@ use diesel::expression::Selectable;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::QueryResult;
 
+use super::keys::{push_columns, push_key_columns};
 use super::target::Target;
 use super::Column;
 use super::LoadRow;
@@ -28,7 +29,9 @@ const VALUES: &str = "hooks_values";
 ///   ?, ? ...) AS v ON t.id = v.id SET t.balance = v.balance`.
 ///
 /// A field holding the same value on every record (a timestamp a hook
-/// stamped, a status set on all) is bound once: `SET status = $1`.
+/// stamped, a status set on all) is bound once: `SET status = $1`; when
+/// every written field is such, no rows are joined at all: `UPDATE t SET
+/// status = $1 WHERE id IN (...)` (`= ANY($1)` with arrays).
 pub(crate) struct UpdateRows<'a, M: HookModel, DB> {
     records: &'a [M],
     fields: FieldSet,
@@ -183,8 +186,57 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
     }
 }
 
+impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
+    /// `UPDATE t SET c = ? WHERE key IN (...)`: every written value is the
+    /// same on all records, so only their keys are needed.
+    fn walk_uniform<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE ");
+        out.push_identifier(M::TABLE)?;
+        self.push_assignments(false, &mut out)?;
+        out.push_sql(" WHERE ");
+        push_key_columns::<M, DB>(&mut out, true)?;
+        if DB::ARRAYS {
+            // `self.columns` holds exactly the key columns here.
+            if let [single] = self.columns.as_slice() {
+                out.push_sql(" = ANY(");
+                M::bind_column(single, &mut out)?;
+            } else {
+                out.push_sql(" IN (SELECT * FROM unnest(");
+                push_columns(&self.columns, &mut out)?;
+                out.push_sql(")");
+            }
+            out.push_sql(")");
+            return Ok(());
+        }
+        let composite = M::key_fields().nth(1).is_some();
+        out.push_sql(" IN (");
+        for (r, record) in self.records.iter().enumerate() {
+            if r > 0 {
+                out.push_sql(", ");
+            }
+            if composite {
+                out.push_sql("(");
+            }
+            for (n, i) in M::key_fields().enumerate() {
+                if n > 0 {
+                    out.push_sql(", ");
+                }
+                record.bind_field(i, &mut out)?;
+            }
+            if composite {
+                out.push_sql(")");
+            }
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
 impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'_, M, DB> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if self.uniform == self.fields {
+            return self.walk_uniform(out);
+        }
         if DB::UPDATE_JOIN {
             return self.walk_join(out);
         }
@@ -203,7 +255,7 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'
         out.push_sql(" FROM ");
         if DB::ARRAYS {
             out.push_sql("unnest(");
-            super::keys::push_columns(&self.columns, &mut out)?;
+            push_columns(&self.columns, &mut out)?;
             out.push_sql(") AS ");
             out.push_identifier(VALUES)?;
             self.push_value_names(&mut out)?;

@@ -3,15 +3,19 @@
 //! user would. The difference between hooked and equivalent is the cost of
 //! the hook machinery itself.
 //!
-//! - `bulk_create`: one `INSERT .. RETURNING` per chunk (the stored rows).
+//! - `bulk_create`: one `INSERT .. RETURNING` per chunk (the stored rows);
+//!   on MySQL, which has no `RETURNING`, Diesel's multi-row `INSERT` and a
+//!   `SELECT` of the `LAST_INSERT_ID()` key range.
 //! - `bulk_update`: per chunk, one `SELECT .. FOR UPDATE` of the old rows
 //!   (plain `SELECT` inside `BEGIN IMMEDIATE` on SQLite), the changed
 //!   records found by comparing with them, `updated_at` stamped, and one
 //!   set-based `UPDATE .. RETURNING` of the changed rows in each backend's
-//!   best shape (see [`Dialect::update_rows_returning`]). Like the hooked
-//!   `bulk_update`, it gets all N records and finds the changed ones itself.
+//!   best shape (see [`Dialect::update_rows_returning`]; on MySQL an
+//!   `UPDATE .. JOIN` and a `SELECT` by key). Like the hooked `bulk_update`,
+//!   it gets all N records and finds the changed ones itself.
 //! - `queryset_update`: one `SELECT .. FOR UPDATE` of the matching rows,
-//!   one `UPDATE .. RETURNING` that also stamps `updated_at`.
+//!   one `UPDATE .. RETURNING` that also stamps `updated_at` (on MySQL the
+//!   filtered `UPDATE` and a `SELECT` of the locked keys).
 //! - `bulk_delete`: per chunk, one `SELECT .. FOR UPDATE` of the rows by
 //!   key and one `DELETE` by key.
 //!
@@ -106,8 +110,10 @@ fn update<C: Statements>(
 
 fn freeze<C: Statements>(conn: &mut C) -> Result<Vec<Account>, BoxError> {
     conn.write_transaction(|conn| {
-        let mut olds = by_key(conn.select_active_locked()?);
-        let news = conn.freeze_active_returning(now())?;
+        let locked = conn.select_active_locked()?;
+        let keys: Vec<i64> = locked.iter().map(|a| a.id).collect();
+        let mut olds = by_key(locked);
+        let news = conn.freeze_active_returning(now(), &keys)?;
         let pairs = pair(news, &mut olds)?;
         std::hint::black_box(balance_changes(&pairs));
         Ok(pairs.into_iter().map(|(new, _)| new).collect())

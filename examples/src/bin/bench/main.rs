@@ -1,9 +1,10 @@
 //! The benchmark of the accounts workload (`shared/bench/WORKLOAD.md`):
-//! every phase run hooked, raw and equivalent on SQLite and PostgreSQL.
+//! every phase run hooked, raw and equivalent on SQLite, PostgreSQL and
+//! MySQL/MariaDB.
 //!
 //! ```text
-//! cargo run --release -p hooks-examples --bin bench -- \
-//!     [--n 10000] [--backend sqlite|postgres|all] [--chunk 1000] [--repeat 3]
+//! cargo run --release -p hooks-examples --features postgres,mysql --bin bench -- \
+//!     [--n 10000] [--backend sqlite|postgres|mysql|all] [--chunk 1000] [--repeat 3]
 //! ```
 //!
 //! Prints one line per backend and phase, then `peak_rss_mib=..`; the
@@ -14,19 +15,21 @@ mod args;
 mod equivalent;
 mod hooked;
 mod memory;
+mod mysql;
 mod phases;
 mod postgres;
 mod raw;
 mod report;
 mod sqlite;
 mod statements;
+mod urls;
 mod workload;
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use diesel::{PgConnection, SqliteConnection};
+use diesel::{MysqlConnection, PgConnection, SqliteConnection};
 
 use args::{Args, BackendKind};
 use report::Line;
@@ -91,6 +94,12 @@ fn run_backend(
                 std::env::var("POSTGRES_URL").unwrap_or_else(|_| postgres::DEFAULT_URL.to_string());
             let schema = postgres::PgSchema::create(&base)?;
             phases::run::<PgConnection>(schema.url(), n, chunk, repeat, report)
+        }
+        BackendKind::Mysql => {
+            let base =
+                std::env::var("MYSQL_URL").unwrap_or_else(|_| mysql::DEFAULT_URL.to_string());
+            let database = mysql::MysqlDatabase::create(&base)?;
+            phases::run::<MysqlConnection>(database.url(), n, chunk, repeat, report)
         }
     }
 }

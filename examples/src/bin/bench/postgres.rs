@@ -10,6 +10,7 @@ use hooks_examples::models::Account;
 use hooks_examples::POSTGRES_MIGRATIONS;
 
 use crate::statements::{Dialect, StoredRow, RETURNING_COLUMNS};
+use crate::urls::redact_password;
 use crate::BoxError;
 
 /// Where PostgreSQL is reached when `POSTGRES_URL` is not set.
@@ -57,25 +58,13 @@ impl Drop for PgSchema {
     }
 }
 
-/// `url` with the password, if any, replaced by `***`.
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rsplit_once('@') {
-        Some((user_info, host)) if user_info.contains(':') => {
-            let user = user_info.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..])
-        }
-        _ => url.to_string(),
-    }
-}
-
 impl Dialect for PgConnection {
     const NAME: &'static str = "postgres";
     /// The wire protocol counts parameters in 16 bits.
     const BIND_LIMIT: usize = 65535;
+    const BIGINT: &'static str = "BIGINT";
+
+    crate::statements::returning_statements!();
 
     fn write_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
@@ -114,19 +103,5 @@ impl Dialect for PgConnection {
             .bind::<Array<Nullable<Timestamp>>, _>(stamps)
             .load(self)?;
         Ok(rows.into_iter().map(Account::from).collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_password;
-
-    #[test]
-    fn passwords_are_hidden() {
-        assert_eq!(
-            redact_password("postgres://u:secret@h:5432/db?x=1"),
-            "postgres://u:***@h:5432/db?x=1"
-        );
-        assert_eq!(redact_password(super::DEFAULT_URL), super::DEFAULT_URL);
     }
 }

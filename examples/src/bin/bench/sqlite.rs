@@ -59,6 +59,9 @@ impl Dialect for SqliteConnection {
     const NAME: &'static str = "sqlite";
     /// `SQLITE_MAX_VARIABLE_NUMBER` of the bundled SQLite.
     const BIND_LIMIT: usize = 32766;
+    const BIGINT: &'static str = "BIGINT";
+
+    crate::statements::returning_statements!();
 
     fn write_transaction<T, E: From<diesel::result::Error>>(
         &mut self,

@@ -1,33 +1,36 @@
 //! Every statement the benchmark sends, behind two traits implemented for
-//! each concrete connection type (`SqliteConnection`, `PgConnection`), so
-//! that the variants and the runner are written once, generically.
+//! each concrete connection type (`SqliteConnection`, `PgConnection`,
+//! `MysqlConnection`), so that the variants and the runner are written
+//! once, generically.
 //!
-//! Diesel's statement types are concrete per backend (SQLite's batch insert
-//! with `RETURNING` only compiles for `SqliteConnection`, `FOR UPDATE` only
-//! exists on PostgreSQL), so the shared statements are written once in a
-//! macro and instantiated per connection type; what genuinely differs lives
-//! in each backend's [`Dialect`] impl.
+//! Diesel's statement types are concrete per backend (`RETURNING` does not
+//! exist on MySQL, `FOR UPDATE` does not exist on SQLite), so the shared
+//! statements are written once in a macro and instantiated per connection
+//! type; what genuinely differs lives in each backend's [`Dialect`] impl.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::{PgConnection, QueryResult, SqliteConnection};
+use diesel::{MysqlConnection, PgConnection, QueryResult, SqliteConnection};
 use hooks_diesel::{HookedConnection, InnerConnection};
 use hooks_examples::models::Account;
 use hooks_examples::schema::accounts;
 
-use crate::workload::{Fingerprint, ACTIVE, FINGERPRINT_SQL, FROZEN};
+use crate::workload::{fingerprint_sql, Fingerprint, ACTIVE, FROZEN};
 
-/// What differs between backends, written by hand in `sqlite.rs` and
-/// `postgres.rs`.
+/// What differs between backends, written by hand in `sqlite.rs`,
+/// `postgres.rs` and `mysql.rs`.
 pub trait Dialect: InnerConnection + Sized {
     /// The backend's name in the output.
     const NAME: &'static str;
     /// The most bind parameters one statement may carry.
     const BIND_LIMIT: usize;
+    /// The type `CAST(.. AS <type>)` takes for a 64-bit integer (`BIGINT`;
+    /// `SIGNED` on MySQL).
+    const BIGINT: &'static str;
 
     /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (the
     /// write lock taken up front, as the hooked operations do), `BEGIN` on
-    /// PostgreSQL (rows are locked with `FOR UPDATE`).
+    /// PostgreSQL and MySQL (rows are locked with `FOR UPDATE`).
     fn write_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, E>,
@@ -44,9 +47,65 @@ pub trait Dialect: InnerConnection + Sized {
     /// joining the table with the records' values, and returns the rows as
     /// stored. The best set-based shape of each backend (DESIGN.md, "Facts
     /// already measured"): `unnest` of arrays on PostgreSQL, a `VALUES`
-    /// common table expression on SQLite.
+    /// common table expression on SQLite, `UPDATE .. JOIN` of a `UNION ALL`
+    /// derived table and a `SELECT` by key on MySQL.
     fn update_rows_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>>;
+
+    /// Inserts `records` with one statement and returns the rows as stored,
+    /// in order: `INSERT .. RETURNING`, or on MySQL the `INSERT` and a
+    /// `SELECT` of the keys from `LAST_INSERT_ID()` on.
+    fn insert_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>>;
+
+    /// `UPDATE accounts SET status = 'frozen', updated_at = ? WHERE status =
+    /// 'active'`, returning the rows as stored: with `RETURNING`, or on MySQL
+    /// by reading back `locked`, the keys of the active rows the caller
+    /// locked first.
+    fn freeze_active_returning(
+        &mut self,
+        at: NaiveDateTime,
+        locked: &[i64],
+    ) -> QueryResult<Vec<Account>>;
 }
+
+/// [`Dialect::insert_returning`] and [`Dialect::freeze_active_returning`]
+/// with a `RETURNING` clause, for the backends that have one; expands to
+/// the two methods inside an `impl Dialect` block.
+macro_rules! returning_statements {
+    () => {
+        fn insert_returning(
+            &mut self,
+            records: &[::hooks_examples::models::Account],
+        ) -> ::diesel::QueryResult<Vec<::hooks_examples::models::Account>> {
+            use ::diesel::prelude::*;
+            use ::hooks_examples::models::Account;
+            use ::hooks_examples::schema::accounts;
+            ::diesel::insert_into(accounts::table)
+                .values(records)
+                .returning(Account::as_returning())
+                .get_results(self)
+        }
+
+        fn freeze_active_returning(
+            &mut self,
+            at: ::chrono::NaiveDateTime,
+            _locked: &[i64],
+        ) -> ::diesel::QueryResult<Vec<::hooks_examples::models::Account>> {
+            use ::diesel::prelude::*;
+            use ::hooks_examples::models::Account;
+            use ::hooks_examples::schema::accounts;
+            use $crate::workload::{ACTIVE, FROZEN};
+            ::diesel::update(accounts::table.filter(accounts::status.eq(ACTIVE)))
+                .set((
+                    accounts::status.eq(FROZEN),
+                    accounts::updated_at.eq(Some(at)),
+                ))
+                .returning(Account::as_returning())
+                .get_results(self)
+        }
+    };
+}
+
+pub(crate) use returning_statements;
 
 /// The statements shared by every backend, and the hooked operations.
 pub trait Statements: Dialect {
@@ -56,7 +115,8 @@ pub trait Statements: Dialect {
     fn fingerprint(&mut self) -> QueryResult<Fingerprint>;
 
     /// `INSERT INTO accounts (..) VALUES (..), (..)` (on SQLite Diesel sends
-    /// one `INSERT` per record inside a transaction).
+    /// one `INSERT` per record inside a transaction; on PostgreSQL and MySQL
+    /// one multi-row `INSERT`).
     fn insert(&mut self, records: &[Account]) -> QueryResult<usize>;
     /// `UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?`.
     fn update_balance(&mut self, id: i64, balance: i64, at: NaiveDateTime) -> QueryResult<usize>;
@@ -65,14 +125,10 @@ pub trait Statements: Dialect {
     /// `DELETE FROM accounts WHERE id BETWEEN ? AND ?`.
     fn delete_range(&mut self, first: i64, last: i64) -> QueryResult<usize>;
 
-    /// `INSERT ... RETURNING`, one statement per call on every backend.
-    fn insert_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>>;
     /// The rows with `keys`, in key order, locked where the backend can.
     fn select_keys_locked(&mut self, keys: &[i64]) -> QueryResult<Vec<Account>>;
     /// The active rows, in key order, locked where the backend can.
     fn select_active_locked(&mut self) -> QueryResult<Vec<Account>>;
-    /// [`freeze_active`](Statements::freeze_active) with `RETURNING`.
-    fn freeze_active_returning(&mut self, at: NaiveDateTime) -> QueryResult<Vec<Account>>;
     /// `DELETE FROM accounts WHERE id IN (..)` (`= ANY($1)` on PostgreSQL).
     fn delete_keys(&mut self, keys: &[i64]) -> QueryResult<usize>;
 
@@ -108,7 +164,7 @@ macro_rules! impl_statements {
             }
 
             fn fingerprint(&mut self) -> QueryResult<Fingerprint> {
-                diesel::sql_query(FINGERPRINT_SQL).get_result(self)
+                diesel::sql_query(fingerprint_sql(Self::BIGINT)).get_result(self)
             }
 
             fn insert(&mut self, records: &[Account]) -> QueryResult<usize> {
@@ -145,13 +201,6 @@ macro_rules! impl_statements {
                     .execute(self)
             }
 
-            fn insert_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>> {
-                diesel::insert_into(accounts::table)
-                    .values(records)
-                    .returning(Account::as_returning())
-                    .get_results(self)
-            }
-
             fn select_keys_locked(&mut self, keys: &[i64]) -> QueryResult<Vec<Account>> {
                 accounts::table
                     .filter(accounts::id.eq_any(keys))
@@ -168,19 +217,6 @@ macro_rules! impl_statements {
                     .select(Account::as_select())
                     $(.$lock())?
                     .load(self)
-            }
-
-            fn freeze_active_returning(
-                &mut self,
-                at: NaiveDateTime,
-            ) -> QueryResult<Vec<Account>> {
-                diesel::update(accounts::table.filter(accounts::status.eq(ACTIVE)))
-                    .set((
-                        accounts::status.eq(FROZEN),
-                        accounts::updated_at.eq(Some(at)),
-                    ))
-                    .returning(Account::as_returning())
-                    .get_results(self)
             }
 
             fn delete_keys(&mut self, keys: &[i64]) -> QueryResult<usize> {
@@ -220,6 +256,7 @@ macro_rules! impl_statements {
 
 impl_statements!(SqliteConnection);
 impl_statements!(PgConnection, lock = for_update);
+impl_statements!(MysqlConnection, lock = for_update);
 
 /// Rows per statement: `chunk`, lowered so that `binds_per_row` binds per
 /// row stay within the backend's limit.

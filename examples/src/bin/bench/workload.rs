@@ -37,13 +37,19 @@ pub struct Fingerprint {
     pub stamped: i64,
 }
 
-/// The query behind [`Fingerprint`], valid on every backend.
-pub const FINGERPRINT_SQL: &str = "SELECT COUNT(*) AS row_count, \
-     CAST(COALESCE(SUM(id), 0) AS BIGINT) AS id_sum, \
-     CAST(COALESCE(SUM(balance), 0) AS BIGINT) AS balance_sum, \
-     CAST(COALESCE(SUM(CASE WHEN status = 'frozen' THEN 1 ELSE 0 END), 0) AS BIGINT) AS frozen, \
-     COUNT(updated_at) AS stamped \
-     FROM accounts";
+/// The query behind [`Fingerprint`]; `bigint` is the type a cast to a
+/// 64-bit integer names on the backend (`BIGINT`, or `SIGNED` on MySQL,
+/// whose `SUM` is a `DECIMAL`).
+pub fn fingerprint_sql(bigint: &str) -> String {
+    format!(
+        "SELECT COUNT(*) AS row_count, \
+         CAST(COALESCE(SUM(id), 0) AS {bigint}) AS id_sum, \
+         CAST(COALESCE(SUM(balance), 0) AS {bigint}) AS balance_sum, \
+         CAST(COALESCE(SUM(CASE WHEN status = 'frozen' THEN 1 ELSE 0 END), 0) AS {bigint}) AS frozen, \
+         COUNT(updated_at) AS stamped \
+         FROM accounts"
+    )
+}
 
 /// The records of one run, prepared once per backend.
 pub struct Workload {

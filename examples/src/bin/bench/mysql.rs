@@ -1,0 +1,184 @@
+//! MySQL and MariaDB: a fresh database per run on the server of
+//! `MYSQL_URL`, and the MySQL side of [`Dialect`].
+//!
+//! MySQL has no `RETURNING`, so wherever the equivalent variant needs the
+//! rows as stored it reads them back with a `SELECT` inside its
+//! transaction, as a careful Diesel user would.
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::dsl::sql;
+use diesel::mysql::Mysql;
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel::sql_types::{BigInt, Nullable, Timestamp};
+use diesel::{MysqlConnection, QueryResult};
+use diesel_migrations::MigrationHarness;
+use hooks_examples::models::Account;
+use hooks_examples::schema::accounts;
+use hooks_examples::MYSQL_MIGRATIONS;
+
+use crate::statements::{Dialect, Statements};
+use crate::urls::{redact_password, with_database};
+use crate::BoxError;
+
+/// Where MySQL is reached when `MYSQL_URL` is not set.
+pub const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306/test";
+
+/// A database `bench_<pid>_<nanos>` with the migrations applied, dropped
+/// when this value is dropped, also after an error.
+pub struct MysqlDatabase {
+    admin: MysqlConnection,
+    name: String,
+    url: String,
+}
+
+impl MysqlDatabase {
+    /// Creates the database on the server of `base_url`, through a
+    /// connection to `base_url` itself.
+    pub fn create(base_url: &str) -> Result<Self, BoxError> {
+        let mut admin = MysqlConnection::establish(base_url).map_err(|e| {
+            format!(
+                "cannot connect to MySQL at {} (set MYSQL_URL): {e}",
+                redact_password(base_url)
+            )
+        })?;
+        let name = format!("bench_{}_{}", std::process::id(), crate::unique_suffix());
+        let url = with_database(base_url, &name).ok_or_else(|| {
+            format!(
+                "MYSQL_URL {} is not a mysql://.. URL",
+                redact_password(base_url)
+            )
+        })?;
+        admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+        let database = MysqlDatabase { admin, name, url };
+        let mut conn = MysqlConnection::establish(&database.url)?;
+        conn.run_pending_migrations(MYSQL_MIGRATIONS)?;
+        Ok(database)
+    }
+
+    /// The URL of a connection to the database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for MysqlDatabase {
+    fn drop(&mut self) {
+        let drop = format!("DROP DATABASE IF EXISTS {}", self.name);
+        if let Err(e) = self.admin.batch_execute(&drop) {
+            eprintln!("bench: could not drop database {}: {e}", self.name);
+        }
+    }
+}
+
+impl Dialect for MysqlConnection {
+    const NAME: &'static str = "mysql";
+    /// The protocol counts a prepared statement's parameters in 16 bits.
+    const BIND_LIMIT: usize = 65535;
+    const BIGINT: &'static str = "SIGNED";
+
+    fn write_transaction<T, E: From<diesel::result::Error>>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.transaction(f)
+    }
+
+    /// `TRUNCATE` also restarts `AUTO_INCREMENT` on MySQL and MariaDB.
+    fn reset_table(&mut self) -> QueryResult<()> {
+        self.batch_execute("TRUNCATE accounts")
+    }
+
+    fn after_seed(&mut self) -> QueryResult<()> {
+        self.batch_execute("ANALYZE TABLE accounts")
+    }
+
+    /// MySQL has neither `UPDATE .. FROM` nor `RETURNING`; the careful
+    /// user's shape is one `UPDATE accounts JOIN (SELECT ? AS vid, ? AS
+    /// vbalance, ? AS vupdated_at UNION ALL SELECT ?, ?, ? ..) v ON
+    /// accounts.id = v.vid SET ..` (raw SQL through `sql_query`, binds per
+    /// row), then one `SELECT .. WHERE id IN (..)` of the same keys for the
+    /// rows as stored (they stay locked by the caller's `FOR UPDATE`).
+    fn update_rows_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = diesel::sql_query("UPDATE accounts JOIN (").into_boxed::<Mysql>();
+        for (i, record) in records.iter().enumerate() {
+            query = query
+                .sql(if i == 0 {
+                    "SELECT ? AS vid, ? AS vbalance, ? AS vupdated_at"
+                } else {
+                    " UNION ALL SELECT ?, ?, ?"
+                })
+                .bind::<BigInt, _>(record.id)
+                .bind::<BigInt, _>(record.balance)
+                .bind::<Nullable<Timestamp>, _>(record.updated_at);
+        }
+        query
+            .sql(") v ON accounts.id = v.vid ")
+            .sql("SET accounts.balance = v.vbalance, accounts.updated_at = v.vupdated_at")
+            .execute(self)?;
+        let keys: Vec<i64> = records.iter().map(|a| a.id).collect();
+        select_keys(self, &keys)
+    }
+
+    /// Diesel's batch insert (one multi-row `INSERT` on MySQL), then
+    /// `SELECT .. WHERE id BETWEEN LAST_INSERT_ID() AND LAST_INSERT_ID() +
+    /// n - 1 ORDER BY id`: InnoDB gives the rows of one `INSERT` consecutive
+    /// keys (`innodb_autoinc_lock_mode` 0 or 1, and 2 for simple inserts).
+    /// Each row is checked against its record, as the hooked read-back does.
+    fn insert_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let inserted = self.insert(records)?;
+        let last_offset = i64::try_from(inserted.saturating_sub(1)).unwrap_or(i64::MAX);
+        let rows: Vec<Account> = accounts::table
+            .filter(accounts::id.between(
+                sql::<BigInt>("LAST_INSERT_ID()"),
+                sql::<BigInt>("LAST_INSERT_ID() + ").bind::<BigInt, _>(last_offset),
+            ))
+            .order(accounts::id)
+            .select(Account::as_select())
+            .load(self)?;
+        let same = |row: &Account, record: &Account| {
+            row.owner == record.owner
+                && row.balance == record.balance
+                && row.status == record.status
+        };
+        if rows.len() != records.len() || !rows.iter().zip(records).all(|(r, a)| same(r, a)) {
+            return Err(DieselError::QueryBuilderError(
+                "the rows read back after INSERT are not the rows inserted".into(),
+            ));
+        }
+        Ok(rows)
+    }
+
+    /// The filtered `UPDATE`, then the rows of `locked` read back by key,
+    /// one `SELECT .. WHERE id IN (..)` per [`BIND_LIMIT`](Dialect::BIND_LIMIT)
+    /// keys.
+    fn freeze_active_returning(
+        &mut self,
+        at: NaiveDateTime,
+        locked: &[i64],
+    ) -> QueryResult<Vec<Account>> {
+        self.freeze_active(at)?;
+        let mut rows = Vec::with_capacity(locked.len());
+        for part in locked.chunks(Self::BIND_LIMIT) {
+            rows.extend(select_keys(self, part)?);
+        }
+        Ok(rows)
+    }
+}
+
+/// `SELECT .. FROM accounts WHERE id IN (..) ORDER BY id`, without a lock
+/// (the caller already holds one).
+fn select_keys(conn: &mut MysqlConnection, keys: &[i64]) -> QueryResult<Vec<Account>> {
+    accounts::table
+        .filter(accounts::id.eq_any(keys))
+        .order(accounts::id)
+        .select(Account::as_select())
+        .load(conn)
+}
