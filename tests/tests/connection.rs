@@ -8,12 +8,13 @@ use std::sync::Arc;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
+use diesel_migrations::MigrationHarness;
 use hooks_diesel::prelude::*;
 use hooks_diesel::{Config, UnhookedWrites};
-use hooks_tests::backend_suite;
 use hooks_tests::models::{Account, AuditEntry};
 use hooks_tests::recorder::{Seen, Statements};
 use hooks_tests::schema::{accounts, audit_log};
+use hooks_tests::{backend_suite, TestBackend, TestDb};
 
 /// A registry with one BEFORE create hook on `Account`, so that
 /// `accounts` is a hooked table; the hook records the owners it sees.
@@ -47,10 +48,14 @@ struct BalanceChange {
 backend_suite! {
     fn ordinary_diesel_queries_run_through_the_wrapper(db) {
         let mut conn = db.connect(Registry::new());
-        let id: i64 = diesel::insert_into(accounts::table)
+        diesel::insert_into(accounts::table)
             .values((accounts::owner.eq("a"), accounts::balance.eq(1), accounts::status.eq("active")))
-            .returning(accounts::id)
-            .get_result(&mut conn)
+            .execute(&mut conn)
+            .unwrap();
+        let id: i64 = accounts::table
+            .filter(accounts::owner.eq("a"))
+            .select(accounts::id)
+            .first(&mut conn)
             .unwrap();
         diesel::insert_into(accounts::table)
             .values((accounts::owner.eq("b"), accounts::balance.eq(2), accounts::status.eq("idle")))
@@ -75,16 +80,6 @@ backend_suite! {
             .unwrap();
         assert_eq!(total, 1);
         assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 1);
-    }
-
-    fn save_changes_works_through_the_wrapper(db) {
-        let mut conn = db.connect(Registry::new());
-        let account = conn.create(Account::new("a", 1, "active")).unwrap();
-        let saved: Account = BalanceChange { id: account.id, balance: 99 }
-            .save_changes(&mut conn)
-            .unwrap();
-        assert_eq!(saved.balance, 99);
-        assert_eq!(saved.owner, "a");
     }
 
     fn instrumentation_and_statement_cache_settings_reach_the_inner_connection(db) {
@@ -129,12 +124,6 @@ backend_suite! {
             .execute(&mut conn)
             .unwrap_err();
         assert_eq!(unhooked_table(&insert).as_deref(), Some("accounts"), "{insert}");
-        let returning = diesel::insert_into(accounts::table)
-            .values((accounts::owner.eq("a"), accounts::balance.eq(1), accounts::status.eq("active")))
-            .returning(accounts::id)
-            .get_result::<i64>(&mut conn)
-            .unwrap_err();
-        assert!(unhooked_table(&returning).is_some(), "{returning}");
         let update = diesel::update(accounts::table).set(accounts::balance.eq(0)).execute(&mut conn).unwrap_err();
         assert!(unhooked_table(&update).is_some(), "{update}");
         let delete = diesel::delete(accounts::table).execute(&mut conn).unwrap_err();
@@ -236,33 +225,69 @@ backend_suite! {
         deep.bulk_create(vec![AuditEntry::new(1, "root")]).unwrap();
         assert_eq!(audit_log::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 2);
     }
+
+    fn migrations_run_through_a_hooked_connection(db) {
+        let _ = &db;
+        let empty = TestDb::<Inner>::empty();
+        let mut conn = Conn::establish(empty.url()).unwrap();
+        assert!(conn.has_pending_migration(<Inner as TestBackend>::MIGRATIONS).unwrap());
+        conn.run_pending_migrations(<Inner as TestBackend>::MIGRATIONS).unwrap();
+        assert!(!conn.has_pending_migration(<Inner as TestBackend>::MIGRATIONS).unwrap());
+        assert_eq!(accounts::table.count().get_result::<i64>(&mut conn).unwrap(), 0);
+    }
 }
 
-mod sqlite_only {
-    use diesel::sqlite::SqliteConnection;
-    use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-
+/// Diesel queries with `RETURNING`, which MySQL does not have (Diesel
+/// refuses to compile them for it).
+mod returning {
     use super::*;
 
-    const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+    backend_suite! {
+        backends(sqlite, postgres);
 
-    #[test]
-    fn migrations_run_through_a_hooked_connection() {
-        let path = std::env::temp_dir().join(format!("hooks_migrate_{}.db", std::process::id()));
-        let url = path.to_string_lossy().into_owned();
-        let _ = std::fs::remove_file(&path);
-        {
-            let mut conn = HookedConnection::<SqliteConnection>::establish(&url).unwrap();
-            conn.run_pending_migrations(MIGRATIONS).unwrap();
-            assert!(!conn.has_pending_migration(MIGRATIONS).unwrap());
-            assert_eq!(
-                accounts::table
-                    .count()
-                    .get_result::<i64>(&mut conn)
-                    .unwrap(),
-                0
-            );
+        fn returning_queries_run_through_the_wrapper(db) {
+            let mut conn = db.connect(Registry::new());
+            let id: i64 = diesel::insert_into(accounts::table)
+                .values((accounts::owner.eq("a"), accounts::balance.eq(1), accounts::status.eq("active")))
+                .returning(accounts::id)
+                .get_result(&mut conn)
+                .unwrap();
+            let stored: i64 = accounts::table.select(accounts::id).first(&mut conn).unwrap();
+            assert_eq!(id, stored);
         }
-        let _ = std::fs::remove_file(&path);
+
+        fn refuse_stops_plain_writes_with_returning(db) {
+            let seen = Seen::new();
+            let mut conn = db
+                .connect(hooked_accounts::<Inner>(&seen))
+                .with_config(Config::default().with_unhooked_writes(UnhookedWrites::Refuse));
+            let returning = diesel::insert_into(accounts::table)
+                .values((accounts::owner.eq("a"), accounts::balance.eq(1), accounts::status.eq("active")))
+                .returning(accounts::id)
+                .get_result::<i64>(&mut conn)
+                .unwrap_err();
+            assert!(unhooked_table(&returning).is_some(), "{returning}");
+            assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 0, "nothing written");
+            assert!(seen.is_empty());
+        }
+    }
+}
+
+/// `save_changes` through the wrapper: `UPDATE ... RETURNING` on
+/// PostgreSQL, UPDATE then find elsewhere (as Diesel's own connections).
+mod save_changes {
+    use super::*;
+
+    backend_suite! {
+
+        fn save_changes_works_through_the_wrapper(db) {
+            let mut conn = db.connect(Registry::new());
+            let account = conn.create(Account::new("a", 1, "active")).unwrap();
+            let saved: Account = BalanceChange { id: account.id, balance: 99 }
+                .save_changes(&mut conn)
+                .unwrap();
+            assert_eq!(saved.balance, 99);
+            assert_eq!(saved.owner, "a");
+        }
     }
 }

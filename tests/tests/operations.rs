@@ -222,7 +222,8 @@ backend_suite! {
     }
 
     fn before_update_edits_are_written(db) {
-        let stamp = chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap().and_hms_opt(3, 4, 5).unwrap();
+        // Microseconds: every backend stores them (MySQL: DATETIME(6)).
+        let stamp = chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap().and_hms_micro_opt(3, 4, 5, 678_901).unwrap();
         let registry = Registry::new().with(Hook::before_update(move |_, b: &mut Batch<Account>| {
             for a in b.news_mut() { a.updated_at = Some(stamp); }
             Ok(())

@@ -103,8 +103,11 @@ backend_suite! {
 
     fn connect_reports_an_unreachable_database(db) {
         let _ = &db;
-        let url = if std::any::TypeId::of::<Inner>() == std::any::TypeId::of::<diesel::pg::PgConnection>() {
+        let backend = std::any::TypeId::of::<Inner>();
+        let url = if backend == std::any::TypeId::of::<diesel::pg::PgConnection>() {
             "postgres://nobody@127.0.0.1:1/none?connect_timeout=1"
+        } else if backend == std::any::TypeId::of::<diesel::mysql::MysqlConnection>() {
+            "mysql://nobody@127.0.0.1:1/none"
         } else {
             "/nonexistent/dir/db.sqlite"
         };

@@ -132,30 +132,40 @@ where
     }
 }
 
-/// `save_changes` through a hooked SQLite connection (an `UPDATE`, checked
-/// like any plain write, then a `SELECT` of the row).
-#[cfg(feature = "sqlite")]
-impl<'b, Changes, Output> diesel::query_dsl::UpdateAndFetchResults<Changes, Output>
-    for HookedConnection<diesel::sqlite::SqliteConnection>
-where
-    Changes: Copy + diesel::Identifiable,
-    Changes: diesel::query_builder::AsChangeset<Target = <Changes as diesel::associations::HasTable>::Table>
-        + diesel::query_builder::IntoUpdateTarget,
-    Changes::Table: diesel::query_dsl::methods::FindDsl<Changes::Id>,
-    diesel::dsl::Update<Changes, Changes>: diesel::query_dsl::methods::ExecuteDsl<Self>,
-    diesel::dsl::Find<Changes::Table, Changes::Id>: diesel::query_dsl::LoadQuery<'b, Self, Output>,
-    <<Changes as diesel::associations::HasTable>::Table as diesel::Table>::AllColumns:
-        diesel::expression::ValidGrouping<()>,
-    <<<Changes as diesel::associations::HasTable>::Table as diesel::Table>::AllColumns as diesel::expression::ValidGrouping<()>>::IsAggregate:
-        diesel::expression::MixedAggregates<
-            diesel::expression::is_aggregate::No,
-            Output = diesel::expression::is_aggregate::No,
-        >,
-{
-    fn update_and_fetch(&mut self, changeset: Changes) -> QueryResult<Output> {
-        use diesel::query_dsl::methods::FindDsl;
-        use diesel::RunQueryDsl;
-        diesel::update(changeset).set(changeset).execute(self)?;
-        Changes::table().find(changeset.id()).get_result(self)
-    }
+/// `save_changes` through a hooked connection without `UPDATE ...
+/// RETURNING` in Diesel's DSL (an `UPDATE`, checked like any plain write,
+/// then a `SELECT` of the row).
+macro_rules! update_then_find {
+    ($(#[$cfg:meta] $conn:ty;)*) => {$(
+        #[$cfg]
+        impl<'b, Changes, Output> diesel::query_dsl::UpdateAndFetchResults<Changes, Output>
+            for HookedConnection<$conn>
+        where
+            Changes: Copy + diesel::Identifiable,
+            Changes: diesel::query_builder::AsChangeset<Target = <Changes as diesel::associations::HasTable>::Table>
+                + diesel::query_builder::IntoUpdateTarget,
+            Changes::Table: diesel::query_dsl::methods::FindDsl<Changes::Id>,
+            diesel::dsl::Update<Changes, Changes>: diesel::query_dsl::methods::ExecuteDsl<Self>,
+            diesel::dsl::Find<Changes::Table, Changes::Id>: diesel::query_dsl::LoadQuery<'b, Self, Output>,
+            <<Changes as diesel::associations::HasTable>::Table as diesel::Table>::AllColumns:
+                diesel::expression::ValidGrouping<()>,
+            <<<Changes as diesel::associations::HasTable>::Table as diesel::Table>::AllColumns as diesel::expression::ValidGrouping<()>>::IsAggregate:
+                diesel::expression::MixedAggregates<
+                    diesel::expression::is_aggregate::No,
+                    Output = diesel::expression::is_aggregate::No,
+                >,
+        {
+            fn update_and_fetch(&mut self, changeset: Changes) -> QueryResult<Output> {
+                use diesel::query_dsl::methods::FindDsl;
+                use diesel::RunQueryDsl;
+                diesel::update(changeset).set(changeset).execute(self)?;
+                Changes::table().find(changeset.id()).get_result(self)
+            }
+        }
+    )*};
+}
+
+update_then_find! {
+    #[cfg(feature = "sqlite")] diesel::sqlite::SqliteConnection;
+    #[cfg(feature = "mysql")] diesel::mysql::MysqlConnection;
 }

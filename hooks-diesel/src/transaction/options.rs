@@ -120,6 +120,22 @@ fn postgres_begin(options: &TransactionOptions) -> String {
     }
 }
 
+/// MySQL: the isolation level is set for the next transaction only, then
+/// the transaction starts; `immediate` changes nothing (InnoDB locks rows
+/// as they are read `FOR UPDATE`).
+#[cfg(feature = "mysql")]
+fn mysql_begin(options: &TransactionOptions) -> String {
+    let start = if options.read_only {
+        "START TRANSACTION READ ONLY"
+    } else {
+        "START TRANSACTION"
+    };
+    match options.isolation {
+        Some(level) => format!("SET TRANSACTION ISOLATION LEVEL {level}; {start}"),
+        None => start.to_string(),
+    }
+}
+
 #[cfg(feature = "sqlite")]
 fn sqlite_begin(options: &TransactionOptions) -> crate::Result<&'static str> {
     if options.read_only {
@@ -154,6 +170,14 @@ fn begin_known(inner: &mut dyn Any, options: &TransactionOptions) -> Option<crat
                 .map_err(Error::from),
         );
     }
+    #[cfg(feature = "mysql")]
+    if let Some(conn) = inner.downcast_mut::<diesel::mysql::MysqlConnection>() {
+        let sql = mysql_begin(options);
+        return Some(
+            diesel::connection::AnsiTransactionManager::begin_transaction_sql(conn, &sql)
+                .map_err(Error::from),
+        );
+    }
     let _ = (inner, options);
     None
 }
@@ -165,8 +189,8 @@ impl<C: InnerConnection> HookedConnection<C> {
     ///
     /// Options apply to a new transaction only: inside an open one, a plain
     /// call opens a savepoint, and one with options fails with
-    /// [`Error::Invalid`]. Options need a `SqliteConnection` or
-    /// `PgConnection` inside (other connection types support plain
+    /// [`Error::Invalid`]. Options need a `SqliteConnection`, `PgConnection`
+    /// or `MysqlConnection` inside (other connection types support plain
     /// transactions only).
     ///
     /// Returns the closure's result, or, when it succeeded and this was the

@@ -12,7 +12,7 @@ use hooks_diesel::{is_retryable, RetryPolicy, TransactionOptions};
 use hooks_tests::backend_suite;
 use hooks_tests::recorder::{Seen, Statements};
 
-use super::{add_account, exec, note};
+use super::{add_account, note};
 
 fn quick(max_attempts: u32) -> RetryPolicy {
     RetryPolicy {
@@ -153,40 +153,65 @@ mod sqlite_only {
     }
 }
 
-mod postgres_only {
+/// Real deadlocks, on the backends with row locks: PostgreSQL aborts one
+/// of the transactions with 40P01, MySQL (InnoDB) rolls one back with 1213.
+/// (SQLite takes the write lock up front: see `sqlite_only`.)
+mod deadlocks {
+    use std::any::TypeId;
     use std::sync::Barrier;
     use std::thread;
 
     use diesel::connection::SimpleConnection;
-    use diesel::pg::PgConnection;
-    use diesel::r2d2::CustomizeConnection;
+    use diesel::r2d2::{CustomizeConnection, R2D2Connection};
     use hooks_diesel::pool::HookedConnectionManager;
-    use hooks_tests::TestDb;
+    use hooks_diesel::InnerConnection;
 
     use super::*;
 
-    type Conn = HookedConnection<PgConnection>;
+    fn is_postgres<C: 'static>() -> bool {
+        TypeId::of::<C>() == TypeId::of::<diesel::pg::PgConnection>()
+    }
 
-    /// Detect deadlocks after 10 ms instead of a second.
+    /// PostgreSQL: detect deadlocks after 10 ms instead of a second.
+    /// (InnoDB detects them at once.)
     #[derive(Debug)]
     struct QuickDeadlocks;
 
-    impl CustomizeConnection<Conn, diesel::r2d2::Error> for QuickDeadlocks {
-        fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
-            // Superuser only; without it the test is only slower.
-            let _ = conn.batch_execute("SET deadlock_timeout = '10ms'");
+    impl<C> CustomizeConnection<HookedConnection<C>, diesel::r2d2::Error> for QuickDeadlocks
+    where
+        C: InnerConnection + R2D2Connection + Send,
+    {
+        fn on_acquire(&self, conn: &mut HookedConnection<C>) -> Result<(), diesel::r2d2::Error> {
+            if is_postgres::<C>() {
+                // Superuser only; without it the test is only slower.
+                let _ = conn.batch_execute("SET deadlock_timeout = '10ms'");
+            }
             Ok(())
         }
     }
 
+    /// A pause of a millisecond inside a transaction.
+    fn pause<C: InnerConnection>(conn: &mut HookedConnection<C>) -> Result<(), Error> {
+        let sql = if is_postgres::<C>() {
+            "SELECT pg_sleep(0.001)"
+        } else {
+            "SELECT SLEEP(0.001)"
+        };
+        Ok(conn.batch_execute(sql)?)
+    }
+
     /// Moves `amount` from `from` to `to`, locking `from` first.
-    fn transfer(
-        conn: &mut Conn,
+    fn transfer<C>(
+        conn: &mut HookedConnection<C>,
         from: i64,
         to: i64,
         amount: i64,
         between: Option<&Barrier>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), Error>
+    where
+        C: InnerConnection,
+        C::Backend: diesel::backend::DieselReserveSpecialization,
+    {
         diesel::sql_query(format!(
             "UPDATE accounts SET balance = balance - {amount} WHERE id = {from}"
         ))
@@ -201,109 +226,111 @@ mod postgres_only {
         Ok(())
     }
 
-    #[test]
-    fn deadlocked_transfers_converge_and_only_successful_attempts_run_callbacks() {
-        const THREADS: usize = 8;
-        const TRANSFERS: usize = 25;
-        let db = TestDb::<PgConnection>::new();
-        {
-            let mut raw = db.raw();
-            add_account(&mut raw, "A", 10_000);
-            add_account(&mut raw, "B", 10_000);
-        }
-        let manager = HookedConnectionManager::<PgConnection>::new(db.url(), Registry::new());
-        let pool = r2d2::Pool::builder()
-            .max_size(THREADS as u32)
-            .connection_customizer(Box::new(QuickDeadlocks))
-            .build(manager)
-            .unwrap();
-        let policy = RetryPolicy {
-            max_attempts: 1000,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(20),
-        };
-        let attempts = Arc::new(AtomicUsize::new(0));
-        let commits = Arc::new(AtomicUsize::new(0));
+    backend_suite! {
+        backends(postgres, mysql);
 
-        // 1. A forced deadlock: each of two transactions holds one row and
-        //    waits for the other's; PostgreSQL aborts one (40P01).
-        let barrier = Arc::new(Barrier::new(2));
-        let forced: Vec<_> = [(1, 2), (2, 1)]
-            .into_iter()
-            .map(|(from, to)| {
-                let (pool, barrier) = (pool.clone(), barrier.clone());
-                let (attempts, commits) = (attempts.clone(), commits.clone());
-                thread::spawn(move || {
-                    let mut conn = pool.get().unwrap();
-                    let mut attempt = 0;
-                    conn.retry_transaction(policy, |conn| {
-                        attempt += 1;
-                        attempts.fetch_add(1, Ordering::SeqCst);
-                        let commits = commits.clone();
-                        conn.on_commit(move |_| {
-                            commits.fetch_add(1, Ordering::SeqCst);
-                            Ok(())
-                        });
-                        transfer(conn, from, to, 1, (attempt == 1).then_some(&*barrier))
-                    })
-                })
-            })
-            .collect();
-        for t in forced {
-            t.join().unwrap().unwrap();
-        }
-        assert_eq!(commits.load(Ordering::SeqCst), 2);
-        assert!(
-            attempts.load(Ordering::SeqCst) >= 3,
-            "one of the two was a deadlock victim and retried"
-        );
+        fn deadlocked_transfers_converge_and_only_successful_attempts_run_callbacks(db) {
+            const THREADS: usize = 8;
+            const TRANSFERS: usize = 25;
+            {
+                let mut raw = db.raw();
+                add_account(&mut raw, "A", 10_000);
+                add_account(&mut raw, "B", 10_000);
+            }
+            let manager = HookedConnectionManager::<Inner>::new(db.url(), Registry::new());
+            let pool = r2d2::Pool::builder()
+                .max_size(THREADS as u32)
+                .connection_customizer(Box::new(QuickDeadlocks))
+                .build(manager)
+                .unwrap();
+            let policy = RetryPolicy {
+                max_attempts: 1000,
+                initial_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(20),
+            };
+            let attempts = Arc::new(AtomicUsize::new(0));
+            let commits = Arc::new(AtomicUsize::new(0));
 
-        // 2. Two sets of threads moving money in opposite directions.
-        let workers: Vec<_> = (0..THREADS)
-            .map(|i| {
-                let pool = pool.clone();
-                let (attempts, commits) = (attempts.clone(), commits.clone());
-                thread::spawn(move || {
-                    let (from, to, amount) = if i % 2 == 0 { (1, 2, 3) } else { (2, 1, 5) };
-                    let mut conn = pool.get().unwrap();
-                    for _ in 0..TRANSFERS {
+            // 1. A forced deadlock: each of two transactions holds one row and
+            //    waits for the other's; the database ends one (40P01, 1213).
+            let barrier = Arc::new(Barrier::new(2));
+            let forced: Vec<_> = [(1, 2), (2, 1)]
+                .into_iter()
+                .map(|(from, to)| {
+                    let (pool, barrier) = (pool.clone(), barrier.clone());
+                    let (attempts, commits) = (attempts.clone(), commits.clone());
+                    thread::spawn(move || {
+                        let mut conn = pool.get().unwrap();
+                        let mut attempt = 0;
                         conn.retry_transaction(policy, |conn| {
+                            attempt += 1;
                             attempts.fetch_add(1, Ordering::SeqCst);
                             let commits = commits.clone();
                             conn.on_commit(move |_| {
                                 commits.fetch_add(1, Ordering::SeqCst);
                                 Ok(())
                             });
-                            exec(conn, "SELECT pg_sleep(0.001)");
-                            transfer(conn, from, to, amount, None)
+                            transfer(conn, from, to, 1, (attempt == 1).then_some(&*barrier))
                         })
-                        .unwrap();
-                    }
+                    })
                 })
-            })
-            .collect();
-        for t in workers {
-            t.join().unwrap();
+                .collect();
+            for t in forced {
+                t.join().unwrap().unwrap();
+            }
+            assert_eq!(commits.load(Ordering::SeqCst), 2);
+            assert!(
+                attempts.load(Ordering::SeqCst) >= 3,
+                "one of the two was a deadlock victim and retried"
+            );
+
+            // 2. Two sets of threads moving money in opposite directions.
+            let workers: Vec<_> = (0..THREADS)
+                .map(|i| {
+                    let pool = pool.clone();
+                    let (attempts, commits) = (attempts.clone(), commits.clone());
+                    thread::spawn(move || {
+                        let (from, to, amount) = if i % 2 == 0 { (1, 2, 3) } else { (2, 1, 5) };
+                        let mut conn = pool.get().unwrap();
+                        for _ in 0..TRANSFERS {
+                            conn.retry_transaction(policy, |conn| {
+                                attempts.fetch_add(1, Ordering::SeqCst);
+                                let commits = commits.clone();
+                                conn.on_commit(move |_| {
+                                    commits.fetch_add(1, Ordering::SeqCst);
+                                    Ok(())
+                                });
+                                pause(conn)?;
+                                transfer(conn, from, to, amount, None)
+                            })
+                            .unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for t in workers {
+                t.join().unwrap();
+            }
+            let successful = 2 + THREADS * TRANSFERS;
+            assert_eq!(
+                commits.load(Ordering::SeqCst),
+                successful,
+                "one callback per successful transaction"
+            );
+            assert!(attempts.load(Ordering::SeqCst) > successful);
+            let per_direction = (THREADS / 2 * TRANSFERS) as i64;
+            let balances: Vec<i64> = hooks_tests::schema::accounts::table
+                .order(hooks_tests::schema::accounts::id)
+                .select(hooks_tests::schema::accounts::balance)
+                .load(&mut db.raw())
+                .unwrap();
+            assert_eq!(
+                balances,
+                [
+                    10_000 - 3 * per_direction + 5 * per_direction,
+                    10_000 + 3 * per_direction - 5 * per_direction
+                ]
+            );
         }
-        let successful = 2 + THREADS * TRANSFERS;
-        assert_eq!(
-            commits.load(Ordering::SeqCst),
-            successful,
-            "one callback per successful transaction"
-        );
-        assert!(attempts.load(Ordering::SeqCst) > successful);
-        let per_direction = (THREADS / 2 * TRANSFERS) as i64;
-        let balances: Vec<i64> = hooks_tests::schema::accounts::table
-            .order(hooks_tests::schema::accounts::id)
-            .select(hooks_tests::schema::accounts::balance)
-            .load(&mut db.raw())
-            .unwrap();
-        assert_eq!(
-            balances,
-            [
-                10_000 - 3 * per_direction + 5 * per_direction,
-                10_000 + 3 * per_direction - 5 * per_direction
-            ]
-        );
     }
 }
