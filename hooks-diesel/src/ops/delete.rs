@@ -7,7 +7,7 @@ use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::hooks_core::{ChangeSet, Event, HookModel, Operation};
 use crate::model::TableModel;
-use crate::ops::run::{check_keys, rows_by_key, Run};
+use crate::ops::run::{check_keys, rows_in_order, Run};
 use crate::query::{key_binds, Filter, HookedModel, NoFilter, Target};
 
 impl<C> HookedConnection<C>
@@ -46,12 +46,11 @@ where
             // The deleted rows come back only so that vanished keys can be
             // named; the transaction is rolled back if there are any.
             let gone = M::delete_returning(self.inner_mut(), Target::<_, NoFilter>::Keys(keys))?;
-            let deleted = rows_by_key(keys, gone)?.len();
+            let deleted = rows_in_order(keys, gone)?.len();
             self.record_write(M::MODEL, Operation::Delete, deleted);
             return Ok(deleted);
         }
-        let mut rows = rows_by_key(keys, M::select_keys(self.inner_mut(), keys, true)?)?;
-        let in_order = keys.iter().filter_map(|k| rows.remove(k)).collect();
+        let in_order = rows_in_order(keys, M::select_keys(self.inner_mut(), keys, true)?)?;
         let set = ChangeSet::deleted(in_order).at_offset(offset);
         self.delete_set(run, set)
     }

@@ -163,25 +163,25 @@ pub(crate) fn check_keys<M: HookModel>(records: &[M], operation: Operation) -> R
     Ok(keys)
 }
 
-/// Pairs each key with its row; fails naming every key without one.
-pub(crate) fn rows_by_key<M: HookModel>(
-    keys: &[M::Key],
-    rows: Vec<M>,
-) -> Result<HashMap<M::Key, M>> {
+/// The rows of `keys`, in the order of `keys` (the caller's); fails naming
+/// every key without a row. Rows already in that order (keys given sorted,
+/// rows read in key order) are taken as they are.
+pub(crate) fn rows_in_order<M: HookModel>(keys: &[M::Key], rows: Vec<M>) -> Result<Vec<M>> {
+    if rows.len() == keys.len() && rows.iter().zip(keys).all(|(r, k)| r.key() == *k) {
+        return Ok(rows);
+    }
     let mut by_key: HashMap<M::Key, M> = HashMap::with_capacity(rows.len());
     by_key.extend(rows.into_iter().map(|r| (r.key(), r)));
-    if by_key.len() < keys.len() {
-        let vanished: Vec<String> = keys
-            .iter()
-            .filter(|k| !by_key.contains_key(*k))
-            .map(|k| format!("{k:?}"))
-            .collect();
-        if !vanished.is_empty() {
-            return Err(Error::Vanished {
-                model: M::MODEL,
-                keys: vanished,
-            });
-        }
+    let vanished: Vec<String> = keys
+        .iter()
+        .filter(|k| !by_key.contains_key(*k))
+        .map(|k| format!("{k:?}"))
+        .collect();
+    if !vanished.is_empty() {
+        return Err(Error::Vanished {
+            model: M::MODEL,
+            keys: vanished,
+        });
     }
-    Ok(by_key)
+    Ok(keys.iter().filter_map(|k| by_key.remove(k)).collect())
 }

@@ -6,7 +6,7 @@ use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::hooks_core::{ChangeSet, Event, FieldKey, FieldSet, HookModel, Operation};
-use crate::ops::run::{check_keys, rows_by_key};
+use crate::ops::run::{check_keys, rows_in_order};
 use crate::query::{key_binds, HookedModel};
 
 /// Which fields an update writes.
@@ -99,15 +99,11 @@ where
         offset: usize,
         fields: Fields,
     ) -> Result<Vec<M>> {
-        let mut olds = rows_by_key(keys, M::select_keys(self.inner_mut(), keys, true)?)?;
+        let olds = rows_in_order(keys, M::select_keys(self.inner_mut(), keys, true)?)?;
         let not_keys = FieldSet::all_of::<M>().difference(key_set::<M>());
         let mut out: Vec<Option<M>> = Vec::with_capacity(part.len());
         let (mut news, mut old_rows, mut positions, mut before) = (vec![], vec![], vec![], vec![]);
-        for (i, (record, key)) in part.into_iter().zip(keys).enumerate() {
-            let old = olds.remove(key).ok_or_else(|| Error::Vanished {
-                model: M::MODEL,
-                keys: vec![format!("{key:?}")],
-            })?;
+        for (i, (record, old)) in part.into_iter().zip(olds).enumerate() {
             let diff = record.diff(&old).intersection(not_keys);
             let relevant = match fields {
                 Fields::Detect => diff,

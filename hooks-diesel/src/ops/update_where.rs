@@ -8,7 +8,7 @@ use crate::connection::HookedConnection;
 use crate::error::Result;
 use crate::hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
 use crate::model::TableModel;
-use crate::ops::run::rows_by_key;
+use crate::ops::run::rows_in_order;
 use crate::query::{key_binds, Changes, Filter, HookedModel, Target};
 
 impl<C> HookedConnection<C>
@@ -105,8 +105,7 @@ where
                     changeset,
                     Target::<_, F>::Keys(&keys),
                 )?;
-                let mut stored = rows_by_key(&keys, stored)?;
-                let news = keys.iter().filter_map(|k| stored.remove(k)).collect();
+                let news = rows_in_order(&keys, stored)?;
                 let mut set = ChangeSet::updated(news, olds).at_offset(done);
                 if run.wants::<M>(Event::BeforeUpdate) {
                     let as_stored = set.news().to_vec();
