@@ -35,18 +35,18 @@ pub trait HookBackend: Backend {
     const UPDATE_JOIN: bool = false;
 
     /// Binds `column` as one array of `ST` values. Backends without arrays
-    /// return an error (callers check [`ARRAYS`](Self::ARRAYS) first).
+    /// keep this default, an error (callers check [`ARRAYS`](Self::ARRAYS)
+    /// first).
     fn push_array<'b, ST: 'static, M>(
-        column: &'b Column<'_, M>,
-        out: &mut AstPass<'_, 'b, Self>,
+        _column: &'b Column<'_, M>,
+        _out: &mut AstPass<'_, 'b, Self>,
     ) -> QueryResult<()>
     where
         Self: HasSqlType<ST>,
-        M: DieselHookModel<Self>;
-}
-
-/// The error of [`HookBackend::push_array`] on backends without arrays.
-#[allow(dead_code)]
-pub(crate) fn no_arrays(backend: &str) -> diesel::result::Error {
-    diesel::result::Error::QueryBuilderError(format!("{backend} has no array parameters").into())
+        M: DieselHookModel<Self>,
+    {
+        Err(diesel::result::Error::QueryBuilderError(
+            format!("{} has no array parameters", Self::NAME).into(),
+        ))
+    }
 }

@@ -1,11 +1,6 @@
 use diesel::mysql::Mysql;
-use diesel::query_builder::AstPass;
-use diesel::sql_types::HasSqlType;
-use diesel::QueryResult;
 
-use super::{no_arrays, HookBackend};
-use crate::model::DieselHookModel;
-use crate::query::Column;
+use super::HookBackend;
 
 impl HookBackend for Mysql {
     const NAME: &'static str = "mysql";
@@ -17,15 +12,4 @@ impl HookBackend for Mysql {
     const ROW_LOCKS: bool = true;
     const ARRAYS: bool = false;
     const UPDATE_JOIN: bool = true;
-
-    fn push_array<'b, ST: 'static, M>(
-        _: &'b Column<'_, M>,
-        _: &mut AstPass<'_, 'b, Self>,
-    ) -> QueryResult<()>
-    where
-        Self: HasSqlType<ST>,
-        M: DieselHookModel<Self>,
-    {
-        Err(no_arrays(Self::NAME))
-    }
 }
