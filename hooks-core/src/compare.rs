@@ -142,9 +142,8 @@ pub fn compare<M: HookModel, K: KeyFields<M>>(
     key: &K,
     ignore: FieldSet,
 ) -> Result<Comparison<M>, DuplicateKeyFields> {
-    let primary = M::key_fields().fold(FieldSet::EMPTY, FieldSet::with);
     let compared = M::all_fields()
-        .difference(primary)
+        .difference(M::key_set())
         .difference(key.fields())
         .difference(ignore);
     let matches = match_keys(&old, &new, key)?;

@@ -89,11 +89,6 @@ impl FieldSet {
         })
     }
 
-    /// Every field of model `M`.
-    pub fn all_of<M: HookModel>() -> FieldSet {
-        FieldSet::first(M::FIELDS.len())
-    }
-
     /// The Rust names of the fields in the set, for model `M`.
     pub fn names<M: HookModel>(self) -> impl Iterator<Item = &'static str> {
         self.iter().filter_map(|i| M::FIELDS.get(i).map(|f| f.name))

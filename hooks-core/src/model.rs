@@ -61,6 +61,11 @@ pub trait HookModel: Clone + Send + Sync + 'static {
             .map(|(i, _)| i)
     }
 
+    /// The primary-key fields, as a set.
+    fn key_set() -> FieldSet {
+        Self::key_fields().fold(FieldSet::EMPTY, FieldSet::with)
+    }
+
     /// Every field, as a set.
     fn all_fields() -> FieldSet {
         FieldSet::first(Self::FIELDS.len())

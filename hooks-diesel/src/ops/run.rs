@@ -10,6 +10,7 @@ use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::hooks_core::{nested, ChangeSet, Event, HasScope, HookModel, Operation, Registry};
+use crate::query::in_key_order;
 
 /// One running hooked operation of model `M`.
 pub(crate) struct Run<C> {
@@ -164,24 +165,10 @@ pub(crate) fn check_keys<M: HookModel>(records: &[M], operation: Operation) -> R
 }
 
 /// The rows of `keys`, in the order of `keys` (the caller's); fails naming
-/// every key without a row. Rows already in that order (keys given sorted,
-/// rows read in key order) are taken as they are.
+/// every key without a row.
 pub(crate) fn rows_in_order<M: HookModel>(keys: &[M::Key], rows: Vec<M>) -> Result<Vec<M>> {
-    if rows.len() == keys.len() && rows.iter().zip(keys).all(|(r, k)| r.key() == *k) {
-        return Ok(rows);
-    }
-    let mut by_key: HashMap<M::Key, M> = HashMap::with_capacity(rows.len());
-    by_key.extend(rows.into_iter().map(|r| (r.key(), r)));
-    let vanished: Vec<String> = keys
-        .iter()
-        .filter(|k| !by_key.contains_key(*k))
-        .map(|k| format!("{k:?}"))
-        .collect();
-    if !vanished.is_empty() {
-        return Err(Error::Vanished {
-            model: M::MODEL,
-            keys: vanished,
-        });
-    }
-    Ok(keys.iter().filter_map(|k| by_key.remove(k)).collect())
+    in_key_order(keys, rows).map_err(|keys| Error::Vanished {
+        model: M::MODEL,
+        keys,
+    })
 }

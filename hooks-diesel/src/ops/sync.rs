@@ -186,9 +186,7 @@ where
         self.write_transaction(|conn| {
             let stored = M::select_where(conn.inner_mut(), filter, None, None, true)?;
             let ignore = match options.only {
-                Some(only) => FieldSet::all_of::<M>()
-                    .difference(only)
-                    .union(options.ignore),
+                Some(only) => M::all_fields().difference(only).union(options.ignore),
                 None => options.ignore,
             };
             let diff = compare(stored, records, key, ignore)?;

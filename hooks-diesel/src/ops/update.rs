@@ -5,7 +5,7 @@ use diesel::connection::LoadConnection;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
-use crate::hooks_core::{ChangeSet, Event, FieldKey, FieldSet, HookModel, Operation};
+use crate::hooks_core::{ChangeSet, Event, FieldKey, FieldSet, Operation};
 use crate::ops::run::{check_keys, rows_in_order};
 use crate::query::{key_binds, HookedModel};
 
@@ -16,10 +16,6 @@ pub(crate) enum Fields {
     Detect,
     /// Those named (plus any a BEFORE hook edits).
     Named(FieldSet),
-}
-
-fn key_set<M: HookModel>() -> FieldSet {
-    M::key_fields().fold(FieldSet::EMPTY, FieldSet::with)
 }
 
 impl<C> HookedConnection<C>
@@ -50,7 +46,7 @@ where
         fields: &[FieldKey<M>],
     ) -> Result<Vec<M>> {
         let named: FieldSet = fields.iter().copied().collect();
-        let keys = named.intersection(key_set::<M>());
+        let keys = named.intersection(M::key_set());
         if !keys.is_empty() {
             return Err(Error::Invalid(format!(
                 "{}: the key field(s) {:?} cannot be updated; name only non-key fields",
@@ -100,7 +96,7 @@ where
         fields: Fields,
     ) -> Result<Vec<M>> {
         let olds = rows_in_order(keys, M::select_keys(self.inner_mut(), keys, true)?)?;
-        let not_keys = FieldSet::all_of::<M>().difference(key_set::<M>());
+        let not_keys = M::all_fields().difference(M::key_set());
         let mut out: Vec<Option<M>> = Vec::with_capacity(part.len());
         let (mut news, mut old_rows, mut positions, mut before) = (vec![], vec![], vec![], vec![]);
         for (i, (record, old)) in part.into_iter().zip(olds).enumerate() {

@@ -114,9 +114,8 @@ where
                         .news()
                         .iter()
                         .zip(&as_stored)
-                        .fold(FieldSet::EMPTY, |f, (n, s)| f.union(n.diff(s)));
-                    let edited =
-                        M::key_fields().fold(edited, |f, k| f.difference(FieldSet::single(k)));
+                        .fold(FieldSet::EMPTY, |f, (n, s)| f.union(n.diff(s)))
+                        .difference(M::key_set());
                     if !edited.is_empty() {
                         M::update_rows(conn.inner_mut(), set.news(), edited)?;
                     }

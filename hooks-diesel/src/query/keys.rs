@@ -1,6 +1,8 @@
 //! Writing key columns and key lists (`pk IN (...)`, row values for
 //! composite keys).
 
+use std::collections::HashMap;
+
 use diesel::query_builder::AstPass;
 use diesel::QueryResult;
 
@@ -43,10 +45,11 @@ pub(crate) fn push_key_columns<M: HookModel, DB: HookBackend>(
     Ok(())
 }
 
-/// Binds one key as `?` or `(?, ?)`.
-pub(crate) fn push_key<'b, M: DieselHookModel<DB>, DB: HookBackend>(
-    key: &'b M::Key,
+/// Binds one key as `?` or the row value `(?, ?)`, part `p` bound by
+/// `bind(p, out)`.
+fn push_key_row<'b, M: HookModel, DB: HookBackend>(
     out: &mut AstPass<'_, 'b, DB>,
+    mut bind: impl FnMut(usize, &mut AstPass<'_, 'b, DB>) -> QueryResult<()>,
 ) -> QueryResult<()> {
     let parts = M::key_fields().count();
     if parts > 1 {
@@ -56,12 +59,20 @@ pub(crate) fn push_key<'b, M: DieselHookModel<DB>, DB: HookBackend>(
         if part > 0 {
             out.push_sql(", ");
         }
-        M::bind_key(key, part, out)?;
+        bind(part, out)?;
     }
     if parts > 1 {
         out.push_sql(")");
     }
     Ok(())
+}
+
+/// Binds one key as `?` or `(?, ?)`.
+pub(crate) fn push_key<'b, M: DieselHookModel<DB>, DB: HookBackend>(
+    key: &'b M::Key,
+    out: &mut AstPass<'_, 'b, DB>,
+) -> QueryResult<()> {
+    push_key_row::<M, DB>(out, |part, out| M::bind_key(key, part, out))
 }
 
 /// One array column per key part, for backends that bind key lists as
@@ -80,6 +91,20 @@ pub(crate) fn push_key_in<'b, M: DieselHookModel<DB>, DB: HookBackend>(
     columns: &'b [Column<'_, M>],
     out: &mut AstPass<'_, 'b, DB>,
 ) -> QueryResult<()> {
+    push_key_in_by(keys.len(), columns, out, |row, part, out| {
+        M::bind_key(&keys[row], part, out)
+    })
+}
+
+/// Like [`push_key_in`] for `rows` keys held elsewhere (records, say):
+/// part `p` of key `r` is bound by `bind(r, p, out)`; with arrays,
+/// `columns` holds one array per key part.
+pub(crate) fn push_key_in_by<'b, M: DieselHookModel<DB>, DB: HookBackend>(
+    rows: usize,
+    columns: &'b [Column<'_, M>],
+    out: &mut AstPass<'_, 'b, DB>,
+    mut bind: impl FnMut(usize, usize, &mut AstPass<'_, 'b, DB>) -> QueryResult<()>,
+) -> QueryResult<()> {
     push_key_columns::<M, DB>(out, true)?;
     if DB::ARRAYS {
         if let [single] = columns {
@@ -94,11 +119,11 @@ pub(crate) fn push_key_in<'b, M: DieselHookModel<DB>, DB: HookBackend>(
         return Ok(());
     }
     out.push_sql(" IN (");
-    for (n, key) in keys.iter().enumerate() {
-        if n > 0 {
+    for row in 0..rows {
+        if row > 0 {
             out.push_sql(", ");
         }
-        push_key::<M, DB>(key, out)?;
+        push_key_row::<M, DB>(out, |part, out| bind(row, part, out))?;
     }
     out.push_sql(")");
     Ok(())
@@ -121,4 +146,26 @@ pub(crate) fn push_columns<'b, M: DieselHookModel<DB>, DB: HookBackend>(
 /// Binds per key (for chunk sizing).
 pub(crate) fn key_binds<M: HookModel>() -> usize {
     M::key_fields().count()
+}
+
+/// The rows of `keys`, in the order of `keys`; rows already in that order
+/// are taken as they are. `Err` lists the keys without a row.
+pub(crate) fn in_key_order<M: HookModel>(
+    keys: &[M::Key],
+    rows: Vec<M>,
+) -> Result<Vec<M>, Vec<String>> {
+    if rows.len() == keys.len() && rows.iter().zip(keys).all(|(r, k)| r.key() == *k) {
+        return Ok(rows);
+    }
+    let mut by_key: HashMap<M::Key, M> = HashMap::with_capacity(rows.len());
+    by_key.extend(rows.into_iter().map(|r| (r.key(), r)));
+    let missing: Vec<String> = keys
+        .iter()
+        .filter(|k| !by_key.contains_key(*k))
+        .map(|k| format!("{k:?}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    Ok(keys.iter().filter_map(|k| by_key.remove(k)).collect())
 }

@@ -16,7 +16,7 @@ pub use column::Column;
 pub(crate) use delete::DeleteWhere;
 pub use filter::{Changes, Filter};
 pub(crate) use insert::{InsertRows, SelectInserted};
-pub(crate) use keys::key_binds;
+pub(crate) use keys::{in_key_order, key_binds};
 pub(crate) use load::load_rows;
 pub use load::LoadRow;
 pub(crate) use select::{SelectByKeys, SelectWhere};

@@ -4,11 +4,10 @@
 use diesel::connection::LoadConnection;
 use diesel::expression::QueryMetadata;
 use diesel::query_builder::QueryFragment;
-use std::collections::HashMap;
 
 use diesel::QueryResult;
 
-use super::SelectInserted;
+use super::{in_key_order, SelectInserted};
 use super::{load_rows, DeleteWhere, InsertRows, LoadRow, SelectByKeys, SelectWhere, Target};
 use super::{UpdateRows, UpdateSet};
 use crate::backend::HookBackend;
@@ -217,11 +216,8 @@ where
     let keys_given = M::FIELDS.iter().filter(|f| f.key).all(|f| f.insertable);
     let rows = if keys_given {
         let keys: Vec<M::Key> = records.iter().map(HookModel::key).collect();
-        let mut by_key: HashMap<M::Key, M> = M::select_keys(conn, &keys, false)?
-            .into_iter()
-            .map(|r| (r.key(), r))
-            .collect();
-        keys.iter().filter_map(|k| by_key.remove(k)).collect()
+        // A missing row fails the check below.
+        in_key_order(&keys, M::select_keys(conn, &keys, false)?).unwrap_or_default()
     } else if M::key_fields().count() == 1 {
         load_rows(conn, SelectInserted::<M, DB>::new(records.len()))?
     } else {

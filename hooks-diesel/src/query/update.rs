@@ -7,12 +7,13 @@ use diesel::expression::Selectable;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::QueryResult;
 
-use super::keys::{push_columns, push_key_columns};
+use super::keys::{push_columns, push_key_in_by};
 use super::target::Target;
 use super::Column;
 use super::LoadRow;
 use crate::backend::HookBackend;
 use crate::hooks_core::{FieldSet, HookModel};
+use crate::model::no_such_field;
 use crate::model::DieselHookModel;
 
 const VALUES: &str = "hooks_values";
@@ -194,41 +195,18 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
         out.push_identifier(M::TABLE)?;
         self.push_assignments(false, &mut out)?;
         out.push_sql(" WHERE ");
-        push_key_columns::<M, DB>(&mut out, true)?;
-        if DB::ARRAYS {
-            // `self.columns` holds exactly the key columns here.
-            if let [single] = self.columns.as_slice() {
-                out.push_sql(" = ANY(");
-                M::bind_column(single, &mut out)?;
-            } else {
-                out.push_sql(" IN (SELECT * FROM unnest(");
-                push_columns(&self.columns, &mut out)?;
-                out.push_sql(")");
-            }
-            out.push_sql(")");
-            return Ok(());
-        }
-        let composite = M::key_fields().nth(1).is_some();
-        out.push_sql(" IN (");
-        for (r, record) in self.records.iter().enumerate() {
-            if r > 0 {
-                out.push_sql(", ");
-            }
-            if composite {
-                out.push_sql("(");
-            }
-            for (n, i) in M::key_fields().enumerate() {
-                if n > 0 {
-                    out.push_sql(", ");
-                }
-                record.bind_field(i, &mut out)?;
-            }
-            if composite {
-                out.push_sql(")");
-            }
-        }
-        out.push_sql(")");
-        Ok(())
+        // `self.columns` holds exactly the key columns here.
+        push_key_in_by(
+            self.records.len(),
+            &self.columns,
+            &mut out,
+            |row, part, out| {
+                let field = M::key_fields()
+                    .nth(part)
+                    .ok_or_else(|| no_such_field(M::MODEL, part))?;
+                self.records[row].bind_field(field, out)
+            },
+        )
     }
 }
 
