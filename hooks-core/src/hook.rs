@@ -81,6 +81,7 @@ pub enum After {}
 /// ```
 /// use hooks_core::{Batch, Hook, HookContext, Priority, Registry};
 /// # #[derive(Clone)] struct Conn;
+/// # impl<M: hooks_core::HookModel> hooks_core::Hosts<M> for Conn {}
 /// # #[derive(Clone, Debug)] struct Account { id: i64, balance: i64 }
 /// # impl hooks_core::HookModel for Account {
 /// #     type Key = i64;

@@ -34,5 +34,5 @@ pub use field::{Field, FieldKey, FieldSet};
 pub use hook::{After, Before, Hook, HookContext};
 pub use model::{FieldInfo, HookModel, KeyValue};
 pub use priority::Priority;
-pub use registry::{HookSet, Registry};
+pub use registry::{Attachment, HookSet, HookedTable, Hosts, Registry};
 pub use scope::{nested, without_hooks, without_hooks_for, HasScope, Scope, DEFAULT_MAX_DEPTH};

@@ -3,10 +3,61 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::event::{Event, Operation};
 use crate::hook::Hook;
 use crate::model::HookModel;
+
+/// What a connection type keeps in a [`Registry`] for one model, built
+/// when the model's first hook is added (see [`Hosts`]).
+pub type Attachment = Arc<dyn Any + Send + Sync>;
+
+/// Connections of this type can run the hooks of model `M`.
+///
+/// [`Registry::add`] asks for it, so that the connection type learns every
+/// model that has hooks and can keep, through
+/// [`attachment`](Hosts::attachment), what it needs to run them for
+/// statements that only name a table (`hooks-diesel` keeps how ordinary
+/// Diesel writes to the model's table are routed to its hooks). Connection
+/// types without such needs implement it with the default:
+///
+/// ```
+/// use hooks_core::{HookModel, Hosts};
+/// struct Conn;
+/// impl<M: HookModel> Hosts<M> for Conn {}
+/// ```
+pub trait Hosts<M: HookModel>: 'static {
+    /// What to keep for `M`; `None` by default.
+    fn attachment() -> Option<Attachment> {
+        None
+    }
+}
+
+/// Hooks that receive no connection.
+impl<M: HookModel> Hosts<M> for () {}
+
+/// A model that has hooks, by the table it writes.
+#[derive(Clone)]
+pub struct HookedTable {
+    /// The SQL table (`HookModel::TABLE`).
+    pub table: &'static str,
+    /// The model (`HookModel::MODEL`).
+    pub model: &'static str,
+    /// The model's type.
+    pub type_id: TypeId,
+    /// What the connection type keeps for the model ([`Hosts`]).
+    pub attachment: Option<Attachment>,
+}
+
+impl fmt::Debug for HookedTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HookedTable")
+            .field("table", &self.table)
+            .field("model", &self.model)
+            .finish_non_exhaustive()
+    }
+}
 
 /// A group of hooks registered together: a handler type carrying its own
 /// dependencies (a mailer, a cache client), or a hook set written once,
@@ -14,7 +65,7 @@ use crate::model::HookModel;
 ///
 /// ```
 /// use std::marker::PhantomData;
-/// use hooks_core::{Batch, Hook, HookModel, HookSet, Registry};
+/// use hooks_core::{Batch, Hook, HookModel, HookSet, Hosts, Registry};
 ///
 /// /// Models that keep a revision counter.
 /// pub trait Revisioned: HookModel {
@@ -24,7 +75,7 @@ use crate::model::HookModel;
 /// /// Bumps the revision of every updated record, for any `Revisioned` model.
 /// pub struct Revisions<M>(PhantomData<M>);
 ///
-/// impl<M: Revisioned, X: 'static> HookSet<X> for Revisions<M> {
+/// impl<M: Revisioned, X: Hosts<M>> HookSet<X> for Revisions<M> {
 ///     fn register(self, registry: &mut Registry<X>) {
 ///         registry.add(Hook::before_update(|_ctx, batch: &mut Batch<M>| {
 ///             batch.news_mut().for_each(Revisioned::bump);
@@ -64,6 +115,7 @@ pub(crate) struct ModelHooks<M, X> {
 pub struct Registry<X> {
     models: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
     tables: Vec<&'static str>,
+    hooked_tables: Vec<HookedTable>,
     hook_count: u64,
     _conn: std::marker::PhantomData<fn(&mut X)>,
 }
@@ -73,6 +125,7 @@ impl<X> Default for Registry<X> {
         Registry {
             models: HashMap::new(),
             tables: Vec::new(),
+            hooked_tables: Vec::new(),
             hook_count: 0,
             _conn: std::marker::PhantomData,
         }
@@ -96,7 +149,10 @@ impl<X: 'static> Registry<X> {
 
     /// Adds a hook (builder form).
     #[must_use]
-    pub fn with<M: HookModel, P>(mut self, hook: Hook<M, X, P>) -> Self {
+    pub fn with<M: HookModel, P>(mut self, hook: Hook<M, X, P>) -> Self
+    where
+        X: Hosts<M>,
+    {
         self.add(hook);
         self
     }
@@ -117,7 +173,10 @@ impl<X: 'static> Registry<X> {
     /// Adds a hook. A hook with the same identity (name, or function type
     /// when unnamed) already registered for the model and event is kept and
     /// the new one dropped. Returns whether the hook was added.
-    pub fn add<M: HookModel, P>(&mut self, hook: Hook<M, X, P>) -> bool {
+    pub fn add<M: HookModel, P>(&mut self, hook: Hook<M, X, P>) -> bool
+    where
+        X: Hosts<M>,
+    {
         let hooks = self
             .models
             .entry(TypeId::of::<M>())
@@ -142,6 +201,18 @@ impl<X: 'static> Registry<X> {
         self.hook_count += 1;
         if !self.tables.contains(&M::TABLE) {
             self.tables.push(M::TABLE);
+        }
+        if !self
+            .hooked_tables
+            .iter()
+            .any(|t| t.type_id == TypeId::of::<M>())
+        {
+            self.hooked_tables.push(HookedTable {
+                table: M::TABLE,
+                model: M::MODEL,
+                type_id: TypeId::of::<M>(),
+                attachment: <X as Hosts<M>>::attachment(),
+            });
         }
         true
     }
@@ -185,6 +256,19 @@ impl<X: 'static> Registry<X> {
     /// SQL tables of every model that has hooks.
     pub fn tables(&self) -> &[&'static str] {
         &self.tables
+    }
+
+    /// Every model that has hooks, with its table, in registration order.
+    pub fn hooked_tables(&self) -> &[HookedTable] {
+        &self.hooked_tables
+    }
+
+    /// The models with hooks that write `table` (compared without regard
+    /// to ASCII case, as unquoted SQL names are).
+    pub fn models_of_table<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a HookedTable> {
+        self.hooked_tables
+            .iter()
+            .filter(move |t| t.table.eq_ignore_ascii_case(table))
     }
 
     /// True when no hook is registered.

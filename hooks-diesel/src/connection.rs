@@ -7,38 +7,69 @@
 use std::fmt;
 use std::sync::Arc;
 
-use diesel::backend::Backend;
-use diesel::connection::{Connection, TransactionManager};
+use diesel::connection::{Connection, LoadConnection, TransactionManager};
+use diesel::sql_types::TypeMetadata;
+
+use crate::backend::HookBackend;
+use crate::capture::StatementCache;
 
 use crate::hooks_core::{self, HasScope, Registry, Scope, DEFAULT_MAX_DEPTH};
 use crate::progress::{OnProgress, Progress};
 use crate::transaction::{CallbackFailures, TxState};
 
 mod diesel_impls;
-mod unhooked;
 
-/// A Diesel connection that [`HookedConnection`] can wrap: any connection
-/// whose backend can render SQL without a live connection (SQLite,
-/// PostgreSQL and MySQL connections all qualify, and so do r2d2's pooled
-/// ones). Implemented automatically; name it in generic code as
-/// `C: InnerConnection`.
-pub trait InnerConnection:
-    Connection<Backend: Default + Backend<QueryBuilder: Default>> + 'static
-{
+/// A Diesel connection that [`HookedConnection`] can wrap: SQLite,
+/// PostgreSQL and MySQL connections, and r2d2's pooled ones (feature
+/// `r2d2`). Name it in generic code as `C: InnerConnection`.
+pub trait InnerConnection: Connection<Backend: HookBackend> + LoadConnection + 'static {
+    /// What the backend looks up the types of binds in (PostgreSQL: the
+    /// connection; elsewhere nothing), for capturing a statement's binds.
+    #[doc(hidden)]
+    fn metadata_lookup(&mut self) -> &mut <Self::Backend as TypeMetadata>::MetadataLookup;
 }
 
-impl<C> InnerConnection for C
+/// Backends without type lookups use `()`.
+macro_rules! unit_lookup {
+    ($(#[$cfg:meta] $conn:ty;)*) => {$(
+        #[$cfg]
+        impl InnerConnection for $conn {
+            fn metadata_lookup(&mut self) -> &mut () {
+                Box::leak(Box::new(()))
+            }
+        }
+    )*};
+}
+
+unit_lookup! {
+    #[cfg(feature = "sqlite")] diesel::sqlite::SqliteConnection;
+    #[cfg(feature = "mysql")] diesel::mysql::MysqlConnection;
+}
+
+#[cfg(feature = "postgres")]
+impl InnerConnection for diesel::pg::PgConnection {
+    fn metadata_lookup(&mut self) -> &mut (dyn diesel::pg::PgMetadataLookup + 'static) {
+        self
+    }
+}
+
+#[cfg(feature = "r2d2")]
+impl<C> InnerConnection for diesel::r2d2::PooledConnection<diesel::r2d2::ConnectionManager<C>>
 where
-    C: Connection + 'static,
-    C::Backend: Default,
-    <C::Backend as Backend>::QueryBuilder: Default,
+    C: InnerConnection + diesel::r2d2::R2D2Connection + Send,
 {
+    fn metadata_lookup(&mut self) -> &mut <Self::Backend as TypeMetadata>::MetadataLookup {
+        (**self).metadata_lookup()
+    }
 }
 
-/// What happens when a plain Diesel write (`diesel::insert_into`,
-/// `diesel::update`, `diesel::delete`, or raw SQL through `sql_query`)
-/// reaches a table that has hooks, outside [`HookedConnection::without_hooks`].
-/// Such a write runs no hook at all.
+/// What happens to a write to a table that has hooks when the library
+/// cannot run its hooks: a statement whose shape it does not route (a
+/// `WITH ... UPDATE`, several statements in one `sql_query`, raw SQL through
+/// `batch_execute`, an `UPDATE ... FROM`). Ordinary Diesel writes
+/// (`insert_into`, `update`, `delete`, `save_changes`) are routed to the
+/// hooks and never reach this policy; nor does anything inside
+/// [`HookedConnection::without_hooks`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum UnhookedWrites {
     /// Run it, and log a `tracing` warning the first time each table is
@@ -48,7 +79,7 @@ pub enum UnhookedWrites {
     /// Refuse it: the statement is not sent and fails with
     /// [`Error::UnhookedWrite`](crate::Error::UnhookedWrite), wrapped in
     /// `diesel::result::Error::QueryBuilderError` since Diesel's API returns
-    /// Diesel errors.
+    /// Diesel errors (`Error::from` unwraps it).
     Refuse,
     /// Run it silently (and skip the check entirely).
     Allow,
@@ -169,7 +200,8 @@ pub struct HookedConnection<C> {
     scope: Scope,
     config: Config,
     pub(crate) tx: TxState<C>,
-    warned_tables: Vec<String>,
+    pub(crate) warned_tables: Vec<String>,
+    pub(crate) statements: StatementCache,
 }
 
 impl<C> HookedConnection<C> {
@@ -184,6 +216,7 @@ impl<C> HookedConnection<C> {
             config: Config::default(),
             tx: TxState::default(),
             warned_tables: Vec::new(),
+            statements: StatementCache::new(),
         }
     }
 

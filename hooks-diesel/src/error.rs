@@ -75,6 +75,27 @@ pub enum Error {
         table: String,
     },
 
+    /// An ordinary Diesel write to a table with hooks, in a form whose
+    /// hooks the library cannot run faithfully on this backend. Nothing
+    /// was written.
+    #[error(
+        "`{form}` into `{table}` cannot run the hooks of {model} faithfully on {backend} \
+         ({why}); nothing was written: use the hooked operations (`bulk_create`, \
+         `bulk_update`, `bulk_sync`), or run the statement inside `without_hooks`"
+    )]
+    UnsupportedWrite {
+        /// The statement form (`ON CONFLICT DO UPDATE`, `REPLACE INTO`, ...).
+        form: String,
+        /// The table written.
+        table: String,
+        /// The model whose hooks would run.
+        model: &'static str,
+        /// The backend.
+        backend: &'static str,
+        /// What stands in the way.
+        why: String,
+    },
+
     /// An input or setting is out of range.
     #[error("{0}")]
     Invalid(String),
@@ -95,6 +116,19 @@ impl From<diesel::result::Error> for Error {
                 Err(other) => Error::Database(diesel::result::Error::QueryBuilderError(other)),
             },
             other => Error::Database(other),
+        }
+    }
+}
+
+impl Error {
+    /// The error as Diesel's API returns it: a database error as itself
+    /// (so callers of `execute` see exactly what plain Diesel gives), the
+    /// library's own errors wrapped in `QueryBuilderError` (they convert
+    /// back with `Error::from`).
+    pub fn into_diesel(self) -> diesel::result::Error {
+        match self {
+            Error::Database(error) => error,
+            ours => diesel::result::Error::QueryBuilderError(Box::new(ours)),
         }
     }
 }

@@ -84,6 +84,7 @@ pub use diesel;
 pub use hooks_core;
 
 mod backend;
+mod capture;
 mod connection;
 mod error;
 mod model;
@@ -101,7 +102,7 @@ pub use error::{Error, Result};
 pub use model::{no_such_field, DieselHookModel, TableModel};
 pub use ops::{SyncOptions, SyncReport};
 pub use progress::{OnProgress, Progress};
-pub use query::{Changes, Column, Filter, HookedModel, LoadRow};
+pub use query::{Changes, Column, Filter, Frame, HookedModel, LoadRow};
 pub use transaction::{
     is_retryable, CallbackFailures, DryRunReport, HookTransactionManager, IsolationLevel,
     RetryPolicy, TransactionOptions, WriteCounts,

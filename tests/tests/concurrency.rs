@@ -22,7 +22,11 @@ const ROWS: i64 = 6;
 
 /// Records every `(id, old balance, new balance)` an AFTER_UPDATE hook sees;
 /// a BEFORE_UPDATE hook yields so that writers interleave.
-fn registry<C: InnerConnection>(pairs: &Seen<(i64, i64, i64)>) -> Registry<HookedConnection<C>> {
+fn registry<C>(pairs: &Seen<(i64, i64, i64)>) -> Registry<HookedConnection<C>>
+where
+    C: InnerConnection,
+    Account: hooks_diesel::HookedModel<C::Backend>,
+{
     let pairs = pairs.clone();
     Registry::new()
         .with(Hook::before_update(|_, _: &mut Batch<Account>| {

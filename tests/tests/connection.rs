@@ -18,9 +18,11 @@ use hooks_tests::{backend_suite, TestBackend, TestDb};
 
 /// A registry with one BEFORE create hook on `Account`, so that
 /// `accounts` is a hooked table; the hook records the owners it sees.
-fn hooked_accounts<C: hooks_diesel::InnerConnection>(
-    seen: &Seen<String>,
-) -> Registry<HookedConnection<C>> {
+fn hooked_accounts<C>(seen: &Seen<String>) -> Registry<HookedConnection<C>>
+where
+    C: hooks_diesel::InnerConnection,
+    Account: hooks_diesel::HookedModel<C::Backend>,
+{
     let seen = seen.clone();
     Registry::new().with(Hook::before_create(move |_, b: &mut Batch<Account>| {
         seen.extend(b.news().map(|a| a.owner.clone()));
@@ -114,27 +116,49 @@ backend_suite! {
         assert_eq!(accounts::table.count().get_result::<i64>(&mut inner).unwrap(), 0);
     }
 
-    fn refuse_stops_plain_writes_to_hooked_tables(db) {
+    fn ordinary_writes_run_their_hooks_whatever_the_policy(db) {
         let seen = Seen::new();
         let mut conn = db
             .connect(hooked_accounts::<Inner>(&seen))
             .with_config(Config::default().with_unhooked_writes(UnhookedWrites::Refuse));
-        let insert = diesel::insert_into(accounts::table)
-            .values((accounts::owner.eq("a"), accounts::balance.eq(1), accounts::status.eq("active")))
+        diesel::insert_into(accounts::table)
+            .values((accounts::owner.eq("dsl"), accounts::balance.eq(1), accounts::status.eq("active")))
             .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query("/* a comment */ INSERT INTO accounts (owner, balance, status) VALUES ('raw', 2, 'idle')")
+            .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query("-- a comment\nINSERT INTO accounts (owner, balance, status) VALUES ('commented', 3, 'idle')")
+            .execute(&mut conn)
+            .unwrap();
+        assert_eq!(seen.all(), ["dsl", "raw", "commented"]);
+    }
+
+    fn refuse_stops_writes_it_cannot_hook(db) {
+        let seen = Seen::new();
+        let mut conn = db
+            .connect(hooked_accounts::<Inner>(&seen))
+            .with_config(Config::default().with_unhooked_writes(UnhookedWrites::Refuse));
+        let cte = diesel::sql_query(
+            "WITH picked AS (SELECT 1 AS one) INSERT INTO accounts (owner, balance, status) SELECT 'cte', one, 'active' FROM picked",
+        )
+        .execute(&mut conn)
+        .unwrap_err();
+        assert_eq!(unhooked_table(&cte).as_deref(), Some("accounts"), "{cte}");
+        let batch = conn
+            .batch_execute("INSERT INTO accounts (owner, balance, status) VALUES ('batch', 1, 'active')")
             .unwrap_err();
-        assert_eq!(unhooked_table(&insert).as_deref(), Some("accounts"), "{insert}");
-        let update = diesel::update(accounts::table).set(accounts::balance.eq(0)).execute(&mut conn).unwrap_err();
-        assert!(unhooked_table(&update).is_some(), "{update}");
-        let delete = diesel::delete(accounts::table).execute(&mut conn).unwrap_err();
-        assert!(unhooked_table(&delete).is_some(), "{delete}");
-        let raw = diesel::sql_query("UPDATE accounts SET balance = 0").execute(&mut conn).unwrap_err();
-        assert!(unhooked_table(&raw).is_some(), "{raw}");
-        let converted = Error::from(raw);
+        assert!(unhooked_table(&batch).is_some(), "{batch}");
+        let hidden = conn
+            .batch_execute("/* INSERT INTO audit_log */ SELECT 1; -- nothing\n DELETE FROM accounts")
+            .unwrap_err();
+        assert!(unhooked_table(&hidden).is_some(), "{hidden}");
+        let converted = Error::from(cte);
         assert!(matches!(converted, Error::UnhookedWrite { ref table } if table == "accounts"), "{converted:?}");
-        assert!(converted.to_string().contains("plain Diesel write to `accounts`"));
+        assert!(converted.to_string().contains("`accounts`"), "{converted}");
         assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 0, "nothing written");
         assert!(seen.is_empty());
+        conn.batch_execute("CREATE TABLE notes (id INTEGER); INSERT INTO notes VALUES (1)").unwrap();
     }
 
     fn refuse_lets_through_reads_other_tables_bypassed_writes_and_hooked_operations(db) {
@@ -148,27 +172,23 @@ backend_suite! {
             .execute(&mut conn)
             .unwrap();
         conn.without_hooks(|conn| {
-            diesel::insert_into(accounts::table)
-                .values((accounts::owner.eq("bypassed"), accounts::balance.eq(1), accounts::status.eq("active")))
-                .execute(conn)
+            conn.batch_execute("INSERT INTO accounts (owner, balance, status) VALUES ('bypassed', 1, 'active')")
         })
         .unwrap();
         conn.bulk_create(vec![Account::new("hooked", 2, "active")]).unwrap();
         assert_eq!(seen.all(), ["hooked"]);
         assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 2);
         // The bypass ended with the closure.
-        let after = diesel::delete(accounts::table).execute(&mut conn).unwrap_err();
+        let after = conn.batch_execute("DELETE FROM accounts").unwrap_err();
         assert!(unhooked_table(&after).is_some());
     }
 
-    fn warn_and_allow_let_plain_writes_through(db) {
+    fn warn_and_allow_let_writes_they_cannot_hook_through(db) {
         for policy in [UnhookedWrites::Warn, UnhookedWrites::Allow] {
             let mut conn = db
                 .connect(hooked_accounts::<Inner>(&Seen::new()))
                 .with_config(Config::default().with_unhooked_writes(policy));
-            diesel::insert_into(accounts::table)
-                .values((accounts::owner.eq("plain"), accounts::balance.eq(1), accounts::status.eq("active")))
-                .execute(&mut conn)
+            conn.batch_execute("INSERT INTO accounts (owner, balance, status) VALUES ('plain', 1, 'active')")
                 .unwrap();
         }
         assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 2);
@@ -256,19 +276,19 @@ mod returning {
             assert_eq!(id, stored);
         }
 
-        fn refuse_stops_plain_writes_with_returning(db) {
+        fn writes_with_returning_run_their_hooks(db) {
             let seen = Seen::new();
             let mut conn = db
                 .connect(hooked_accounts::<Inner>(&seen))
                 .with_config(Config::default().with_unhooked_writes(UnhookedWrites::Refuse));
-            let returning = diesel::insert_into(accounts::table)
+            let id = diesel::insert_into(accounts::table)
                 .values((accounts::owner.eq("a"), accounts::balance.eq(1), accounts::status.eq("active")))
                 .returning(accounts::id)
                 .get_result::<i64>(&mut conn)
-                .unwrap_err();
-            assert!(unhooked_table(&returning).is_some(), "{returning}");
-            assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 0, "nothing written");
-            assert!(seen.is_empty());
+                .unwrap();
+            let stored: i64 = accounts::table.select(accounts::id).first(&mut db.raw()).unwrap();
+            assert_eq!(id, stored);
+            assert_eq!(seen.all(), ["a"]);
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use diesel::connection::SimpleConnection;
 use diesel::connection::{Connection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{CustomizeConnection, R2D2Connection};
@@ -30,7 +31,11 @@ where
     }
 }
 
-fn manager<C: InnerConnection>(url: &str, seen: &Seen<String>) -> HookedConnectionManager<C> {
+fn manager<C>(url: &str, seen: &Seen<String>) -> HookedConnectionManager<C>
+where
+    C: InnerConnection,
+    Account: hooks_diesel::HookedModel<C::Backend>,
+{
     let seen = seen.clone();
     let registry = Registry::new().with(Hook::before_create(move |_, b: &mut Batch<Account>| {
         seen.extend(b.news().map(|a| a.owner.clone()));
@@ -58,8 +63,8 @@ backend_suite! {
             held.push(conn);
         }
         assert_eq!(seen.len(), 4, "every connection ran the shared hooks");
-        let refused = diesel::delete(accounts::table).execute(&mut *held[0]);
-        assert!(refused.is_err(), "the shared config refuses plain writes");
+        let refused = held[0].batch_execute("DELETE FROM accounts");
+        assert!(refused.is_err(), "the shared config refuses writes it cannot hook");
         drop(held);
         let mut conn = pool.get().unwrap();
         assert_eq!(accounts::table.count().get_result::<i64>(&mut *conn).unwrap(), 4);

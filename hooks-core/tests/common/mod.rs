@@ -92,6 +92,8 @@ pub struct Conn {
     pub scope: hooks_core::Scope,
 }
 
+impl<M: HookModel> hooks_core::Hosts<M> for Conn {}
+
 impl hooks_core::HasScope for Conn {
     fn scope(&mut self) -> &mut hooks_core::Scope {
         &mut self.scope

@@ -8,6 +8,7 @@ use diesel::QueryResult;
 use crate::model::DieselHookModel;
 use crate::query::Column;
 
+mod capture;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
@@ -15,8 +16,11 @@ mod pg;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-/// A backend the hooked operations know how to write to.
-pub trait HookBackend: Backend {
+pub(crate) use capture::Capture;
+
+/// A backend the hooked operations know how to write to (SQLite,
+/// PostgreSQL, MySQL; sealed).
+pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture {
     /// Short name for messages and spans.
     const NAME: &'static str;
     /// The most bind parameters one statement may carry.

@@ -13,3 +13,45 @@ impl HookBackend for Mysql {
     const ARRAYS: bool = false;
     const UPDATE_JOIN: bool = true;
 }
+
+impl super::Capture for Mysql {
+    const DIALECT: crate::capture::Dialect = crate::capture::Dialect::Mysql;
+    const SPLITS_BINDS: bool = true;
+    type Binds = diesel::query_builder::bind_collector::RawBytesBindCollector<Mysql>;
+
+    fn capture_binds(
+        query: &dyn diesel::query_builder::QueryFragment<Mysql>,
+        lookup: &mut (),
+    ) -> diesel::QueryResult<Self::Binds> {
+        super::capture::capture_raw(query, lookup, &Mysql)
+    }
+
+    fn push_placeholder(
+        out: &mut diesel::query_builder::AstPass<'_, '_, Self>,
+    ) -> diesel::QueryResult<()> {
+        out.push_bind_param::<diesel::sql_types::Integer, i32>(&super::capture::PLACEHOLDER)
+    }
+
+    fn count_binds(
+        n: usize,
+        out: &mut diesel::query_builder::AstPass<'_, '_, Self>,
+    ) -> diesel::QueryResult<()> {
+        let _ = (n, out);
+        Ok(())
+    }
+
+    fn push_binds<'b>(
+        binds: &'b Self::Binds,
+        out: &mut diesel::query_builder::AstPass<'_, 'b, Self>,
+    ) -> diesel::QueryResult<()> {
+        out.push_bind_collector_data(binds)
+    }
+
+    fn push_piece<'b>(
+        piece: &'b crate::capture::Piece,
+        binds: &'b Self::Binds,
+        out: &mut diesel::query_builder::AstPass<'_, 'b, Self>,
+    ) -> diesel::QueryResult<()> {
+        super::capture::push_raw_piece(piece, binds, out)
+    }
+}

@@ -61,3 +61,41 @@ where
         Ok(IsNull::No)
     }
 }
+
+impl super::Capture for Pg {
+    const DIALECT: crate::capture::Dialect = crate::capture::Dialect::Postgres;
+    const SPLITS_BINDS: bool = true;
+    type Binds = RawBytesBindCollector<Pg>;
+
+    fn capture_binds(
+        query: &dyn diesel::query_builder::QueryFragment<Pg>,
+        lookup: &mut (dyn diesel::pg::PgMetadataLookup + 'static),
+    ) -> QueryResult<Self::Binds> {
+        super::capture::capture_raw(query, lookup, &Pg)
+    }
+
+    fn push_placeholder(out: &mut AstPass<'_, '_, Self>) -> QueryResult<()> {
+        out.push_bind_param::<diesel::sql_types::Integer, i32>(&super::capture::PLACEHOLDER)
+    }
+
+    fn count_binds(n: usize, out: &mut AstPass<'_, '_, Self>) -> QueryResult<()> {
+        for _ in 0..n {
+            out.push_bind_param_value_only::<diesel::sql_types::Integer, i32>(
+                &super::capture::PLACEHOLDER,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn push_binds<'b>(binds: &'b Self::Binds, out: &mut AstPass<'_, 'b, Self>) -> QueryResult<()> {
+        out.push_bind_collector_data(binds)
+    }
+
+    fn push_piece<'b>(
+        piece: &'b crate::capture::Piece,
+        binds: &'b Self::Binds,
+        out: &mut AstPass<'_, 'b, Self>,
+    ) -> QueryResult<()> {
+        super::capture::push_raw_piece(piece, binds, out)
+    }
+}

@@ -1,4 +1,9 @@
+use diesel::backend::Backend;
+use diesel::query_builder::{AstPass, MoveableBindCollector, QueryFragment};
 use diesel::sqlite::Sqlite;
+use diesel::QueryResult;
+
+use crate::capture::{push_text, writes_sql, Piece};
 
 use super::HookBackend;
 
@@ -9,4 +14,52 @@ impl HookBackend for Sqlite {
     const RETURNING: bool = true;
     const ROW_LOCKS: bool = false;
     const ARRAYS: bool = false;
+}
+
+/// SQLite's captured binds are opaque: they are re-sent all at once, by
+/// the piece that mentions the last of them, and every piece refers to
+/// them by number (`?3`).
+impl super::Capture for Sqlite {
+    const DIALECT: crate::capture::Dialect = crate::capture::Dialect::Sqlite;
+    const SPLITS_BINDS: bool = false;
+    type Binds =
+        <<Sqlite as Backend>::BindCollector<'static> as MoveableBindCollector<Sqlite>>::BindData;
+
+    fn capture_binds(
+        query: &dyn QueryFragment<Sqlite>,
+        lookup: &mut (),
+    ) -> QueryResult<Self::Binds> {
+        let mut binds = <Sqlite as Backend>::BindCollector::default();
+        query.collect_binds(&mut binds, lookup, &Sqlite)?;
+        Ok(binds.moveable())
+    }
+
+    fn push_placeholder(out: &mut AstPass<'_, '_, Self>) -> QueryResult<()> {
+        out.push_bind_param::<diesel::sql_types::Integer, i32>(&super::capture::PLACEHOLDER)
+    }
+
+    fn count_binds(_n: usize, _out: &mut AstPass<'_, '_, Self>) -> QueryResult<()> {
+        Ok(())
+    }
+
+    fn push_binds<'b>(binds: &'b Self::Binds, out: &mut AstPass<'_, 'b, Self>) -> QueryResult<()> {
+        out.push_bind_collector_data(binds)
+    }
+
+    fn push_piece<'b>(
+        piece: &'b Piece,
+        binds: &'b Self::Binds,
+        out: &mut AstPass<'_, 'b, Self>,
+    ) -> QueryResult<()> {
+        if writes_sql(out) {
+            return push_text(piece, out, |index, out| {
+                out.push_sql(&format!("?{}", index + 1));
+                Ok(())
+            });
+        }
+        if piece.is_carrier() {
+            out.push_bind_collector_data(binds)?;
+        }
+        Ok(())
+    }
 }

@@ -1,7 +1,8 @@
 //! `HookedConnection` is a Diesel connection: every trait delegates to the
 //! inner connection, the way r2d2's `PooledConnection` does, except that
-//! writes are checked against `UnhookedWrites` and transactions go through
-//! `HookTransactionManager`, which keeps the callback frames.
+//! statements pass through `intercept` (writes to hooked tables run their
+//! hooks) and transactions go through `HookTransactionManager`, which keeps
+//! the callback frames.
 
 use diesel::connection::{
     CacheSize, Connection, ConnectionSealed, Instrumentation, LoadConnection, SimpleConnection,
@@ -13,16 +14,19 @@ use diesel::query_builder::{Query, QueryFragment, QueryId};
 use diesel::{ConnectionResult, QueryResult};
 
 use super::{HookedConnection, InnerConnection};
+use crate::capture::{AsCallerQuery, Routed, Want};
 use crate::hooks_core::Registry;
 use crate::transaction::HookTransactionManager;
 
 impl<C: ConnectionSealed> ConnectionSealed for HookedConnection<C> {}
 
-impl<C: SimpleConnection> SimpleConnection for HookedConnection<C> {
-    /// Runs raw SQL on the inner connection. It is not checked against
-    /// [`UnhookedWrites`](crate::UnhookedWrites); do not open or close
+impl<C: InnerConnection> SimpleConnection for HookedConnection<C> {
+    /// Runs raw SQL on the inner connection. No hook runs for it: a write
+    /// to a table with hooks is subject to
+    /// [`UnhookedWrites`](crate::UnhookedWrites). Do not open or close
     /// transactions with it (use `transaction`).
     fn batch_execute(&mut self, query: &str) -> QueryResult<()> {
+        self.check_text(query)?;
         self.inner.batch_execute(query)
     }
 }
@@ -41,8 +45,13 @@ impl<C: InnerConnection> Connection for HookedConnection<C> {
     where
         T: QueryFragment<Self::Backend> + QueryId,
     {
-        self.check_unhooked(source)?;
-        self.inner.execute_returning_count(source)
+        match self.intercept(source, static_id::<T>(), Want::Count)? {
+            None | Some(Routed::Unhooked) => self.inner.execute_returning_count(source),
+            Some(Routed::Count(count)) => Ok(count),
+            Some(Routed::Rows(_)) => Err(diesel::result::Error::QueryBuilderError(
+                "an executed statement was answered with rows".into(),
+            )),
+        }
     }
 
     fn transaction_state(
@@ -64,6 +73,11 @@ impl<C: InnerConnection> Connection for HookedConnection<C> {
     }
 }
 
+/// The id Diesel caches a statement type by, when it has one.
+fn static_id<T: QueryId>() -> Option<std::any::TypeId> {
+    T::HAS_STATIC_QUERY_ID.then(std::any::TypeId::of::<T::QueryId>)
+}
+
 impl<B, C> LoadConnection<B> for HookedConnection<C>
 where
     C: InnerConnection + LoadConnection<B>,
@@ -80,8 +94,21 @@ where
         Self::Backend: QueryMetadata<T::SqlType>,
     {
         // INSERT/UPDATE/DELETE ... RETURNING are loaded, not executed.
-        self.check_unhooked(&source)?;
-        self.inner.load(source)
+        match self.intercept(&source, static_id::<T>(), Want::Rows)? {
+            None | Some(Routed::Unhooked) => {
+                <C as LoadConnection<B>>::load(&mut self.inner, source)
+            }
+            Some(Routed::Rows(rows)) => <C as LoadConnection<B>>::load(
+                &mut self.inner,
+                AsCallerQuery::<_, T::SqlType> {
+                    rows,
+                    _sql_type: std::marker::PhantomData,
+                },
+            ),
+            Some(Routed::Count(_)) => Err(diesel::result::Error::QueryBuilderError(
+                "a loaded statement was answered with a count".into(),
+            )),
+        }
     }
 }
 

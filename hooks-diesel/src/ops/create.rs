@@ -57,4 +57,26 @@ where
             Ok(created)
         })
     }
+
+    /// Runs `write`, a statement that creates rows of `M` and returns them
+    /// as stored, as a hooked create: inside the operation's transaction,
+    /// BEFORE_CREATE hooks see the stored rows (their edits are written
+    /// back, a rejection rolls the write back), then AFTER_CREATE hooks.
+    pub(crate) fn create_by<M: HookedModel<C::Backend>>(
+        &mut self,
+        write: impl FnOnce(&mut C) -> diesel::QueryResult<Vec<M>>,
+    ) -> Result<Vec<M>> {
+        self.hooked::<M, _>(Operation::Create, 0, |conn, run| {
+            let stored = write(conn.inner_mut())?;
+            let n = stored.len();
+            let mut set = ChangeSet::created(stored);
+            if n > 0 {
+                run.dispatch_after_write(conn, Event::BeforeCreate, &mut set)?;
+                conn.record_write(M::MODEL, Operation::Create, n);
+                run.dispatch(conn, Event::AfterCreate, &mut set)?;
+                conn.progress::<M>(Operation::Create, n, Some(n));
+            }
+            Ok(set.into_news())
+        })
+    }
 }

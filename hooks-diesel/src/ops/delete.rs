@@ -1,6 +1,7 @@
 //! Hooked bulk delete of records, and set-based delete by filter.
 
 use diesel::connection::LoadConnection;
+use diesel::query_builder::QueryFragment;
 
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
@@ -52,7 +53,7 @@ where
         }
         let in_order = rows_in_order(keys, M::select_keys(self.inner_mut(), keys, true)?)?;
         let set = ChangeSet::deleted(in_order).at_offset(offset);
-        self.delete_set(run, set)
+        self.delete_set(run, set, None)
     }
 
     /// Runs BEFORE hooks, deletes the set's rows by key, runs AFTER hooks.
@@ -60,6 +61,7 @@ where
         &mut self,
         run: &Run<C>,
         mut set: ChangeSet<M>,
+        keep: Option<&mut Vec<M>>,
     ) -> Result<usize> {
         run.dispatch(self, Event::BeforeDelete, &mut set)?;
         let keys: Vec<M::Key> = set.news().iter().map(HookModel::key).collect();
@@ -73,6 +75,9 @@ where
         }
         self.record_write(M::MODEL, Operation::Delete, deleted);
         run.dispatch(self, Event::AfterDelete, &mut set)?;
+        if let Some(keep) = keep {
+            keep.extend(set.into_news());
+        }
         Ok(deleted)
     }
 
@@ -85,21 +90,45 @@ where
     where
         M: HookedModel<C::Backend> + TableModel,
     {
+        self.delete_matching::<M, _>(&filter, None)
+    }
+
+    /// Deletes the rows matching `filter` chunk by chunk; keeps them in
+    /// `keep` when given; returns how many.
+    pub(crate) fn delete_matching<M, F>(
+        &mut self,
+        filter: &F,
+        mut keep: Option<&mut Vec<M>>,
+    ) -> Result<usize>
+    where
+        M: HookedModel<C::Backend>,
+        F: QueryFragment<C::Backend>,
+    {
         self.hooked::<M, _>(Operation::Delete, 0, |conn, run| {
             if !run.wants_any::<M>(Operation::Delete) {
-                let deleted = M::delete(conn.inner_mut(), Target::Filter(&filter))?;
+                let target = Target::Filter(filter);
+                let deleted = match keep {
+                    Some(keep) => {
+                        let rows = M::delete_returning(conn.inner_mut(), target)?;
+                        let deleted = rows.len();
+                        keep.extend(rows);
+                        deleted
+                    }
+                    None => M::delete(conn.inner_mut(), target)?,
+                };
                 conn.record_write(M::MODEL, Operation::Delete, deleted);
                 return Ok(deleted);
             }
             let chunk = run.chunk_len(key_binds::<M>());
             let mut deleted = 0;
             loop {
-                let rows = M::select_where(conn.inner_mut(), &filter, None, Some(chunk), true)?;
+                let rows = M::select_where(conn.inner_mut(), filter, None, Some(chunk), true)?;
                 let read = rows.len();
                 if read == 0 {
                     break;
                 }
-                deleted += conn.delete_set(run, ChangeSet::deleted(rows).at_offset(deleted))?;
+                let set = ChangeSet::deleted(rows).at_offset(deleted);
+                deleted += conn.delete_set(run, set, keep.as_deref_mut())?;
                 conn.progress::<M>(Operation::Delete, deleted, None);
                 if read < chunk {
                     break;

@@ -9,8 +9,10 @@ use diesel::connection::LoadConnection;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
-use crate::hooks_core::{nested, ChangeSet, Event, HasScope, HookModel, Operation, Registry};
-use crate::query::in_key_order;
+use crate::hooks_core::{
+    nested, ChangeSet, Event, FieldSet, HasScope, HookModel, Operation, Registry,
+};
+use crate::query::{in_key_order, HookedModel};
 
 /// One running hooked operation of model `M`.
 pub(crate) struct Run<C> {
@@ -115,6 +117,32 @@ where
             })?;
         for call in deferred {
             conn.defer_hook(call);
+        }
+        Ok(())
+    }
+
+    /// Dispatches BEFORE hooks `event` over rows already written (a
+    /// set-based update, an intercepted insert): what they edit is written
+    /// back to the same rows, what they reject rolls the operation back.
+    pub(crate) fn dispatch_after_write<M: HookedModel<C::Backend>>(
+        &self,
+        conn: &mut HookedConnection<C>,
+        event: Event,
+        set: &mut ChangeSet<M>,
+    ) -> Result<()> {
+        if !self.wants::<M>(event) {
+            return Ok(());
+        }
+        let as_stored = set.news().to_vec();
+        self.dispatch(conn, event, set)?;
+        let edited = set
+            .news()
+            .iter()
+            .zip(&as_stored)
+            .fold(FieldSet::EMPTY, |f, (n, s)| f.union(n.diff(s)))
+            .difference(M::key_set());
+        if !edited.is_empty() {
+            M::update_rows(conn.inner_mut(), set.news(), edited)?;
         }
         Ok(())
     }

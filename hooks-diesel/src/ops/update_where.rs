@@ -6,7 +6,7 @@ use diesel::query_builder::QueryFragment;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::Result;
-use crate::hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
+use crate::hooks_core::{ChangeSet, Event, HookModel, Operation};
 use crate::model::TableModel;
 use crate::ops::run::rows_in_order;
 use crate::query::{key_binds, Changes, Filter, HookedModel, Target};
@@ -42,7 +42,7 @@ where
         M: HookedModel<C::Backend> + TableModel,
     {
         let mut rows = Vec::new();
-        self.update_matching(&filter, &changes.as_changeset(), Some(&mut rows))?;
+        self.update_matching(&filter, &changes.as_changeset(), Some(&mut rows), false)?;
         Ok(rows)
     }
 
@@ -56,16 +56,19 @@ where
     where
         M: HookedModel<C::Backend> + TableModel,
     {
-        self.update_matching::<M, _, _>(&filter, &changes.as_changeset(), None)
+        self.update_matching::<M, _, _>(&filter, &changes.as_changeset(), None, false)
     }
 
     /// Updates the matching rows chunk by chunk; keeps them in `keep` when
-    /// given; returns how many.
-    fn update_matching<M, F, S>(
+    /// given; returns how many. With `restate`, each chunk's UPDATE names
+    /// the filter again next to the locked keys (for a filter whose binds
+    /// must travel with the changeset's).
+    pub(crate) fn update_matching<M, F, S>(
         &mut self,
         filter: &F,
         changeset: &S,
         mut keep: Option<&mut Vec<M>>,
+        restate: bool,
     ) -> Result<usize>
     where
         M: HookedModel<C::Backend>,
@@ -100,26 +103,15 @@ where
                 };
                 let read = olds.len();
                 let keys: Vec<M::Key> = olds.iter().map(HookModel::key).collect();
-                let stored = M::update_set_returning(
-                    conn.inner_mut(),
-                    changeset,
-                    Target::<_, F>::Keys(&keys),
-                )?;
+                let target = if restate {
+                    Target::Both(filter, &keys)
+                } else {
+                    Target::Keys(&keys)
+                };
+                let stored = M::update_set_returning(conn.inner_mut(), changeset, target)?;
                 let news = rows_in_order(&keys, stored)?;
                 let mut set = ChangeSet::updated(news, olds).at_offset(done);
-                if run.wants::<M>(Event::BeforeUpdate) {
-                    let as_stored = set.news().to_vec();
-                    run.dispatch(conn, Event::BeforeUpdate, &mut set)?;
-                    let edited = set
-                        .news()
-                        .iter()
-                        .zip(&as_stored)
-                        .fold(FieldSet::EMPTY, |f, (n, s)| f.union(n.diff(s)))
-                        .difference(M::key_set());
-                    if !edited.is_empty() {
-                        M::update_rows(conn.inner_mut(), set.news(), edited)?;
-                    }
-                }
+                run.dispatch_after_write(conn, Event::BeforeUpdate, &mut set)?;
                 conn.record_write(M::MODEL, Operation::Update, read);
                 run.dispatch(conn, Event::AfterUpdate, &mut set)?;
                 done += read;

@@ -9,9 +9,11 @@ use diesel::expression::Selectable;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::QueryResult;
 
+use super::framed::Frame;
 use super::keys::push_key_list;
 use super::LoadRow;
 use crate::backend::HookBackend;
+use crate::hooks_core::HookModel;
 use crate::model::DieselHookModel;
 
 pub(crate) struct InsertRows<'a, M: Selectable<DB>, DB: Backend> {
@@ -80,44 +82,33 @@ where
 /// MySQL, whose InnoDB hands one statement consecutive auto-increment
 /// values (the default `innodb_autoinc_lock_mode` of 1, and 2 for inserts
 /// of known row counts). The caller checks the rows against the records.
-pub(crate) struct SelectInserted<M: Selectable<DB>, DB: Backend> {
+pub(crate) struct SelectInserted<M> {
     rows: usize,
-    selection: M::SelectExpression,
+    _model: PhantomData<M>,
 }
 
-impl<M: Selectable<DB>, DB: Backend> SelectInserted<M, DB> {
+impl<M> SelectInserted<M> {
     pub(crate) fn new(rows: usize) -> Self {
         SelectInserted {
             rows,
-            selection: M::construct_selection(),
+            _model: PhantomData,
         }
     }
 }
 
-impl<M: Selectable<DB>, DB: Backend> QueryId for SelectInserted<M, DB> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<M: LoadRow<DB>, DB: HookBackend> Query for SelectInserted<M, DB> {
-    type SqlType = M::SqlType;
-}
-
-impl<M, DB> QueryFragment<DB> for SelectInserted<M, DB>
-where
-    DB: HookBackend,
-    M: DieselHookModel<DB> + Selectable<DB>,
-    M::SelectExpression: QueryFragment<DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+impl<M: HookModel, DB: HookBackend> Frame<DB> for SelectInserted<M> {
+    fn head<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("SELECT ");
-        self.selection.walk_ast(out.reborrow())?;
+        Ok(())
+    }
+
+    fn tail<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql(" FROM ");
         out.push_identifier(M::TABLE)?;
         out.push_sql(" WHERE ");
-        push_key_list::<M, DB>(&mut out, true)?;
+        push_key_list::<M, DB>(out, true)?;
         out.push_sql(" >= LAST_INSERT_ID() ORDER BY ");
-        push_key_list::<M, DB>(&mut out, true)?;
+        push_key_list::<M, DB>(out, true)?;
         out.push_sql(&format!(" LIMIT {}", self.rows));
         Ok(())
     }

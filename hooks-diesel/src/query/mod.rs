@@ -4,6 +4,7 @@
 mod column;
 mod delete;
 mod filter;
+mod framed;
 mod insert;
 mod keys;
 mod load;
@@ -15,6 +16,7 @@ mod update;
 pub use column::Column;
 pub(crate) use delete::DeleteWhere;
 pub use filter::{Changes, Filter};
+pub use framed::Frame;
 pub(crate) use insert::{InsertRows, SelectInserted};
 pub(crate) use keys::{in_key_order, key_binds};
 pub(crate) use load::load_rows;

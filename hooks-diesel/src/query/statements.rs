@@ -7,6 +7,7 @@ use diesel::query_builder::QueryFragment;
 
 use diesel::QueryResult;
 
+use super::framed::{Frame, Framed};
 use super::{in_key_order, SelectInserted};
 use super::{load_rows, DeleteWhere, InsertRows, LoadRow, SelectByKeys, SelectWhere, Target};
 use super::{UpdateRows, UpdateSet};
@@ -91,6 +92,13 @@ pub trait HookedModel<DB: HookBackend>: DieselHookModel<DB> + LoadRow<DB> {
         conn: &mut C,
         target: Target<'_, Self::Key, F>,
     ) -> QueryResult<usize>;
+
+    /// Loads rows of the model's selection framed by `frame`.
+    #[doc(hidden)]
+    fn load_framed<C: LoadConnection<Backend = DB>, F: Frame<DB>>(
+        conn: &mut C,
+        frame: &F,
+    ) -> QueryResult<Vec<Self>>;
 }
 
 impl<M, DB> HookedModel<DB> for M
@@ -153,14 +161,18 @@ where
             return load_rows(conn, UpdateSet::<M, DB, S, F>::new(changeset, target, true));
         }
         // Without RETURNING: the rows are locked, updated by key, read again.
-        let keys: Vec<M::Key> = match target {
-            Target::Keys(keys) => keys.to_vec(),
-            Target::Filter(filter) => Self::select_where(conn, filter, None, None, true)?
+        let keys: Vec<M::Key> = match &target {
+            Target::Keys(keys) | Target::Both(_, keys) => keys.to_vec(),
+            Target::Filter(filter) => Self::select_where(conn, *filter, None, None, true)?
                 .iter()
                 .map(HookModel::key)
                 .collect(),
         };
-        Self::update_set(conn, changeset, Target::<_, F>::Keys(&keys))?;
+        let by_keys = match target {
+            Target::Both(filter, _) => Target::Both(filter, &keys),
+            Target::Keys(_) | Target::Filter(_) => Target::Keys(&keys),
+        };
+        Self::update_set(conn, changeset, by_keys)?;
         Self::select_keys(conn, &keys, false)
     }
 
@@ -184,6 +196,13 @@ where
         conn.execute_returning_count(&DeleteWhere::<M, DB, F>::new(target, false))
     }
 
+    fn load_framed<C: LoadConnection<Backend = DB>, F: Frame<DB>>(
+        conn: &mut C,
+        frame: &F,
+    ) -> QueryResult<Vec<Self>> {
+        load_rows(conn, Framed::<M, DB, F>::new(frame))
+    }
+
     fn delete_returning<C: LoadConnection<Backend = DB>, F: QueryFragment<DB>>(
         conn: &mut C,
         target: Target<'_, Self::Key, F>,
@@ -193,7 +212,7 @@ where
         }
         // Without RETURNING: the rows are read and locked, then deleted.
         let rows = match &target {
-            Target::Keys(keys) => Self::select_keys(conn, keys, true)?,
+            Target::Keys(keys) | Target::Both(_, keys) => Self::select_keys(conn, keys, true)?,
             Target::Filter(filter) => Self::select_where(conn, *filter, None, None, true)?,
         };
         Self::delete(conn, target)?;
@@ -219,7 +238,7 @@ where
         // A missing row fails the check below.
         in_key_order(&keys, M::select_keys(conn, &keys, false)?).unwrap_or_default()
     } else if M::key_fields().count() == 1 {
-        load_rows(conn, SelectInserted::<M, DB>::new(records.len()))?
+        M::load_framed(conn, &SelectInserted::<M>::new(records.len()))?
     } else {
         return Err(read_back_error::<M>(
             "a composite key with generated parts cannot be read back without RETURNING",

@@ -8,18 +8,21 @@ use super::Column;
 use crate::backend::HookBackend;
 use crate::model::DieselHookModel;
 
-/// `WHERE key IN (...)` or `WHERE (<filter>)`.
+/// `WHERE key IN (...)`, `WHERE (<filter>)`, or both: `WHERE (<filter>)
+/// AND key IN (...)` (a filter restated next to the keys it selected, for
+/// statements that must carry the filter's binds).
 #[doc(hidden)]
 pub enum Target<'a, K, F> {
     Keys(&'a [K]),
     Filter(&'a F),
+    Both(&'a F, &'a [K]),
 }
 
 impl<'a, K, F> Target<'a, K, F> {
     /// The array columns a key list binds on backends with arrays.
     pub(crate) fn columns<M: crate::hooks_core::HookModel<Key = K>>(&self) -> Vec<Column<'a, M>> {
         match self {
-            Target::Keys(keys) => key_columns::<M>(keys),
+            Target::Keys(keys) | Target::Both(_, keys) => key_columns::<M>(keys),
             Target::Filter(_) => Vec::new(),
         }
     }
@@ -37,14 +40,24 @@ impl<'a, K, F> Target<'a, K, F> {
         out.push_sql(" WHERE ");
         match self {
             Target::Keys(keys) => push_key_in::<M, DB>(keys, columns, out),
-            Target::Filter(filter) => {
-                out.push_sql("(");
-                filter.walk_ast(out.reborrow())?;
-                out.push_sql(")");
-                Ok(())
+            Target::Filter(filter) => push_filter(*filter, out),
+            Target::Both(filter, keys) => {
+                push_filter(*filter, out)?;
+                out.push_sql(" AND ");
+                push_key_in::<M, DB>(keys, columns, out)
             }
         }
     }
+}
+
+fn push_filter<'b, DB: HookBackend, F: QueryFragment<DB>>(
+    filter: &'b F,
+    out: &mut AstPass<'_, 'b, DB>,
+) -> QueryResult<()> {
+    out.push_sql("(");
+    filter.walk_ast(out.reborrow())?;
+    out.push_sql(")");
+    Ok(())
 }
 
 /// The filter type of a key-list target, which has none.

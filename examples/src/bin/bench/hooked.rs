@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::Connection;
-use hooks_diesel::{Batch, Config, Hook, HookedConnection, Registry};
+use hooks_diesel::{Batch, Config, Hook, HookedConnection, HookedModel, InnerConnection, Registry};
 use hooks_examples::models::Account;
 
 use crate::phases::Input;
@@ -60,7 +60,11 @@ fn add(counter: &AtomicUsize, n: usize) {
 
 /// The hooks of the workload (WORKLOAD.md, "Hooks registered for the
 /// hooked run"), counting into `counts`.
-pub fn registry<C: 'static>(counts: &Arc<HookCounts>) -> Registry<HookedConnection<C>> {
+pub fn registry<C>(counts: &Arc<HookCounts>) -> Registry<HookedConnection<C>>
+where
+    C: InnerConnection,
+    Account: HookedModel<C::Backend>,
+{
     let (c1, c2, c3, c4, c5) = (
         Arc::clone(counts),
         Arc::clone(counts),
@@ -131,7 +135,7 @@ pub fn connect<C: Statements>(
     counts: &Arc<HookCounts>,
     statements: &Arc<AtomicUsize>,
 ) -> Result<HookedConnection<C>, BoxError> {
-    let mut conn = HookedConnection::new(C::establish(url)?, registry::<C>(counts))
+    let mut conn = HookedConnection::new(C::establish(url)?, C::hooks(counts))
         .with_config(Config::default().with_chunk_size(chunk));
     conn.set_instrumentation(statement_counter(Arc::clone(statements)));
     Ok(conn)

@@ -132,6 +132,11 @@ pub trait Statements: Dialect {
     /// `DELETE FROM accounts WHERE id IN (..)` (`= ANY($1)` on PostgreSQL).
     fn delete_keys(&mut self, keys: &[i64]) -> QueryResult<usize>;
 
+    /// The workload's hooks for this connection type.
+    fn hooks(
+        counts: &std::sync::Arc<crate::hooked::HookCounts>,
+    ) -> hooks_diesel::Registry<HookedConnection<Self>>;
+
     /// `HookedConnection::bulk_create`.
     fn hooked_create(
         conn: &mut HookedConnection<Self>,
@@ -156,6 +161,12 @@ pub trait Statements: Dialect {
 macro_rules! impl_statements {
     ($conn:ty $(, lock = $lock:ident)?) => {
         impl Statements for $conn {
+            fn hooks(
+                counts: &std::sync::Arc<crate::hooked::HookCounts>,
+            ) -> hooks_diesel::Registry<HookedConnection<Self>> {
+                crate::hooked::registry::<Self>(counts)
+            }
+
             fn load_all(&mut self) -> QueryResult<Vec<Account>> {
                 accounts::table
                     .order(accounts::id)

@@ -1,0 +1,235 @@
+//! Ordinary Diesel writes through `HookedConnection`: every statement the
+//! connection is asked to run is classified once per statement type (the
+//! SQL scan of `scan` and `shape`); a write to a table that has hooks is
+//! captured (its text and binds) and routed to the hooked operations of
+//! the table's model (`route`), which re-send its pieces (`piece`) inside
+//! their own statements; the caller gets what plain Diesel returns
+//! (`output`). What cannot be routed faithfully falls to the
+//! `UnhookedWrites` policy (`policy`).
+//!
+//! The connection calls this module in one place: [`HookedConnection::intercept`].
+
+mod output;
+mod piece;
+mod policy;
+mod resend;
+mod route;
+mod scan;
+mod shape;
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use diesel::backend::Backend;
+use diesel::query_builder::QueryFragment;
+use diesel::QueryResult;
+
+pub(crate) use output::AsCallerQuery;
+pub(crate) use piece::{push_text, writes_sql};
+pub use piece::{Piece, Segment};
+pub(crate) use route::{Route, Routed, Want};
+pub use scan::Dialect;
+
+use self::route::Request;
+use self::shape::{Parsed, Shape};
+use crate::backend::HookBackend;
+use crate::connection::{HookedConnection, InnerConnection};
+use crate::error::Error;
+
+/// Never bypassed by model: `is_bypassed::<AllHooks>()` is true only inside
+/// `without_hooks`.
+enum AllHooks {}
+
+/// What the connection does with one statement.
+pub(crate) enum Classified<C: InnerConnection> {
+    /// Not a write to a table with hooks: sent as it is.
+    Pass,
+    /// A write to a hooked table, routed to its model's operations.
+    Routed {
+        parsed: Parsed,
+        route: Route<C>,
+        cacheable: bool,
+    },
+    /// A write the library cannot route: the `UnhookedWrites` policy
+    /// decides, unless `refused` says why it is refused whatever the
+    /// policy.
+    Unhooked {
+        tables: Vec<String>,
+        refused: Option<String>,
+    },
+}
+
+/// Classifications of statement types (Diesel's static query ids), so that
+/// a statement type is rendered and scanned once per connection. Values
+/// are `Classified<C>` of the connection's `C`.
+pub(crate) type StatementCache = HashMap<TypeId, Arc<dyn Any + Send + Sync>>;
+
+impl<C: InnerConnection> HookedConnection<C> {
+    /// Runs `query` as a hooked write when it writes a table that has
+    /// hooks; `Ok(None)` when it should be sent as it is. `static_id` is
+    /// the statement's query id when it has a static one.
+    pub(crate) fn intercept(
+        &mut self,
+        query: &dyn QueryFragment<C::Backend>,
+        static_id: Option<TypeId>,
+        want: Want,
+    ) -> QueryResult<Option<Routed<C::Backend>>> {
+        if self.registry().is_empty() || self.hooks_all_off() {
+            return Ok(None);
+        }
+        let known = static_id
+            .and_then(|id| self.statements.get(&id))
+            .and_then(|known| Arc::clone(known).downcast::<Classified<C>>().ok());
+        let classified = match known {
+            Some(known) => known,
+            None => {
+                let (classified, keep) = self.classify(query)?;
+                let classified = Arc::new(classified);
+                if let (Some(id), true) = (static_id, keep) {
+                    let erased: Arc<dyn Any + Send + Sync> = classified.clone();
+                    self.statements.insert(id, erased);
+                }
+                classified
+            }
+        };
+        match &*classified {
+            Classified::Pass => Ok(None),
+            Classified::Unhooked { tables, refused } => {
+                if let Some(refused) = refused {
+                    return Err(Error::Invalid(refused.clone()).into_diesel());
+                }
+                self.apply_policy(tables).map(|()| None)
+            }
+            Classified::Routed {
+                parsed,
+                route,
+                cacheable,
+            } => {
+                let request = Request {
+                    query,
+                    parsed,
+                    cacheable: *cacheable,
+                    want,
+                };
+                let span =
+                    tracing::debug_span!("intercepted", table = %route.table, model = route.model);
+                let _entered = span.enter();
+                (route.run)(self, &request)
+                    .map(Some)
+                    .map_err(Error::into_diesel)
+            }
+        }
+    }
+
+    /// True inside `without_hooks`.
+    pub(crate) fn hooks_all_off(&mut self) -> bool {
+        self.scope_mut().is_bypassed::<AllHooks>()
+    }
+
+    /// Renders and scans `query`; also says whether the answer holds for
+    /// every statement of its type.
+    fn classify(
+        &mut self,
+        query: &dyn QueryFragment<C::Backend>,
+    ) -> QueryResult<(Classified<C>, bool)> {
+        let backend = C::Backend::default();
+        let mut builder = <C::Backend as Backend>::QueryBuilder::default();
+        if let Err(error) = query.to_sql(&mut builder, &backend) {
+            // The statement itself reports this when it is sent.
+            tracing::debug!(%error, "could not render a statement to classify it");
+            return Ok((Classified::Pass, false));
+        }
+        let sql = diesel::query_builder::QueryBuilder::finish(builder);
+        // The written table and statement kind are fixed by a statement's
+        // type; its text (and so the positions of its clauses) only when
+        // Diesel may cache it by type.
+        let text_fixed = query.is_safe_to_cache_prepared(&backend)?;
+        let parsed = match shape::parse(sql, <C::Backend as crate::backend::Capture>::DIALECT) {
+            Ok(parsed) => parsed,
+            Err(why) => return Ok((self.unscannable(query, why)?, true)),
+        };
+        let table = match &parsed.shape {
+            Shape::Insert(insert) => Some(insert.table.as_str()),
+            Shape::Update(update) => Some(update.table.as_str()),
+            Shape::Delete(delete) => Some(delete.table.as_str()),
+            Shape::Other => None,
+        };
+        let Some(table) = table else {
+            let tables = self.hooked_among(parsed.written_tables());
+            return Ok(if tables.is_empty() {
+                (Classified::Pass, true)
+            } else {
+                (
+                    Classified::Unhooked {
+                        tables,
+                        refused: None,
+                    },
+                    text_fixed,
+                )
+            });
+        };
+        let models: Vec<_> = self.registry().models_of_table(table).cloned().collect();
+        let classified =
+            match models.as_slice() {
+                [] => return Ok((Classified::Pass, true)),
+                [model] => match model
+                    .attachment
+                    .as_ref()
+                    .and_then(|a| a.downcast_ref::<Route<C>>())
+                {
+                    Some(route) => Classified::Routed {
+                        parsed,
+                        route: route.clone(),
+                        cacheable: text_fixed,
+                    },
+                    None => Classified::Pass,
+                },
+                several => Classified::Unhooked {
+                    tables: vec![table.to_string()],
+                    refused: Some(format!(
+                    "table `{table}` has hooks on several models ({}): an ordinary Diesel write \
+                     cannot tell whose hooks to run; write it with a hooked operation of one \
+                     model, or inside `without_hooks`",
+                    several.iter().map(|m| m.model).collect::<Vec<_>>().join(", ")
+                )),
+                },
+            };
+        Ok((classified, text_fixed))
+    }
+
+    /// A statement whose text cannot be scanned faithfully: unhooked if it
+    /// mentions a hooked table at all.
+    fn unscannable(
+        &mut self,
+        query: &dyn QueryFragment<C::Backend>,
+        why: scan::ScanError,
+    ) -> QueryResult<Classified<C>> {
+        let mut builder = <C::Backend as Backend>::QueryBuilder::default();
+        query.to_sql(&mut builder, &C::Backend::default())?;
+        let sql = diesel::query_builder::QueryBuilder::finish(builder);
+        let tables = policy::mentioned_tables(self.registry().tables(), &sql);
+        tracing::debug!(?why, ?tables, "statement text not scanned");
+        Ok(if tables.is_empty() {
+            Classified::Pass
+        } else {
+            Classified::Unhooked {
+                tables,
+                refused: None,
+            }
+        })
+    }
+
+    fn hooked_among(&self, tables: Vec<String>) -> Vec<String> {
+        tables
+            .into_iter()
+            .filter(|t| self.registry().models_of_table(t).next().is_some())
+            .collect()
+    }
+}
+
+/// The SQL dialect of a backend, for statements the connection receives
+/// as text (`batch_execute`).
+pub(crate) fn dialect<DB: HookBackend>() -> Dialect {
+    <DB as crate::backend::Capture>::DIALECT
+}

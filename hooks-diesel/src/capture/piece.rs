@@ -1,0 +1,156 @@
+//! Pieces of a captured statement (its `WHERE`, its `SET`, its whole text
+//! before `RETURNING`) re-sent inside the library's own statements with
+//! the binds they refer to.
+
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::QueryResult;
+
+use super::scan::Kind;
+use super::shape::{Clause, Parsed};
+use crate::backend::HookBackend;
+
+/// Text with placeholders, each naming one bind of the captured statement.
+#[derive(Clone, Debug, Default)]
+pub struct Piece {
+    segments: Vec<Segment>,
+    /// Whether the captured statement may be kept in Diesel's statement
+    /// cache (statements embedding the piece inherit it).
+    cacheable: bool,
+    /// Whether the piece mentions the captured statement's last bind: on
+    /// backends that cannot split binds, such a piece carries all of them.
+    carrier: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum Segment {
+    Text(String),
+    Bind(usize),
+}
+
+impl Piece {
+    /// The tokens of `clause` in `parsed`, as written.
+    pub(crate) fn of(parsed: &Parsed, clause: &Clause, cacheable: bool) -> Self {
+        let mut piece = Piece {
+            cacheable,
+            ..Piece::default()
+        };
+        let Some(first) = parsed.tokens.get(clause.start) else {
+            return piece;
+        };
+        let mut at = first.span.start;
+        for token in &parsed.tokens[clause.clone()] {
+            if let Kind::Bind(index) = token.kind {
+                piece.text(&parsed.sql[at..token.span.start]);
+                piece.bind(index);
+                at = token.span.end;
+            }
+        }
+        if let Some(last) = clause.end.checked_sub(1).and_then(|l| parsed.tokens.get(l)) {
+            piece.text(&parsed.sql[at..last.span.end]);
+        }
+        piece.carrier = piece
+            .max_bind()
+            .is_some_and(|m| m + 1 == parsed.bind_count());
+        piece
+    }
+
+    /// Literal SQL text without binds.
+    pub(crate) fn literal(sql: &str) -> Self {
+        let mut piece = Piece {
+            cacheable: true,
+            ..Piece::default()
+        };
+        piece.text(sql);
+        piece
+    }
+
+    /// Appends text.
+    pub(crate) fn text(&mut self, sql: &str) -> &mut Self {
+        if !sql.is_empty() {
+            match self.segments.last_mut() {
+                Some(Segment::Text(t)) => t.push_str(sql),
+                _ => self.segments.push(Segment::Text(sql.to_string())),
+            }
+        }
+        self
+    }
+
+    /// Appends a placeholder for captured bind `index`.
+    pub(crate) fn bind(&mut self, index: usize) -> &mut Self {
+        self.segments.push(Segment::Bind(index));
+        self
+    }
+
+    pub(crate) fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    pub(crate) fn is_carrier(&self) -> bool {
+        self.carrier
+    }
+
+    /// The highest bind the piece mentions.
+    pub(crate) fn max_bind(&self) -> Option<usize> {
+        self.segments
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Bind(i) => Some(*i),
+                Segment::Text(_) => None,
+            })
+            .max()
+    }
+
+    /// True when the piece mentions any bind.
+    pub(crate) fn has_binds(&self) -> bool {
+        self.max_bind().is_some()
+    }
+}
+
+/// A piece with the captured binds it refers to: a Diesel fragment.
+pub(crate) struct Sql<'a, DB: HookBackend> {
+    pub piece: &'a Piece,
+    pub binds: &'a DB::Binds,
+}
+
+impl<DB: HookBackend> QueryFragment<DB> for Sql<'_, DB> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        push_piece(self.piece, self.binds, &mut out)
+    }
+}
+
+/// Writes `piece` with the binds it refers to.
+pub(crate) fn push_piece<'b, DB: HookBackend>(
+    piece: &'b Piece,
+    binds: &'b DB::Binds,
+    out: &mut AstPass<'_, 'b, DB>,
+) -> QueryResult<()> {
+    if !piece.cacheable {
+        out.unsafe_to_cache_prepared();
+    }
+    DB::push_piece(piece, binds, out)
+}
+
+/// True in the pass that writes SQL text (Diesel hides which pass runs;
+/// only that pass keeps the "skip FROM" flag it is given).
+pub(crate) fn writes_sql<DB: HookBackend>(out: &mut AstPass<'_, '_, DB>) -> bool {
+    let before = out.should_skip_from();
+    out.skip_from(true);
+    let writing = out.should_skip_from();
+    out.skip_from(before);
+    writing
+}
+
+/// Writes a piece's text, placeholders written by `placeholder`.
+pub(crate) fn push_text<DB: HookBackend>(
+    piece: &Piece,
+    out: &mut AstPass<'_, '_, DB>,
+    mut placeholder: impl FnMut(usize, &mut AstPass<'_, '_, DB>) -> QueryResult<()>,
+) -> QueryResult<()> {
+    for segment in &piece.segments {
+        match segment {
+            Segment::Text(text) => out.push_sql(text),
+            Segment::Bind(index) => placeholder(*index, out)?,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,372 @@
+//! Routing a captured write to the hooked operations of the model whose
+//! table it writes. A route is made for each model when its first hook is
+//! registered ([`Hosts`]), and found by table name when a statement
+//! arrives.
+
+use std::sync::Arc;
+
+use diesel::query_builder::QueryFragment;
+
+use super::output::CallerRows;
+use super::piece::{Piece, Sql};
+use super::resend::{InsertReturning, KeyBindsReadBack, Original};
+use super::shape::{Clause, Delete, Insert, InsertForm, Parsed, Shape, Update};
+use crate::backend::{Capture, HookBackend};
+use crate::connection::{HookedConnection, InnerConnection};
+use crate::error::{Error, Result};
+use crate::hooks_core::{Attachment, HookModel, Hosts, Operation};
+use crate::query::{HookedModel, SelectInserted};
+
+/// What the caller of the intercepted statement asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Want {
+    /// `execute`: how many rows.
+    Count,
+    /// `load`, `get_result(s)`: the rows of its `RETURNING` clause.
+    Rows,
+}
+
+/// An intercepted statement, as a route receives it.
+pub(crate) struct Request<'a, DB: HookBackend> {
+    pub query: &'a dyn QueryFragment<DB>,
+    pub parsed: &'a Parsed,
+    pub cacheable: bool,
+    pub want: Want,
+}
+
+/// What became of an intercepted statement.
+pub(crate) enum Routed<DB: HookBackend> {
+    /// No hook runs for it: it is sent as it is.
+    Unhooked,
+    /// Written with hooks; the count plain Diesel would return.
+    Count(usize),
+    /// Written with hooks; the rows its `RETURNING` clause asked for.
+    Rows(CallerRows<DB>),
+}
+
+/// How statements writing one model's table reach its hooks.
+pub(crate) struct Route<C: InnerConnection> {
+    pub table: &'static str,
+    pub model: &'static str,
+    #[allow(clippy::type_complexity)]
+    pub run: fn(&mut HookedConnection<C>, &Request<'_, C::Backend>) -> Result<Routed<C::Backend>>,
+}
+
+impl<C: InnerConnection> Clone for Route<C> {
+    fn clone(&self) -> Self {
+        Route {
+            table: self.table,
+            model: self.model,
+            run: self.run,
+        }
+    }
+}
+
+/// Hooked connections keep, for each model with hooks, the route of its
+/// table's statements.
+impl<C, M> Hosts<M> for HookedConnection<C>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    fn attachment() -> Option<Attachment> {
+        Some(Arc::new(Route::<C> {
+            table: M::TABLE,
+            model: M::MODEL,
+            run: route::<M, C>,
+        }))
+    }
+}
+
+fn route<M, C>(
+    conn: &mut HookedConnection<C>,
+    request: &Request<'_, C::Backend>,
+) -> Result<Routed<C::Backend>>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    match &request.parsed.shape {
+        Shape::Update(update) => update_rows::<M, C>(conn, request, update),
+        Shape::Delete(delete) => delete_rows::<M, C>(conn, request, delete),
+        Shape::Insert(insert) => insert_rows::<M, C>(conn, request, insert),
+        Shape::Other => Ok(Routed::Unhooked),
+    }
+}
+
+/// Whether hooks of `operation` would run for `M` here.
+fn runs_hooks<M: HookModel, C: InnerConnection>(
+    conn: &mut HookedConnection<C>,
+    operation: Operation,
+) -> bool {
+    !conn.scope_mut().is_bypassed::<M>() && conn.registry().has_operation_hooks::<M>(operation)
+}
+
+fn unsupported<M: HookModel, C: InnerConnection>(table: &str, form: &str, why: &str) -> Error {
+    Error::UnsupportedWrite {
+        form: form.to_string(),
+        table: table.to_string(),
+        model: M::MODEL,
+        backend: <C::Backend as HookBackend>::NAME,
+        why: why.to_string(),
+    }
+}
+
+/// The statement's `RETURNING` clause as a piece, refused where its binds
+/// could not be re-sent apart from the others.
+fn returning<M: HookModel, C: InnerConnection>(
+    request: &Request<'_, C::Backend>,
+    table: &str,
+    clause: Option<&Clause>,
+) -> Result<Option<Piece>> {
+    let Some(clause) = clause else {
+        return Ok(None);
+    };
+    let piece = Piece::of(request.parsed, clause, request.cacheable);
+    if piece.has_binds() && !<C::Backend as Capture>::SPLITS_BINDS {
+        return Err(unsupported::<M, C>(
+            table,
+            "RETURNING with bound values",
+            "the backend cannot re-send part of a statement's binds",
+        ));
+    }
+    Ok(Some(piece))
+}
+
+fn capture<C: InnerConnection>(
+    conn: &mut HookedConnection<C>,
+    request: &Request<'_, C::Backend>,
+) -> Result<<C::Backend as Capture>::Binds> {
+    let lookup = conn.inner_mut().metadata_lookup();
+    Ok(<C::Backend as Capture>::capture_binds(
+        request.query,
+        lookup,
+    )?)
+}
+
+/// `Count`, or the rows in the caller's shape.
+fn answer<M, C>(
+    conn: &mut HookedConnection<C>,
+    request: &Request<'_, C::Backend>,
+    count: usize,
+    rows: Vec<M>,
+    returning: Option<Piece>,
+    binds: Option<&<C::Backend as Capture>::Binds>,
+) -> Result<Routed<C::Backend>>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    match request.want {
+        Want::Count => Ok(Routed::Count(count)),
+        Want::Rows => Ok(Routed::Rows(CallerRows::new::<M, C>(
+            conn,
+            &rows,
+            returning.as_ref(),
+            binds,
+        )?)),
+    }
+}
+
+fn update_rows<M, C>(
+    conn: &mut HookedConnection<C>,
+    request: &Request<'_, C::Backend>,
+    update: &Update,
+) -> Result<Routed<C::Backend>>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    if !runs_hooks::<M, C>(conn, Operation::Update) {
+        return Ok(Routed::Unhooked);
+    }
+    let returning = returning::<M, C>(request, &update.table, update.returning.as_ref())?;
+    let binds = capture(conn, request)?;
+    let set = Piece::of(request.parsed, &update.set, request.cacheable);
+    let filter = filter_piece(request, update.filter.as_ref());
+    let filter_sql = Sql::<C::Backend> {
+        piece: &filter,
+        binds: &binds,
+    };
+    let set_sql = Sql::<C::Backend> {
+        piece: &set,
+        binds: &binds,
+    };
+    // Backends that cannot split binds send the filter's again with the
+    // changeset's.
+    let restate = !<C::Backend as Capture>::SPLITS_BINDS;
+    let mut rows = Vec::new();
+    let keep = (request.want == Want::Rows).then_some(&mut rows);
+    let count = conn.update_matching::<M, _, _>(&filter_sql, &set_sql, keep, restate)?;
+    answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
+}
+
+fn delete_rows<M, C>(
+    conn: &mut HookedConnection<C>,
+    request: &Request<'_, C::Backend>,
+    delete: &Delete,
+) -> Result<Routed<C::Backend>>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    if !runs_hooks::<M, C>(conn, Operation::Delete) {
+        return Ok(Routed::Unhooked);
+    }
+    let returning = returning::<M, C>(request, &delete.table, delete.returning.as_ref())?;
+    let binds = capture(conn, request)?;
+    let filter = filter_piece(request, delete.filter.as_ref());
+    let filter_sql = Sql::<C::Backend> {
+        piece: &filter,
+        binds: &binds,
+    };
+    let mut rows = Vec::new();
+    let keep = (request.want == Want::Rows).then_some(&mut rows);
+    let count = conn.delete_matching::<M, _>(&filter_sql, keep)?;
+    answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
+}
+
+/// The `WHERE` clause, or a filter matching every row.
+fn filter_piece<DB: HookBackend>(request: &Request<'_, DB>, clause: Option<&Clause>) -> Piece {
+    match clause {
+        Some(clause) => Piece::of(request.parsed, clause, request.cacheable),
+        None => Piece::literal("1 = 1"),
+    }
+}
+
+fn insert_rows<M, C>(
+    conn: &mut HookedConnection<C>,
+    request: &Request<'_, C::Backend>,
+    insert: &Insert,
+) -> Result<Routed<C::Backend>>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    let creates = runs_hooks::<M, C>(conn, Operation::Create);
+    match insert.form {
+        InsertForm::Upsert(form) => {
+            if creates || runs_hooks::<M, C>(conn, Operation::Update) {
+                return Err(unsupported::<M, C>(
+                    &insert.table,
+                    form,
+                    "the rows it updates would reach no update hook with their old rows",
+                ));
+            }
+            return Ok(Routed::Unhooked);
+        }
+        InsertForm::Ignore(form) if creates && !<C::Backend as HookBackend>::RETURNING => {
+            return Err(unsupported::<M, C>(
+                &insert.table,
+                form,
+                "without RETURNING the rows it skipped cannot be told from those it inserted",
+            ));
+        }
+        InsertForm::Ignore(_) | InsertForm::Plain => {}
+    }
+    if !creates {
+        return Ok(Routed::Unhooked);
+    }
+    let returning = returning::<M, C>(request, &insert.table, insert.returning.as_ref())?;
+    let binds = match &returning {
+        Some(piece) if piece.has_binds() => Some(capture(conn, request)?),
+        _ => None,
+    };
+    let (count, rows) = if <C::Backend as HookBackend>::RETURNING {
+        let frame = InsertReturning {
+            body: request.parsed.text(&insert.body),
+            query: request.query,
+            binds: request.parsed.bind_count(),
+        };
+        let rows = conn.create_by::<M>(|inner| M::load_framed(inner, &frame))?;
+        (rows.len(), rows)
+    } else {
+        let read_back = ReadBack::of::<M, C>(conn, request, insert)?;
+        let mut count = 0;
+        let rows = conn.create_by::<M>(|inner| {
+            count = inner.execute_returning_count(&Original(request.query))?;
+            let rows = read_back.load::<M, C>(inner, count)?;
+            if rows.len() == count {
+                Ok(rows)
+            } else {
+                Err(diesel::result::Error::QueryBuilderError(
+                    format!(
+                        "{}: {count} rows inserted, {} read back; nothing was written",
+                        M::MODEL,
+                        rows.len()
+                    )
+                    .into(),
+                ))
+            }
+        })?;
+        (count, rows)
+    };
+    answer::<M, C>(conn, request, count, rows, returning, binds.as_ref())
+}
+
+/// How the rows of an insert are read back on a backend without
+/// `RETURNING`.
+enum ReadBack<DB: HookBackend> {
+    /// From `LAST_INSERT_ID()`: the statement let the database generate
+    /// the keys.
+    Generated,
+    /// By the key values the statement bound.
+    Keys(KeyBindsReadBack<DB>),
+}
+
+impl<DB: HookBackend> ReadBack<DB> {
+    fn of<M, C>(
+        conn: &mut HookedConnection<C>,
+        request: &Request<'_, DB>,
+        insert: &Insert,
+    ) -> Result<Self>
+    where
+        C: InnerConnection<Backend = DB>,
+        M: HookedModel<DB>,
+    {
+        let refuse = |why: &str| unsupported::<M, C>(&insert.table, "INSERT", why);
+        let key_columns: Vec<&str> = M::key_fields().map(|i| M::FIELDS[i].column).collect();
+        let positions: Vec<Option<usize>> = key_columns
+            .iter()
+            .map(|k| {
+                insert
+                    .columns
+                    .as_ref()
+                    .and_then(|cols| cols.iter().position(|c| c.eq_ignore_ascii_case(k)))
+            })
+            .collect();
+        if positions.iter().all(Option::is_none) {
+            if key_columns.len() > 1 {
+                return Err(refuse(
+                    "a composite key with generated parts cannot be read back without RETURNING",
+                ));
+            }
+            return Ok(ReadBack::Generated);
+        }
+        let (Some(rows), Some(positions)) = (
+            insert.rows.as_ref(),
+            positions.into_iter().collect::<Option<Vec<usize>>>(),
+        ) else {
+            return Err(refuse(
+                "its key values must all be given, in a VALUES list, to read its rows back",
+            ));
+        };
+        let binds = capture(conn, request)?;
+        let read_back = KeyBindsReadBack::new::<M>(rows, &positions, binds).ok_or_else(|| {
+            refuse("each key value must be a plain bound value to read its row back")
+        })?;
+        Ok(ReadBack::Keys(read_back))
+    }
+
+    fn load<M, C>(&self, inner: &mut C, count: usize) -> diesel::QueryResult<Vec<M>>
+    where
+        C: InnerConnection<Backend = DB>,
+        M: HookedModel<DB>,
+    {
+        match self {
+            ReadBack::Generated if count == 0 => Ok(Vec::new()),
+            ReadBack::Generated => M::load_framed(inner, &SelectInserted::<M>::new(count)),
+            ReadBack::Keys(frame) => M::load_framed(inner, frame),
+        }
+    }
+}

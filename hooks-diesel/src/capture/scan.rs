@@ -1,0 +1,364 @@
+//! A lexer for the SQL that reaches the connection: words, quoted names,
+//! literals, placeholders and punctuation, with comments skipped and the
+//! parenthesis depth of every token, so that a statement's clauses can be
+//! found at its top level whatever its strings and comments contain.
+
+use std::ops::Range;
+
+/// How a backend writes placeholders, strings and comments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// `$1`, `E'..'` escapes, `$tag$..$tag$` strings, nested comments.
+    Postgres,
+    /// `?` and `?NNN`; `"..."`, `` `..` `` and `[..]` names.
+    Sqlite,
+    /// positional `?`; backslash escapes in strings; `#` comments.
+    Mysql,
+}
+
+/// What a token is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A keyword or an unquoted name.
+    Word,
+    /// A quoted name (`"accounts"`, `` `accounts` ``, `[accounts]`).
+    Quoted,
+    /// A string or number literal.
+    Literal,
+    /// A placeholder standing for bind `.0` (0-based).
+    Bind(usize),
+    /// One punctuation or operator character.
+    Punct(u8),
+}
+
+/// One token: its kind, its bytes in the text and its depth in
+/// parentheses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub kind: Kind,
+    pub span: Range<usize>,
+    pub depth: u32,
+}
+
+/// Why a text cannot be scanned faithfully.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ScanError {
+    /// A string, name or comment that never ends.
+    Unterminated,
+    /// A placeholder form the library does not map to binds (`:name`,
+    /// `@name`, `$name`), or MySQL's executable comments.
+    Unsupported(&'static str),
+}
+
+/// The tokens of `sql`.
+pub(crate) fn tokens(sql: &str, dialect: Dialect) -> Result<Vec<Token>, ScanError> {
+    Lexer {
+        text: sql.as_bytes(),
+        at: 0,
+        dialect,
+        depth: 0,
+        next_bind: 0,
+        tokens: Vec::new(),
+    }
+    .run()
+}
+
+struct Lexer<'a> {
+    text: &'a [u8],
+    at: usize,
+    dialect: Dialect,
+    depth: u32,
+    next_bind: usize,
+    tokens: Vec<Token>,
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+impl Lexer<'_> {
+    fn peek(&self, ahead: usize) -> Option<u8> {
+        self.text.get(self.at + ahead).copied()
+    }
+
+    fn push(&mut self, kind: Kind, start: usize) {
+        self.tokens.push(Token {
+            kind,
+            span: start..self.at,
+            depth: self.depth,
+        });
+    }
+
+    fn run(mut self) -> Result<Vec<Token>, ScanError> {
+        while let Some(b) = self.peek(0) {
+            let start = self.at;
+            match b {
+                b if b.is_ascii_whitespace() => self.at += 1,
+                b'-' if self.peek(1) == Some(b'-') => self.line_comment(),
+                b'#' if self.dialect == Dialect::Mysql => self.line_comment(),
+                b'/' if self.peek(1) == Some(b'*') => self.block_comment()?,
+                b'\'' => {
+                    self.string(b'\'', self.dialect == Dialect::Mysql)?;
+                    self.push(Kind::Literal, start);
+                }
+                b'e' | b'E' if self.dialect == Dialect::Postgres && self.peek(1) == Some(b'\'') => {
+                    self.at += 1;
+                    self.string(b'\'', true)?;
+                    self.push(Kind::Literal, start);
+                }
+                b'"' if self.dialect == Dialect::Mysql => {
+                    self.string(b'"', true)?;
+                    self.push(Kind::Literal, start);
+                }
+                b'"' | b'`' => {
+                    self.string(b, false)?;
+                    self.push(Kind::Quoted, start);
+                }
+                b'[' if self.dialect == Dialect::Sqlite => {
+                    let end = self.find(b"]").ok_or(ScanError::Unterminated)?;
+                    self.at = end + 1;
+                    self.push(Kind::Quoted, start);
+                }
+                b'?' => self.question(start)?,
+                b'$' => self.dollar(start)?,
+                b':' | b'@' if self.dialect == Dialect::Sqlite => {
+                    if self.peek(1).is_some_and(is_word_byte) {
+                        return Err(ScanError::Unsupported("named parameters"));
+                    }
+                    self.at += 1;
+                    self.push(Kind::Punct(b), start);
+                }
+                b'0'..=b'9' => {
+                    while self
+                        .peek(0)
+                        .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'.')
+                    {
+                        self.at += 1;
+                    }
+                    self.push(Kind::Literal, start);
+                }
+                b if is_word_byte(b) => {
+                    while self.peek(0).is_some_and(|c| is_word_byte(c) || c == b'$') {
+                        self.at += 1;
+                    }
+                    self.push(Kind::Word, start);
+                }
+                b'(' => {
+                    self.at += 1;
+                    self.push(Kind::Punct(b), start);
+                    self.depth += 1;
+                }
+                b')' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    self.at += 1;
+                    self.push(Kind::Punct(b), start);
+                }
+                _ => {
+                    self.at += 1;
+                    self.push(Kind::Punct(b), start);
+                }
+            }
+        }
+        Ok(self.tokens)
+    }
+
+    fn find(&self, needle: &[u8]) -> Option<usize> {
+        self.text[self.at..]
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|p| self.at + p)
+    }
+
+    fn line_comment(&mut self) {
+        while self.peek(0).is_some_and(|c| c != b'\n') {
+            self.at += 1;
+        }
+    }
+
+    fn block_comment(&mut self) -> Result<(), ScanError> {
+        if self.dialect == Dialect::Mysql && self.peek(2) == Some(b'!') {
+            return Err(ScanError::Unsupported("MySQL executable comments"));
+        }
+        let nests = self.dialect == Dialect::Postgres;
+        let mut open = 0u32;
+        while self.at < self.text.len() {
+            if self.peek(0) == Some(b'/') && self.peek(1) == Some(b'*') {
+                if open > 0 && !nests {
+                    self.at += 2;
+                    continue;
+                }
+                open += 1;
+                self.at += 2;
+            } else if self.peek(0) == Some(b'*') && self.peek(1) == Some(b'/') {
+                open -= 1;
+                self.at += 2;
+                if open == 0 {
+                    return Ok(());
+                }
+            } else {
+                self.at += 1;
+            }
+        }
+        Err(ScanError::Unterminated)
+    }
+
+    /// A quoted string or name ending at the next unescaped `quote`
+    /// (doubled quotes always escape; backslashes when `backslash`).
+    fn string(&mut self, quote: u8, backslash: bool) -> Result<(), ScanError> {
+        self.at += 1;
+        while let Some(c) = self.peek(0) {
+            if backslash && c == b'\\' {
+                self.at += 2;
+            } else if c == quote {
+                if self.peek(1) == Some(quote) {
+                    self.at += 2;
+                } else {
+                    self.at += 1;
+                    return Ok(());
+                }
+            } else {
+                self.at += 1;
+            }
+        }
+        Err(ScanError::Unterminated)
+    }
+
+    fn digits(&mut self) -> Option<usize> {
+        let start = self.at;
+        while self.peek(0).is_some_and(|c| c.is_ascii_digit()) {
+            self.at += 1;
+        }
+        std::str::from_utf8(&self.text[start..self.at])
+            .ok()?
+            .parse()
+            .ok()
+    }
+
+    fn question(&mut self, start: usize) -> Result<(), ScanError> {
+        self.at += 1;
+        let index = match self.dialect {
+            Dialect::Postgres => {
+                // An operator (`?`, `?|`, `?&` on jsonb).
+                self.push(Kind::Punct(b'?'), start);
+                return Ok(());
+            }
+            Dialect::Mysql => self.next_bind,
+            Dialect::Sqlite => match self.digits() {
+                Some(0) => return Err(ScanError::Unsupported("the placeholder ?0")),
+                Some(n) => n - 1,
+                None => self.next_bind,
+            },
+        };
+        self.next_bind = self.next_bind.max(index + 1);
+        self.push(Kind::Bind(index), start);
+        Ok(())
+    }
+
+    fn dollar(&mut self, start: usize) -> Result<(), ScanError> {
+        match self.dialect {
+            Dialect::Postgres if self.peek(1).is_some_and(|c| c.is_ascii_digit()) => {
+                self.at += 1;
+                match self.digits() {
+                    Some(n) if n > 0 => {
+                        self.push(Kind::Bind(n - 1), start);
+                        Ok(())
+                    }
+                    _ => Err(ScanError::Unsupported("the placeholder $0")),
+                }
+            }
+            Dialect::Postgres => {
+                // A dollar-quoted string: $tag$ ... $tag$.
+                let close = self.text[start + 1..]
+                    .iter()
+                    .position(|&c| c == b'$')
+                    .ok_or(ScanError::Unterminated)?;
+                let tag = &self.text[start..start + close + 2];
+                if !tag[1..tag.len() - 1].iter().all(|&c| is_word_byte(c)) {
+                    return Err(ScanError::Unsupported("`$` outside a dollar-quoted string"));
+                }
+                self.at = start + tag.len();
+                let end = self.find(tag).ok_or(ScanError::Unterminated)?;
+                self.at = end + tag.len();
+                self.push(Kind::Literal, start);
+                Ok(())
+            }
+            Dialect::Sqlite if self.peek(1).is_some_and(is_word_byte) => {
+                Err(ScanError::Unsupported("named parameters"))
+            }
+            _ => {
+                self.at += 1;
+                self.push(Kind::Punct(b'$'), start);
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(sql: &str, dialect: Dialect) -> Vec<(Kind, &str, u32)> {
+        tokens(sql, dialect)
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.kind, &sql[t.span], t.depth))
+            .collect()
+    }
+
+    #[test]
+    fn skips_comments_and_keeps_strings_whole() {
+        let sql = "/* UPDATE x */ -- DELETE\n UPDATE \"a\"\"b\" SET s = 'it''s (' WHERE (x = $2)";
+        let found = kinds(sql, Dialect::Postgres);
+        assert_eq!(found[0], (Kind::Word, "UPDATE", 0));
+        assert_eq!(found[1], (Kind::Quoted, "\"a\"\"b\"", 0));
+        assert_eq!(found[5], (Kind::Literal, "'it''s ('", 0));
+        assert_eq!(found[8], (Kind::Word, "x", 1));
+        assert_eq!(found[10], (Kind::Bind(1), "$2", 1));
+        assert_eq!(found[11], (Kind::Punct(b')'), ")", 0));
+    }
+
+    #[test]
+    fn numbers_placeholders_per_dialect() {
+        let binds = |sql, d| -> Vec<usize> {
+            tokens(sql, d)
+                .unwrap()
+                .into_iter()
+                .filter_map(|t| match t.kind {
+                    Kind::Bind(i) => Some(i),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(binds("a = ? AND b = ?", Dialect::Mysql), [0, 1]);
+        assert_eq!(
+            binds("a = ?3 AND b = ? AND c = ?1", Dialect::Sqlite),
+            [2, 3, 0]
+        );
+        assert_eq!(
+            binds("a = $2 AND b = $1 AND c ? 'k'", Dialect::Postgres),
+            [1, 0]
+        );
+        assert_eq!(binds("a = 'x\\' ?' AND b = ?", Dialect::Mysql), [0]);
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_map() {
+        assert_eq!(
+            tokens("a = :name", Dialect::Sqlite),
+            Err(ScanError::Unsupported("named parameters"))
+        );
+        assert!(tokens("/*! UPDATE t SET a = 1 */", Dialect::Mysql).is_err());
+        assert_eq!(
+            tokens("'open", Dialect::Sqlite),
+            Err(ScanError::Unterminated)
+        );
+        assert_eq!(
+            tokens("/* /* */", Dialect::Postgres),
+            Err(ScanError::Unterminated)
+        );
+        assert!(tokens("/* /* */", Dialect::Sqlite).is_ok());
+        let dollar = kinds("SELECT $f$ it's ; $f$ , 1", Dialect::Postgres);
+        assert_eq!(dollar[1], (Kind::Literal, "$f$ it's ; $f$", 0));
+    }
+}

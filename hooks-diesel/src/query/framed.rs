@@ -1,0 +1,59 @@
+//! `<head> <the model's selection> <tail>`: a statement that returns rows
+//! of a model, around whatever text a caller frames the selection with
+//! (`INSERT .. RETURNING`, a read-back `SELECT`).
+
+use std::marker::PhantomData;
+
+use diesel::expression::Selectable;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::QueryResult;
+
+use super::LoadRow;
+use crate::backend::HookBackend;
+
+/// The text around a model's selection.
+pub trait Frame<DB: HookBackend> {
+    /// What comes before the selection.
+    fn head<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
+    /// What comes after it.
+    fn tail<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
+}
+
+pub(crate) struct Framed<'a, M: Selectable<DB>, DB: HookBackend, F> {
+    frame: &'a F,
+    selection: M::SelectExpression,
+    _db: PhantomData<DB>,
+}
+
+impl<'a, M: Selectable<DB>, DB: HookBackend, F> Framed<'a, M, DB, F> {
+    pub(crate) fn new(frame: &'a F) -> Self {
+        Framed {
+            frame,
+            selection: M::construct_selection(),
+            _db: PhantomData,
+        }
+    }
+}
+
+impl<M: Selectable<DB>, DB: HookBackend, F> QueryId for Framed<'_, M, DB, F> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<M: LoadRow<DB>, DB: HookBackend, F> Query for Framed<'_, M, DB, F> {
+    type SqlType = M::SqlType;
+}
+
+impl<M, DB, F> QueryFragment<DB> for Framed<'_, M, DB, F>
+where
+    DB: HookBackend,
+    M: Selectable<DB>,
+    M::SelectExpression: QueryFragment<DB>,
+    F: Frame<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.frame.head(&mut out)?;
+        self.selection.walk_ast(out.reborrow())?;
+        self.frame.tail(&mut out)
+    }
+}
