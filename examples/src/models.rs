@@ -7,8 +7,10 @@ use hooks_diesel::HookModel;
 use crate::schema::{accounts, audit_log, memberships};
 
 /// The workload's account.
-#[derive(Queryable, Selectable, Insertable, Identifiable, HookModel, Clone, Debug, PartialEq)]
-#[diesel(table_name = accounts)]
+#[derive(
+    Queryable, Selectable, Insertable, Identifiable, AsChangeset, HookModel, Clone, Debug, PartialEq,
+)]
+#[diesel(table_name = accounts, treat_none_as_null = true)]
 pub struct Account {
     #[diesel(skip_insertion)]
     pub id: i64,

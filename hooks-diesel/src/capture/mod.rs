@@ -27,7 +27,7 @@ use diesel::QueryResult;
 
 pub(crate) use output::AsCallerQuery;
 pub(crate) use piece::{push_text, writes_sql};
-pub use piece::{Piece, Segment};
+pub use piece::{Carry, Piece, Segment};
 pub(crate) use route::{Route, Routed, Want};
 pub use scan::Dialect;
 
@@ -120,6 +120,13 @@ impl<C: InnerConnection> HookedConnection<C> {
                     .map_err(Error::into_diesel)
             }
         }
+    }
+
+    /// How many statement types this connection has classified and keeps
+    /// (for tests of the classification cache).
+    #[doc(hidden)]
+    pub fn classified_statement_types(&self) -> usize {
+        self.statements.len()
     }
 
     /// True inside `without_hooks`.

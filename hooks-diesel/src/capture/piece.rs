@@ -16,9 +16,20 @@ pub struct Piece {
     /// Whether the captured statement may be kept in Diesel's statement
     /// cache (statements embedding the piece inherit it).
     cacheable: bool,
-    /// Whether the piece mentions the captured statement's last bind: on
-    /// backends that cannot split binds, such a piece carries all of them.
-    carrier: bool,
+    /// On backends that cannot split binds, the one piece of a statement
+    /// that sends all of the captured statement's binds; the others only
+    /// refer to them by number.
+    carries: Option<Carry>,
+}
+
+/// What the carrier of a statement's binds sends.
+#[derive(Clone, Copy, Debug)]
+pub struct Carry {
+    /// How many binds.
+    pub total: usize,
+    /// Whether the piece is a condition, which may name the last bind
+    /// harmlessly when its own text does not.
+    pub condition: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -48,10 +59,41 @@ impl Piece {
         if let Some(last) = clause.end.checked_sub(1).and_then(|l| parsed.tokens.get(l)) {
             piece.text(&parsed.sql[at..last.span.end]);
         }
-        piece.carrier = piece
-            .max_bind()
-            .is_some_and(|m| m + 1 == parsed.bind_count());
         piece
+    }
+
+    /// A `WHERE` clause as `(<clause>)`, or `1 = 1` without one: the piece
+    /// that carries the binds of every statement it is part of.
+    pub(crate) fn filter(parsed: &Parsed, clause: Option<&Clause>, cacheable: bool) -> Self {
+        let piece = match clause {
+            Some(clause) => {
+                let mut inner = Piece::of(parsed, clause, cacheable);
+                inner.segments.insert(0, Segment::Text("(".into()));
+                inner.text(")");
+                inner
+            }
+            None => Piece {
+                cacheable,
+                ..Piece::literal("1 = 1")
+            },
+        };
+        Piece {
+            carries: Some(Carry {
+                total: parsed.bind_count(),
+                condition: true,
+            }),
+            ..piece
+        }
+    }
+
+    /// Makes this the piece that sends all `total` captured binds (it must
+    /// name the last of them).
+    pub(crate) fn carrying(mut self, total: usize) -> Self {
+        self.carries = Some(Carry {
+            total,
+            condition: false,
+        });
+        self
     }
 
     /// Literal SQL text without binds.
@@ -85,8 +127,9 @@ impl Piece {
         &self.segments
     }
 
-    pub(crate) fn is_carrier(&self) -> bool {
-        self.carrier
+    /// What this piece sends, if it is the carrier.
+    pub(crate) fn carries(&self) -> Option<Carry> {
+        self.carries
     }
 
     /// The highest bind the piece mentions.

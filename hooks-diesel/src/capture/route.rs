@@ -122,12 +122,17 @@ fn returning<M: HookModel, C: InnerConnection>(
     let Some(clause) = clause else {
         return Ok(None);
     };
-    let piece = Piece::of(request.parsed, clause, request.cacheable);
-    if piece.has_binds() && !<C::Backend as Capture>::SPLITS_BINDS {
+    let mut piece = Piece::of(request.parsed, clause, request.cacheable);
+    if piece.has_binds() {
+        // Its binds are the statement's last: it names the last one.
+        piece = piece.carrying(request.parsed.bind_count());
+    }
+    let insert = matches!(request.parsed.shape, Shape::Insert(_));
+    if insert && piece.has_binds() && !<C::Backend as Capture>::SPLITS_BINDS {
         return Err(unsupported::<M, C>(
             table,
-            "RETURNING with bound values",
-            "the backend cannot re-send part of a statement's binds",
+            "INSERT .. RETURNING with bound values",
+            "the backend cannot re-send the insert without its RETURNING clause's binds",
         ));
     }
     Ok(Some(piece))
@@ -183,7 +188,7 @@ where
     let returning = returning::<M, C>(request, &update.table, update.returning.as_ref())?;
     let binds = capture(conn, request)?;
     let set = Piece::of(request.parsed, &update.set, request.cacheable);
-    let filter = filter_piece(request, update.filter.as_ref());
+    let filter = Piece::filter(request.parsed, update.filter.as_ref(), request.cacheable);
     let filter_sql = Sql::<C::Backend> {
         piece: &filter,
         binds: &binds,
@@ -215,7 +220,7 @@ where
     }
     let returning = returning::<M, C>(request, &delete.table, delete.returning.as_ref())?;
     let binds = capture(conn, request)?;
-    let filter = filter_piece(request, delete.filter.as_ref());
+    let filter = Piece::filter(request.parsed, delete.filter.as_ref(), request.cacheable);
     let filter_sql = Sql::<C::Backend> {
         piece: &filter,
         binds: &binds,
@@ -224,14 +229,6 @@ where
     let keep = (request.want == Want::Rows).then_some(&mut rows);
     let count = conn.delete_matching::<M, _>(&filter_sql, keep)?;
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
-}
-
-/// The `WHERE` clause, or a filter matching every row.
-fn filter_piece<DB: HookBackend>(request: &Request<'_, DB>, clause: Option<&Clause>) -> Piece {
-    match clause {
-        Some(clause) => Piece::of(request.parsed, clause, request.cacheable),
-        None => Piece::literal("1 = 1"),
-    }
 }
 
 fn insert_rows<M, C>(
