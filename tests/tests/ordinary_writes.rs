@@ -335,6 +335,56 @@ backend_suite! {
     }
 }
 
+/// Batches of one statement beyond what plain Diesel can send.
+mod split {
+    use super::*;
+
+    backend_suite! {
+        backends(postgres, mysql);
+
+        fn inserts_over_the_bind_limit_are_split_in_one_transaction(db) {
+            let calls = Calls::new();
+            let mut conn = db.connect(recording(&calls));
+            let batch: Vec<Account> = (1..=70_000).map(|i| Account::new(format!("o{i}"), i, "active")).collect();
+            let n = diesel::insert_into(accounts::table).values(&batch).execute(&mut conn).unwrap();
+            assert_eq!(n, 70_000);
+            let created = of(&calls, "after_create");
+            assert_eq!(created.len(), 70_000);
+            assert!(created.windows(2).all(|w| w[0].1 < w[1].1 && w[0].3 + 1 == w[1].3), "in the statement's order");
+            assert_eq!(calls_of(&calls, "after_create"), 70, "one call per chunk of the connection's chunk size");
+            let plain = diesel::insert_into(accounts::table).values(&batch).execute(&mut db.raw());
+            assert!(plain.is_err(), "plain Diesel cannot send it");
+        }
+
+        fn a_rejection_in_a_later_chunk_rolls_every_chunk_back(db) {
+            let registry = Registry::new().with(Hook::before_create(|_, b: &mut Batch<Account>| {
+                b.reject_where(|new, _| new.balance == 7, |a| format!("{} refused", a.owner));
+                Ok(())
+            }));
+            let mut conn = db.connect(registry);
+            conn.config_mut().chunk_size = 3;
+            let batch: Vec<Account> = (1..=8).map(|i| Account::new(format!("o{i}"), i, "active")).collect();
+            let err = diesel::insert_into(accounts::table).values(&batch).execute(&mut conn).unwrap_err();
+            assert_eq!(rejection_of(err), ["o7 refused"]);
+            assert!(stored!(db).is_empty());
+        }
+
+        fn given_keys_are_read_back_per_chunk(db) {
+            let seen = Seen::<(i64, i64)>::new();
+            let s = seen.clone();
+            let registry = Registry::new().with(Hook::after_create(move |_, b: &Batch<Membership>| {
+                s.extend(b.news().map(|m| (m.org_id, m.user_id)));
+                Ok(())
+            }));
+            let mut conn = db.connect(registry);
+            conn.config_mut().chunk_size = 2;
+            let members: Vec<Membership> = (0..5).map(|i| Membership::new(9 - i, i, "m")).collect();
+            diesel::insert_into(memberships::table).values(&members).execute(&mut conn).unwrap();
+            assert_eq!(seen.all(), [(9, 0), (8, 1), (7, 2), (6, 3), (5, 4)]);
+        }
+    }
+}
+
 /// Upserts and conflict forms: hooked where the rows written can be told
 /// apart, refused with the form's name where they cannot.
 mod conflicts {

@@ -26,8 +26,10 @@ use diesel::query_builder::QueryFragment;
 use diesel::QueryResult;
 
 pub(crate) use output::AsCallerQuery;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub use piece::Segment;
 pub(crate) use piece::{push_text, writes_sql};
-pub use piece::{Carry, Piece, Segment};
+pub use piece::{Carry, Piece};
 pub(crate) use route::{Route, Routed, Want};
 pub use scan::Dialect;
 
@@ -148,11 +150,19 @@ impl<C: InnerConnection> HookedConnection<C> {
             return Ok((Classified::Pass, false));
         }
         let sql = diesel::query_builder::QueryBuilder::finish(builder);
+        let dialect = <C::Backend as crate::backend::Capture>::DIALECT;
+        // One statement (Diesel writes no `;`) whose first target has no
+        // hooks: nothing more to read.
+        if let Some(target) = shape::first_target(&sql, dialect).filter(|_| !sql.contains(';')) {
+            if self.registry().models_of_table(&target).next().is_none() {
+                return Ok((Classified::Pass, true));
+            }
+        }
         // The written table and statement kind are fixed by a statement's
         // type; its text (and so the positions of its clauses) only when
         // Diesel may cache it by type.
         let text_fixed = query.is_safe_to_cache_prepared(&backend)?;
-        let parsed = match shape::parse(sql, <C::Backend as crate::backend::Capture>::DIALECT) {
+        let parsed = match shape::parse(sql, dialect) {
             Ok(parsed) => parsed,
             Err(why) => return Ok((self.unscannable(query, why)?, true)),
         };

@@ -45,7 +45,11 @@ impl Piece {
             cacheable,
             ..Piece::default()
         };
-        let Some(first) = parsed.tokens.get(clause.start) else {
+        let Some(first) = parsed
+            .tokens
+            .get(clause.start)
+            .filter(|_| !clause.is_empty())
+        else {
             return piece;
         };
         let mut at = first.span.start;
@@ -117,12 +121,38 @@ impl Piece {
         self
     }
 
+    /// Appends another piece's text and placeholders.
+    pub(crate) fn append(&mut self, other: &Piece) -> &mut Self {
+        for segment in &other.segments {
+            match segment {
+                Segment::Text(text) => self.text(text),
+                Segment::Bind(index) => self.bind(*index),
+            };
+        }
+        self
+    }
+
+    /// Sets whether statements embedding the piece may be cached.
+    pub(crate) fn cacheable(mut self, cacheable: bool) -> Self {
+        self.cacheable = cacheable;
+        self
+    }
+
+    /// How many placeholders the piece has.
+    pub(crate) fn bind_count(&self) -> usize {
+        self.segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Bind(_)))
+            .count()
+    }
+
     /// Appends a placeholder for captured bind `index`.
     pub(crate) fn bind(&mut self, index: usize) -> &mut Self {
         self.segments.push(Segment::Bind(index));
         self
     }
 
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
     pub(crate) fn segments(&self) -> &[Segment] {
         &self.segments
     }

@@ -9,8 +9,8 @@ use diesel::query_builder::QueryFragment;
 
 use super::output::CallerRows;
 use super::piece::{Piece, Sql};
-use super::resend::{InsertReturning, KeyBindsReadBack, Original};
-use super::shape::{Clause, Delete, Insert, InsertForm, Parsed, Shape, Update};
+use super::resend::{self, InsertChunk, InsertReturning, KeyBindsReadBack, Sent};
+use super::shape::{Clause, Delete, Insert, InsertForm, Parsed, Shape, Update, Value};
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
@@ -265,30 +265,38 @@ where
         return Ok(Routed::Unhooked);
     }
     let returning = returning::<M, C>(request, &insert.table, insert.returning.as_ref())?;
-    let binds = match &returning {
-        Some(piece) if piece.has_binds() => Some(capture(conn, request)?),
-        _ => None,
-    };
+    let binds = capture(conn, request)?;
+    let chunk_size = conn.config().chunk_size;
+    let chunks =
+        resend::chunks::<C::Backend>(request.parsed, insert, request.cacheable, chunk_size);
     let (count, rows) = if <C::Backend as HookBackend>::RETURNING {
-        let frame = InsertReturning {
-            body: request.parsed.text(&insert.body),
-            query: request.query,
-            binds: request.parsed.bind_count(),
-        };
-        let rows = conn.create_by::<M>(|inner| M::load_framed(inner, &frame))?;
+        let rows = conn.create_by::<M>(chunks.len(), |inner, k| {
+            M::load_framed(
+                inner,
+                &InsertReturning::<C::Backend> {
+                    body: &chunks[k].body,
+                    binds: &binds,
+                },
+            )
+        })?;
         (rows.len(), rows)
     } else {
-        let read_back = ReadBack::of::<M, C>(conn, request, insert)?;
+        let read_back = ReadBack::of::<M, C>(insert)?;
         let mut count = 0;
-        let rows = conn.create_by::<M>(|inner| {
-            count = inner.execute_returning_count(&Original(request.query))?;
-            let rows = read_back.load::<M, C>(inner, count)?;
-            if rows.len() == count {
+        let rows = conn.create_by::<M>(chunks.len(), |inner, k| {
+            let chunk = &chunks[k];
+            let inserted = inner.execute_returning_count(&Sent::<C::Backend> {
+                piece: &chunk.body,
+                binds: &binds,
+            })?;
+            count += inserted;
+            let rows = read_back.load::<M, C>(inner, insert, chunk, &binds, inserted)?;
+            if rows.len() == inserted {
                 Ok(rows)
             } else {
                 Err(diesel::result::Error::QueryBuilderError(
                     format!(
-                        "{}: {count} rows inserted, {} read back; nothing was written",
+                        "{}: {inserted} rows inserted, {} read back; nothing was written",
                         M::MODEL,
                         rows.len()
                     )
@@ -298,28 +306,25 @@ where
         })?;
         (count, rows)
     };
-    answer::<M, C>(conn, request, count, rows, returning, binds.as_ref())
+    answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
 }
 
 /// How the rows of an insert are read back on a backend without
 /// `RETURNING`.
-enum ReadBack<DB: HookBackend> {
+enum ReadBack {
     /// From `LAST_INSERT_ID()`: the statement let the database generate
     /// the keys.
     Generated,
-    /// By the key values the statement bound.
-    Keys(KeyBindsReadBack<DB>),
+    /// By the key values the statement bound, at these positions of its
+    /// column list.
+    Keys(Vec<usize>),
 }
 
-impl<DB: HookBackend> ReadBack<DB> {
-    fn of<M, C>(
-        conn: &mut HookedConnection<C>,
-        request: &Request<'_, DB>,
-        insert: &Insert,
-    ) -> Result<Self>
+impl ReadBack {
+    fn of<M, C>(insert: &Insert) -> Result<Self>
     where
-        C: InnerConnection<Backend = DB>,
-        M: HookedModel<DB>,
+        C: InnerConnection,
+        M: HookedModel<C::Backend>,
     {
         let refuse = |why: &str| unsupported::<M, C>(&insert.table, "INSERT", why);
         let key_columns: Vec<&str> = M::key_fields().map(|i| M::FIELDS[i].column).collect();
@@ -340,30 +345,65 @@ impl<DB: HookBackend> ReadBack<DB> {
             }
             return Ok(ReadBack::Generated);
         }
-        let (Some(rows), Some(positions)) = (
-            insert.rows.as_ref(),
+        match (
+            insert.values.as_ref(),
             positions.into_iter().collect::<Option<Vec<usize>>>(),
-        ) else {
-            return Err(refuse(
+        ) {
+            (Some(values), Some(positions)) => {
+                let plain = values.rows.iter().all(|row| {
+                    positions
+                        .iter()
+                        .all(|&at| matches!(row.values.get(at), Some(Value::Bind(_))))
+                });
+                if plain {
+                    Ok(ReadBack::Keys(positions))
+                } else {
+                    Err(refuse(
+                        "each key value must be a plain bound value to read its row back",
+                    ))
+                }
+            }
+            _ => Err(refuse(
                 "its key values must all be given, in a VALUES list, to read its rows back",
-            ));
-        };
-        let binds = capture(conn, request)?;
-        let read_back = KeyBindsReadBack::new::<M>(rows, &positions, binds).ok_or_else(|| {
-            refuse("each key value must be a plain bound value to read its row back")
-        })?;
-        Ok(ReadBack::Keys(read_back))
+            )),
+        }
     }
 
-    fn load<M, C>(&self, inner: &mut C, count: usize) -> diesel::QueryResult<Vec<M>>
+    /// The rows `chunk` of `insert` inserted (`inserted` of them).
+    fn load<M, C>(
+        &self,
+        inner: &mut C,
+        insert: &Insert,
+        chunk: &InsertChunk,
+        binds: &<C::Backend as Capture>::Binds,
+        inserted: usize,
+    ) -> diesel::QueryResult<Vec<M>>
     where
-        C: InnerConnection<Backend = DB>,
-        M: HookedModel<DB>,
+        C: InnerConnection,
+        M: HookedModel<C::Backend>,
     {
         match self {
-            ReadBack::Generated if count == 0 => Ok(Vec::new()),
-            ReadBack::Generated => M::load_framed(inner, &SelectInserted::<M>::new(count)),
-            ReadBack::Keys(frame) => M::load_framed(inner, frame),
+            _ if inserted == 0 => Ok(Vec::new()),
+            ReadBack::Generated => M::load_framed(inner, &SelectInserted::<M>::new(inserted)),
+            ReadBack::Keys(positions) => {
+                let rows = insert
+                    .values
+                    .as_ref()
+                    .and_then(|v| v.rows.get(chunk.rows.clone()))
+                    .unwrap_or_default();
+                let frame = KeyBindsReadBack::<C::Backend>::new::<M>(rows, positions, binds)
+                    .ok_or_else(|| {
+                        diesel::result::Error::QueryBuilderError(
+                            format!(
+                                "{}: each key value must be a plain bound value to read its \
+                                 row back; nothing was written",
+                                M::MODEL
+                            )
+                            .into(),
+                        )
+                    })?;
+                M::load_framed(inner, &frame)
+            }
         }
     }
 }

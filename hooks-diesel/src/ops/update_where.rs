@@ -96,8 +96,16 @@ where
             let mut after: Option<M::Key> = None;
             let mut done = 0;
             loop {
-                let olds =
-                    M::select_where(conn.inner_mut(), filter, after.as_ref(), Some(chunk), true)?;
+                // One row more than the chunk tells whether another follows.
+                let mut olds = M::select_where(
+                    conn.inner_mut(),
+                    filter,
+                    after.as_ref(),
+                    Some(chunk + 1),
+                    true,
+                )?;
+                let more = olds.len() > chunk;
+                olds.truncate(chunk);
                 let Some(last) = olds.last().map(HookModel::key) else {
                     break;
                 };
@@ -119,7 +127,7 @@ where
                     keep.extend(set.into_news());
                 }
                 conn.progress::<M>(Operation::Update, done, None);
-                if read < chunk {
+                if !more {
                     break;
                 }
                 after = Some(last);
