@@ -49,7 +49,7 @@ pub(crate) enum Classified<C: InnerConnection> {
     Pass,
     /// A write to a hooked table, routed to its model's operations.
     Routed {
-        parsed: Parsed,
+        parsed: Box<Parsed>,
         route: Route<C>,
         cacheable: bool,
     },
@@ -196,7 +196,7 @@ impl<C: InnerConnection> HookedConnection<C> {
                     .and_then(|a| a.downcast_ref::<Route<C>>())
                 {
                     Some(route) => Classified::Routed {
-                        parsed,
+                        parsed: Box::new(parsed),
                         route: route.clone(),
                         cacheable: text_fixed,
                     },
