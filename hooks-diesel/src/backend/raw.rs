@@ -42,6 +42,18 @@ where
     if writes_sql(out) {
         return push_text(piece, out, |_, out| DB::push_placeholder(out));
     }
+    let in_order = piece
+        .segments()
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Bind(index) => Some(*index),
+            Segment::Text(_) => None,
+        })
+        .eq(0..binds.binds.len());
+    if in_order {
+        // Every bind, in order: sent as captured.
+        return out.push_bind_collector_data(binds);
+    }
     let mut sent = RawBytesBindCollector::<DB>::new();
     for segment in piece.segments() {
         if let Segment::Bind(index) = *segment {

@@ -20,6 +20,9 @@ pub struct Piece {
     /// that sends all of the captured statement's binds; the others only
     /// refer to them by number.
     carries: Option<Carry>,
+    /// A statement's opening text as written, with all of its `.0` binds
+    /// in order: sent as it is, without renumbering.
+    verbatim: Option<usize>,
 }
 
 /// What the carrier of a statement's binds sends.
@@ -64,6 +67,31 @@ impl Piece {
             piece.text(&parsed.sql[at..last.span.end]);
         }
         piece
+    }
+
+    /// The opening `clause` of a statement, re-sent at the start of
+    /// another: as written when its placeholders are every bind in order.
+    pub(crate) fn opening(parsed: &Parsed, clause: &Clause, cacheable: bool) -> Self {
+        let total = parsed.bind_count();
+        let binds = parsed.tokens[clause.clone()].iter().filter_map(|t| match t.kind {
+            Kind::Bind(index) => Some(index),
+            _ => None,
+        });
+        if clause.start == 0 && binds.eq(0..total) {
+            if let (Some(first), Some(last)) = (
+                parsed.tokens.get(clause.start),
+                clause.end.checked_sub(1).and_then(|l| parsed.tokens.get(l)),
+            ) {
+                let mut piece = Piece {
+                    cacheable,
+                    verbatim: Some(total),
+                    ..Piece::default()
+                };
+                piece.text(&parsed.sql[first.span.start..last.span.end]);
+                return piece.carrying(total);
+            }
+        }
+        Piece::of(parsed, clause, cacheable).carrying(total)
     }
 
     /// A `WHERE` clause as `(<clause>)`, or `1 = 1` without one: the piece
@@ -199,6 +227,14 @@ pub(crate) fn push_piece<'b, DB: HookBackend>(
 ) -> QueryResult<()> {
     if !piece.cacheable {
         out.unsafe_to_cache_prepared();
+    }
+    if let Some(count) = piece.verbatim {
+        return if writes_sql(out) {
+            push_text(piece, out, |_, _| Ok(()))?;
+            DB::count_binds(count, out)
+        } else {
+            DB::push_binds(binds, out)
+        };
     }
     DB::push_piece(piece, binds, out)
 }

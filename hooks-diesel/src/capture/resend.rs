@@ -31,13 +31,20 @@ pub(crate) fn chunks<DB: HookBackend>(
     chunk_size: usize,
 ) -> Vec<InsertChunk> {
     let total = parsed.bind_count();
-    let Some(values) = insert.values.as_ref().filter(|_| DB::SPLITS_BINDS) else {
+    let fits = |values: &super::shape::Values| {
+        values.rows.len() <= chunk_size.max(1) && total <= DB::BIND_LIMIT
+    };
+    let Some(values) = insert
+        .values
+        .as_ref()
+        .filter(|values| DB::SPLITS_BINDS && !fits(values))
+    else {
         // One statement; a VALUES list within the chunk size has one text
         // per row count, which the statement cache may keep.
         let rows = insert.values.as_ref().map_or(0, |v| v.rows.len());
         let keep = cacheable || (insert.values.is_some() && rows <= chunk_size);
         return vec![InsertChunk {
-            body: Piece::of(parsed, &insert.body, keep).carrying(total),
+            body: Piece::opening(parsed, &insert.body, keep),
             rows: 0..rows,
         }];
     };
