@@ -73,10 +73,12 @@ impl Piece {
     /// another: as written when its placeholders are every bind in order.
     pub(crate) fn opening(parsed: &Parsed, clause: &Clause, cacheable: bool) -> Self {
         let total = parsed.bind_count();
-        let binds = parsed.tokens[clause.clone()].iter().filter_map(|t| match t.kind {
-            Kind::Bind(index) => Some(index),
-            _ => None,
-        });
+        let binds = parsed.tokens[clause.clone()]
+            .iter()
+            .filter_map(|t| match t.kind {
+                Kind::Bind(index) => Some(index),
+                _ => None,
+            });
         if clause.start == 0 && binds.eq(0..total) {
             if let (Some(first), Some(last)) = (
                 parsed.tokens.get(clause.start),

@@ -269,8 +269,9 @@ where
     let chunk_size = conn.config().chunk_size;
     let chunks =
         resend::chunks::<C::Backend>(request.parsed, insert, request.cacheable, chunk_size);
+    let total = insert.values.as_ref().map(|v| v.rows.len());
     let (count, rows) = if <C::Backend as HookBackend>::RETURNING {
-        let rows = conn.create_by::<M>(chunks.len(), |inner, k| {
+        let rows = conn.create_by::<M>(chunks.len(), total, |inner, k| {
             M::load_framed(
                 inner,
                 &InsertReturning::<C::Backend> {
@@ -283,7 +284,7 @@ where
     } else {
         let read_back = ReadBack::of::<M, C>(insert)?;
         let mut count = 0;
-        let rows = conn.create_by::<M>(chunks.len(), |inner, k| {
+        let rows = conn.create_by::<M>(chunks.len(), total, |inner, k| {
             let chunk = &chunks[k];
             let inserted = inner.execute_returning_count(&Sent::<C::Backend> {
                 piece: &chunk.body,

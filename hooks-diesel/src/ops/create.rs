@@ -59,13 +59,15 @@ where
     }
 
     /// Runs `write(inner, k)` for each of `chunks` statements that create
-    /// rows of `M` and return them as stored, as one hooked create: inside
+    /// rows of `M` (`total` of them, when known) and return them as
+    /// stored, as one hooked create: inside
     /// the operation's transaction, after each statement, BEFORE_CREATE
     /// hooks see its stored rows (their edits are written back, a rejection
     /// rolls everything back), then AFTER_CREATE hooks.
     pub(crate) fn create_by<M: HookedModel<C::Backend>>(
         &mut self,
         chunks: usize,
+        total: Option<usize>,
         mut write: impl FnMut(&mut C, usize) -> diesel::QueryResult<Vec<M>>,
     ) -> Result<Vec<M>> {
         self.hooked::<M, _>(Operation::Create, 0, |conn, run| {
@@ -81,7 +83,7 @@ where
                 conn.record_write(M::MODEL, Operation::Create, n);
                 run.dispatch(conn, Event::AfterCreate, &mut set)?;
                 created.extend(set.into_news());
-                conn.progress::<M>(Operation::Create, created.len(), None);
+                conn.progress::<M>(Operation::Create, created.len(), total);
             }
             Ok(created)
         })
