@@ -18,6 +18,7 @@ use crate::progress::{OnProgress, Progress};
 use crate::transaction::{CallbackFailures, TxState};
 
 mod diesel_impls;
+mod each;
 
 /// A Diesel connection that [`HookedConnection`] can wrap: SQLite,
 /// PostgreSQL and MySQL connections, and r2d2's pooled ones (feature

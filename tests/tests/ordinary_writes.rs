@@ -547,6 +547,22 @@ mod returning {
             assert_eq!(none, Err(diesel::result::Error::NotFound));
         }
 
+        fn insert_each_gives_a_batch_its_rows_back(db) {
+            let calls = Calls::new();
+            let mut conn = db.connect(recording(&calls));
+            let rows: Vec<Account> = conn
+                .insert_each(accounts::table, [NewAccount { owner: "a", balance: 1, status: "x" }, NewAccount { owner: "b", balance: 2, status: "y" }])
+                .unwrap();
+            assert_eq!(rows.iter().map(|a| a.owner.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+            assert!(rows[0].id < rows[1].id);
+            assert_eq!(of(&calls, "after_create").iter().map(|c| c.1).collect::<Vec<_>>(), [rows[0].id, rows[1].id]);
+            let failed = conn.insert_each::<_, _, Account>(accounts::table, [NewAccount { owner: "c", balance: 3, status: "z" }, NewAccount { owner: "d", balance: 4, status: "way too long for a status column of sixteen" }]);
+            if BACKEND == hooks_tests::BackendKind::Postgres {
+                assert!(failed.is_err());
+                assert_eq!(stored!(db).len(), 2, "one transaction: nothing of the failed batch is kept");
+            }
+        }
+
         fn delete_returning_gives_the_deleted_rows(db) {
             let calls = Calls::new();
             let mut conn = db.connect(recording(&calls));
