@@ -243,6 +243,15 @@ impl<C> HookedConnection<C> {
         &self.registry
     }
 
+    /// Replaces the hooks this connection runs, from the next statement
+    /// on (what it knew of statements is forgotten). Callbacks and
+    /// deferred hooks already waiting for a commit stay.
+    pub fn set_registry(&mut self, registry: impl Into<Arc<Registry<Self>>>) {
+        self.registry = registry.into();
+        self.statements.clear();
+        self.warned_tables.clear();
+    }
+
     /// The wrapped connection. Statements sent through it bypass hooks, the
     /// unhooked-write check and the callback bookkeeping: do not open or
     /// close transactions on it directly.

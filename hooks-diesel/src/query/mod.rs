@@ -15,7 +15,7 @@ mod update;
 
 pub use column::Column;
 pub(crate) use delete::DeleteWhere;
-pub use filter::{Changes, Filter};
+pub use filter::{AllRows, Changes, Filter};
 pub use framed::Frame;
 pub(crate) use insert::{InsertRows, SelectInserted};
 pub(crate) use keys::{in_key_order, key_binds};
