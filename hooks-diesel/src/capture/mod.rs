@@ -9,6 +9,7 @@
 //!
 //! The connection calls this module in one place: [`HookedConnection::intercept`].
 
+mod changeset;
 mod output;
 mod piece;
 mod policy;
@@ -25,10 +26,11 @@ use diesel::backend::Backend;
 use diesel::query_builder::QueryFragment;
 use diesel::QueryResult;
 
+pub(crate) use changeset::{projection, whole};
 pub(crate) use output::AsCallerQuery;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub use piece::Segment;
-pub(crate) use piece::{push_text, writes_sql};
+pub(crate) use piece::{push_piece, push_text, writes_sql};
 pub use piece::{Carry, Piece};
 pub(crate) use route::{Route, Routed, Want};
 pub use scan::Dialect;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use diesel::query_builder::QueryFragment;
 
+use super::changeset;
 use super::output::CallerRows;
 use super::piece::{Piece, Sql};
 use super::resend::{self, InsertChunk, InsertReturning, KeyBindsReadBack, Sent};
@@ -15,6 +16,7 @@ use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::{Attachment, HookModel, Hosts, Operation};
+use crate::ops::Values;
 use crate::query::{HookedModel, SelectInserted};
 
 /// What the caller of the intercepted statement asked for.
@@ -197,12 +199,22 @@ where
         piece: &set,
         binds: &binds,
     };
-    // Backends that cannot split binds send the filter's again with the
-    // changeset's.
-    let restate = !<C::Backend as Capture>::SPLITS_BINDS;
+    let projected = changeset::projection::<M, C::Backend>(
+        request.parsed,
+        &update.set,
+        request.cacheable,
+        &binds,
+        false,
+    );
+    let values = Values::Given {
+        projection: projected.as_ref(),
+        // Backends that cannot split binds send the filter's again with
+        // the changeset's.
+        restate: !<C::Backend as Capture>::SPLITS_BINDS,
+    };
     let mut rows = Vec::new();
     let keep = (request.want == Want::Rows).then_some(&mut rows);
-    let count = conn.update_matching::<M, _, _>(&filter_sql, &set_sql, keep, restate)?;
+    let count = conn.update_matching::<M, _, _>(&filter_sql, &set_sql, values, keep)?;
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
 }
 

@@ -157,6 +157,37 @@ impl Parsed {
         }
     }
 
+    /// The assignments of a `SET` clause: each column, unquoted, and the
+    /// tokens of its expression; `None` when an item is not `column =
+    /// expression`.
+    pub fn assignments(&self, set: &Clause) -> Option<Vec<(String, Clause)>> {
+        let top = Top {
+            sql: &self.sql,
+            tokens: &self.tokens,
+        };
+        if set.is_empty() {
+            return None;
+        }
+        top.list(set.start, set.end, |top, item| {
+            let (column, after) = top.name(item.start)?;
+            (top.punct(after) == Some(b'=') && after + 1 < item.end)
+                .then(|| (column, after + 1..item.end))
+        })
+    }
+
+    /// The names (words and quoted names, unquoted) among the tokens of
+    /// `clause`.
+    pub fn names_in(&self, clause: &Clause) -> impl Iterator<Item = String> + '_ {
+        self.tokens[clause.clone()].iter().filter_map(|t| {
+            let text = &self.sql[t.span.clone()];
+            match t.kind {
+                Kind::Word => Some(text.to_string()),
+                Kind::Quoted => Some(unquote(text)),
+                _ => None,
+            }
+        })
+    }
+
     /// The tables the statement may write, wherever in its text (CTEs,
     /// several statements, comments removed), for the unhooked-write
     /// policy.
@@ -397,8 +428,8 @@ impl Top<'_> {
             .find(|&j| self.depth(j) == depth && self.punct(j) == Some(b')'))
     }
 
-    /// Splits `from..to` (inside one pair of parentheses) at its commas
-    /// and maps each item.
+    /// Splits `from..to` (inside one pair of parentheses, or at the top
+    /// level) at its commas and maps each item.
     fn list<T>(
         &self,
         from: usize,
