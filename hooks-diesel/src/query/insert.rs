@@ -10,6 +10,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::QueryResult;
 
 use super::keys::push_key_list;
+use super::select::keep_rows_statement_uncached;
 use super::LoadRow;
 use crate::backend::HookBackend;
 use crate::model::DieselHookModel;
@@ -110,6 +111,7 @@ where
     M::SelectExpression: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        keep_rows_statement_uncached(&mut out);
         out.push_sql("SELECT ");
         self.selection.walk_ast(out.reborrow())?;
         out.push_sql(" FROM ");
