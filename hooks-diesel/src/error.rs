@@ -75,6 +75,21 @@ pub enum Error {
         table: String,
     },
 
+    /// The database rolled the transaction (or the operation's savepoint)
+    /// back instead of committing it: a statement inside it failed and its
+    /// error was ignored. PostgreSQL then refuses every later statement and
+    /// turns `COMMIT` into `ROLLBACK`; MySQL does the same after a
+    /// deadlock. Diesel's own `Connection::transaction` reports such a
+    /// commit as `Ok`; the hooked operations and the transaction helpers
+    /// of [`HookedConnection`](crate::HookedConnection) return this.
+    #[error(
+        "the transaction was rolled back by the server, not committed: a statement inside it \
+         failed and its error was ignored (by a hook or the closure), so nothing of it was \
+         written. Return that statement's error instead of ignoring it, or run the statement \
+         in a nested transaction of its own, whose failure rolls back only that"
+    )]
+    RolledBackByServer,
+
     /// An input or setting is out of range.
     #[error("{0}")]
     Invalid(String),
