@@ -218,6 +218,7 @@ mod policy_tests {
         fn diff(&self, _: &Self) -> FieldSet {
             FieldSet::EMPTY
         }
+        fn copy_fields(&mut self, _: &Self, _: FieldSet) {}
     }
 
     fn connection(policy: UnhookedWrites) -> HookedConnection<SqliteConnection> {
