@@ -84,6 +84,7 @@ pub use diesel;
 pub use hooks_core;
 
 mod backend;
+mod committed;
 mod connection;
 mod error;
 mod model;
@@ -96,6 +97,7 @@ mod transaction;
 pub mod pool;
 
 pub use backend::HookBackend;
+pub use committed::Committed;
 pub use connection::{Config, HookedConnection, InnerConnection, UnhookedWrites};
 pub use error::{Error, Result};
 pub use model::{no_such_field, DieselHookModel, TableModel};

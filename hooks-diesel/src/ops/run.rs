@@ -27,7 +27,7 @@ where
 {
     /// Runs `body` as hooked operation `operation` of `M` over `records`
     /// records: in a write transaction, one level deeper, inside a span.
-    pub(crate) fn hooked<M: HookModel, R>(
+    pub(crate) fn hooked<M: HookModel, R: Send + Sync + 'static>(
         &mut self,
         operation: Operation,
         records: usize,

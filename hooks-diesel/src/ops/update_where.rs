@@ -42,8 +42,11 @@ where
         M: HookedModel<C::Backend> + TableModel,
     {
         let mut rows = Vec::new();
-        self.update_matching(&filter, &changes.as_changeset(), Some(&mut rows))?;
-        Ok(rows)
+        match self.update_matching(&filter, &changes.as_changeset(), Some(&mut rows)) {
+            Ok(_) => Ok(rows),
+            // Committed: the rows written go with the callback's failure.
+            Err(error) => Err(error.map_committed(|_: usize| rows)),
+        }
     }
 
     /// Like [`update_where`](Self::update_where) but returns only how many

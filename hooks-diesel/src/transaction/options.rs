@@ -243,7 +243,7 @@ impl<C: InnerConnection> HookedConnection<C> {
     ///     conn.on_commit(|_| Err("the mail server is down".into()));
     ///     Ok(42)
     /// });
-    /// assert!(matches!(result, Err(Error::Callback(_))));
+    /// assert!(matches!(result, Err(Error::Callback { .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn transaction_with_callbacks<R>(
@@ -256,12 +256,13 @@ impl<C: InnerConnection> HookedConnection<C> {
     /// Runs `f` in a write transaction: a savepoint when a transaction is
     /// open; otherwise, on SQLite, `BEGIN IMMEDIATE` (the write lock is
     /// taken up front), elsewhere a plain `BEGIN`. Callback failures after
-    /// the outermost commit are returned as with `transaction_with`.
-    pub(crate) fn write_transaction<R>(
+    /// the outermost commit are returned as with `transaction_with`, with
+    /// `f`'s value kept in the error.
+    pub(crate) fn write_transaction<R: Send + Sync + 'static>(
         &mut self,
         f: impl FnOnce(&mut Self) -> crate::Result<R>,
     ) -> crate::Result<R> {
-        self.capture_failures(|conn| {
+        self.capture_failures_keeping(|conn| {
             conn.run_transaction(
                 |conn| {
                     if conn.inner_depth() == Some(0) {

@@ -75,7 +75,7 @@ impl RetryPolicy {
 pub fn is_retryable(error: &(dyn StdError + 'static)) -> bool {
     let mut current = Some(error);
     while let Some(error) = current {
-        if let Some(Error::Callback(_)) = error.downcast_ref::<Error>() {
+        if let Some(Error::Callback { .. }) = error.downcast_ref::<Error>() {
             return false;
         }
         if let Some(diesel) = error.downcast_ref::<DieselError>() {
@@ -226,10 +226,13 @@ mod tests {
         assert!(!is_retryable(&Error::Invalid(
             "deadlock detected".to_string()
         )));
-        let after_commit = Error::Callback(Box::new(DieselError::DatabaseError(
-            DatabaseErrorKind::SerializationFailure,
-            Box::new("could not serialize access".to_string()),
-        )));
+        let after_commit = Error::Callback {
+            failure: Box::new(DieselError::DatabaseError(
+                DatabaseErrorKind::SerializationFailure,
+                Box::new("could not serialize access".to_string()),
+            )),
+            committed: crate::Committed::nothing(),
+        };
         assert!(!is_retryable(&after_commit));
     }
 }
