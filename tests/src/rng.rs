@@ -55,6 +55,8 @@ mod tests {
         let (mut a, mut b) = (Rng::new(7), Rng::new(7));
         for _ in 0..100 {
             assert_eq!(a.next_u64(), b.next_u64());
+        }
+        for _ in 0..100 {
             assert!(a.below(5) < 5);
         }
         let picked = a.pick(&[1, 2, 3, 4, 5, 6], 3);
