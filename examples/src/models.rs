@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use hooks_diesel::HookModel;
 
-use crate::schema::{accounts, audit_log, memberships};
+use crate::schema::{accounts, audit_log, memberships, tallies};
 
 /// The workload's account.
 #[derive(
@@ -73,6 +73,30 @@ impl Membership {
             org_id,
             user_id,
             role: role.into(),
+        }
+    }
+}
+
+/// A row with a version, raised by one on every write (the reliability
+/// tests check with it that hooks see the row just before their write).
+#[derive(Queryable, Selectable, Insertable, Identifiable, HookModel, Clone, Debug, PartialEq)]
+#[diesel(table_name = tallies)]
+pub struct Tally {
+    #[diesel(skip_insertion)]
+    pub id: i64,
+    pub name: String,
+    pub version: i64,
+    pub total: i64,
+}
+
+impl Tally {
+    /// A new tally at version 0.
+    pub fn new(name: impl Into<String>, total: i64) -> Self {
+        Tally {
+            id: 0,
+            name: name.into(),
+            version: 0,
+            total,
         }
     }
 }

@@ -27,4 +27,13 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(accounts, audit_log, memberships);
+diesel::table! {
+    tallies (id) {
+        id -> BigInt,
+        name -> Text,
+        version -> BigInt,
+        total -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(accounts, audit_log, memberships, tallies);

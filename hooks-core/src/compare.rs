@@ -124,6 +124,10 @@ pub struct DuplicateKeyFields {
 /// #         if self.score != o.score { s.insert(2) }
 /// #         s
 /// #     }
+/// #     fn copy_fields(&mut self, from: &Self, fields: FieldSet) {
+/// #         if fields.contains(1) { self.title = from.title.clone() }
+/// #         if fields.contains(2) { self.score = from.score }
+/// #     }
 /// # }
 /// const TITLE: Field<Task, String> = Field::new(1, "title", |t| &t.title);
 /// let task = |id, title: &str, score| Task { id, title: title.into(), score };

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use crate::change::{Batch, ChangeSet};
-use crate::error::DispatchError;
+use crate::error::{BoxError, DispatchError};
 use crate::event::Event;
 use crate::hook::{Hook, HookContext};
 use crate::model::HookModel;
@@ -95,13 +95,34 @@ fn run_hook<M: HookModel, X>(
         ok = result.is_ok(),
         "hook done"
     );
-    result.map_err(|error| DispatchError::Hook {
+    result.map_err(|error| {
+        let source = error.into_inner();
+        // Too deep: the depth error goes on as it is, one step longer,
+        // rather than wrapped once per level.
+        match source.downcast::<DispatchError>() {
+            Ok(inner) if matches!(*inner, DispatchError::DepthExceeded { .. }) => {
+                inner.through_hook(M::MODEL, event)
+            }
+            Ok(inner) => hook_failed(hook, event, set, selected, inner),
+            Err(source) => hook_failed(hook, event, set, selected, source),
+        }
+    })
+}
+
+fn hook_failed<M: HookModel, X>(
+    hook: &Hook<M, X, ()>,
+    event: Event,
+    set: &ChangeSet<M>,
+    selected: &[usize],
+    source: BoxError,
+) -> DispatchError {
+    DispatchError::Hook {
         hook: hook.name.to_string(),
         event,
         model: M::MODEL,
         records: set.describe_keys(selected.iter().copied()),
-        source: error.into_inner(),
-    })
+        source,
+    }
 }
 
 fn deferred_call<M: HookModel, X: 'static>(

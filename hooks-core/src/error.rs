@@ -119,10 +119,12 @@ pub enum DispatchError {
         /// Every rejection of the batch.
         rejections: Vec<Rejection>,
     },
-    /// Hooks ran hooked operations nested deeper than allowed.
+    /// Hooks ran hooked operations nested deeper than allowed. Returned as
+    /// it is through every hook of the chain (not wrapped once per level).
     #[error(
-        "hooked operations nested {depth} deep (limit {limit}) on {model}: a hook probably \
-         triggers itself; stop the cycle or raise the limit with `max_depth`"
+        "hooked operations nested {depth} deep (limit {limit}): {}; a hook probably triggers \
+         itself: stop the cycle or raise the limit with `max_depth`",
+        Chain(.chain)
     )]
     DepthExceeded {
         /// The depth that was refused.
@@ -131,11 +133,96 @@ pub enum DispatchError {
         limit: u32,
         /// The model of the refused operation.
         model: &'static str,
+        /// How it got there, outermost first: `"Account AFTER_CREATE"` for
+        /// each hook that ran a hooked operation, then the refused
+        /// operation (`"Account create"`, or the model alone).
+        chain: Vec<String>,
     },
+}
+
+struct Chain<'a>(&'a [String]);
+
+/// `A > B (3 times) > C`: repeated steps counted, and a long chain cut in
+/// the middle, so the message stays one short sentence at any depth.
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const ENDS: usize = 4;
+        let mut runs: Vec<(&str, usize)> = Vec::new();
+        for step in self.0 {
+            match runs.last_mut() {
+                Some((last, n)) if *last == step.as_str() => *n += 1,
+                _ => runs.push((step, 1)),
+            }
+        }
+        let cut = runs.len() > 2 * ENDS;
+        for (i, (step, n)) in runs.iter().enumerate() {
+            if cut && i >= ENDS && i < runs.len() - ENDS {
+                if i == ENDS {
+                    write!(f, " > ({} more steps)", runs.len() - 2 * ENDS)?;
+                }
+                continue;
+            }
+            if i > 0 {
+                f.write_str(" > ")?;
+            }
+            f.write_str(step)?;
+            if *n > 1 {
+                write!(f, " ({n} times)")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl DispatchError {
+    /// Accounts for the hook (of `model`, on `event`) that ran the refused
+    /// operation of a [`DepthExceeded`](DispatchError::DepthExceeded): its
+    /// step is put in front of the chain. Other errors are returned as
+    /// they are.
+    pub fn through_hook(self, model: &'static str, event: Event) -> DispatchError {
+        match self {
+            DispatchError::DepthExceeded {
+                depth,
+                limit,
+                model: refused,
+                mut chain,
+            } => {
+                chain.insert(0, format!("{model} {event}"));
+                DispatchError::DepthExceeded {
+                    depth,
+                    limit,
+                    model: refused,
+                    chain,
+                }
+            }
+            other => other,
+        }
+    }
 }
 
 impl From<HookError> for BoxError {
     fn from(error: HookError) -> Self {
         error.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Chain;
+
+    fn chain(steps: &[&str]) -> String {
+        let steps: Vec<String> = steps.iter().map(|s| s.to_string()).collect();
+        Chain(&steps).to_string()
+    }
+
+    #[test]
+    fn chains_count_repeats_and_cut_the_middle() {
+        assert_eq!(chain(&["A", "A", "A", "B"]), "A (3 times) > B");
+        assert_eq!(chain(&["A", "B", "A", "B"]), "A > B > A > B");
+        let long: Vec<&str> = ["A", "B"].iter().cycle().take(20).copied().collect();
+        assert_eq!(
+            chain(&long),
+            "A > B > A > B > (12 more steps) > A > B > A > B"
+        );
     }
 }

@@ -84,6 +84,7 @@ pub(crate) type HookFn<M, X> = dyn for<'a, 'b, 'c> Fn(&'a mut HookContext<'b, X>
 /// #     fn has_key(&self) -> bool { self.id != 0 }
 /// #     fn set_key(&mut self, key: i64) { self.id = key }
 /// #     fn diff(&self, _: &Self) -> hooks_core::FieldSet { hooks_core::FieldSet::EMPTY }
+/// #     fn copy_fields(&mut self, _: &Self, _: hooks_core::FieldSet) {}
 /// # }
 /// let trim = before_hook(|_ctx, batch: &mut Batch<Doc>| {
 ///     batch.news_mut().for_each(|d| d.title = d.title.trim().to_string());
@@ -135,6 +136,7 @@ pub enum After {}
 /// #     fn has_key(&self) -> bool { self.id != 0 }
 /// #     fn set_key(&mut self, key: i64) { self.id = key }
 /// #     fn diff(&self, _: &Self) -> hooks_core::FieldSet { hooks_core::FieldSet::EMPTY }
+/// #     fn copy_fields(&mut self, _: &Self, _: hooks_core::FieldSet) {}
 /// # }
 /// let registry: Registry<Conn> = Registry::new().with(
 ///     Hook::before_create(|_ctx, batch: &mut Batch<Account>| {

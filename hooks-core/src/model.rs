@@ -49,6 +49,12 @@ pub trait HookModel: Clone + Send + Sync + 'static {
     /// The fields whose values differ between `self` and `other`.
     fn diff(&self, other: &Self) -> FieldSet;
 
+    /// Sets the fields in `fields` to their values in `from` (a clone of
+    /// each); the others keep theirs. An update of named fields uses it to
+    /// start from the stored row, so that hooks see, and the caller gets
+    /// back, only what is written.
+    fn copy_fields(&mut self, from: &Self, fields: FieldSet);
+
     /// Indices of the primary-key fields, in key order (the order of
     /// [`key`](Self::key)'s tuple). The default takes the fields flagged
     /// `key` in declaration order; the derive overrides it when the key

@@ -93,6 +93,7 @@ impl fmt::Debug for HookedTable {
 /// #     fn has_key(&self) -> bool { self.id != 0 }
 /// #     fn set_key(&mut self, key: i64) { self.id = key }
 /// #     fn diff(&self, _: &Self) -> hooks_core::FieldSet { hooks_core::FieldSet::EMPTY }
+/// #     fn copy_fields(&mut self, _: &Self, _: hooks_core::FieldSet) {}
 /// # }
 /// # impl Revisioned for Doc { fn bump(&mut self) { self.rev += 1 } }
 /// let registry: Registry<()> = Registry::new().with_set(Revisions::<Doc>(PhantomData));

@@ -88,6 +88,7 @@ pub fn nested<M: HookModel, X: HasScope, R>(
             depth,
             limit,
             model: M::MODEL,
+            chain: vec![M::MODEL.to_string()],
         });
     }
     Ok(scoped(

@@ -24,6 +24,7 @@
 //! #         if self.status != o.status { set.insert(2) }
 //! #         set
 //! #     }
+//! #     fn copy_fields(&mut self, _: &Self, _: hooks_core::FieldSet) {}
 //! # }
 //! const BALANCE: Field<Account, i64> = Field::new(1, "balance", |a| &a.balance);
 //! const STATUS: Field<Account, String> = Field::new(2, "status", |a| &a.status);

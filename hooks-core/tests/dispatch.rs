@@ -409,6 +409,37 @@ fn depth_is_limited_and_restored() {
 }
 
 #[test]
+fn a_depth_error_goes_through_hooks_as_itself_with_their_steps() {
+    let registry = Registry::new().with(Hook::after_update(
+        |ctx: &mut hooks_core::HookContext<'_, Conn>, _: &Batch<Task>| {
+            ctx.scope.set_max_depth(1);
+            nested::<Task, _, _>(ctx.conn(), |c, _| {
+                nested::<Task, _, _>(c, |_, _| ()).map_err(HookError::from)
+            })
+            .map_err(HookError::from)??;
+            Ok(())
+        },
+    ));
+    let mut conn = Conn::default();
+    let err = run(
+        &registry,
+        &mut conn,
+        Event::AfterUpdate,
+        &mut ChangeSet::updated(tasks(1), tasks(1)),
+    )
+    .err()
+    .expect("too deep");
+    match &err {
+        DispatchError::DepthExceeded { depth, chain, .. } => {
+            assert_eq!(*depth, 2);
+            assert_eq!(chain, &["Task AFTER_UPDATE", "Task"]);
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(err.to_string().matches("nested").count(), 1, "{err}");
+}
+
+#[test]
 fn bypass_is_scoped_and_restored_after_a_panic() {
     let mut conn = Conn::default();
     without_hooks(&mut conn, |c| assert!(c.scope.is_bypassed::<Task>()));

@@ -130,6 +130,16 @@ fn hook_model(model: &Model, krate: &Path) -> TokenStream {
         )
     });
 
+    let copies = model.fields.iter().map(|f| {
+        let member = f.ident;
+        let index = f.index;
+        quote_spanned!(f.ty_span()=>
+            if fields.contains(#index) {
+                self.#member = ::core::clone::Clone::clone(&from.#member);
+            }
+        )
+    });
+
     quote! {
         #[automatically_derived]
         impl #core::HookModel for #ident {
@@ -155,6 +165,10 @@ fn hook_model(model: &Model, krate: &Path) -> TokenStream {
                 let mut set = #core::FieldSet::EMPTY;
                 #(#diffs)*
                 set
+            }
+
+            fn copy_fields(&mut self, from: &Self, fields: #core::FieldSet) {
+                #(#copies)*
             }
 
             fn key_fields() -> impl ::core::iter::Iterator<Item = usize> {

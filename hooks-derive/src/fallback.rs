@@ -51,6 +51,8 @@ pub fn expand(input: &Input) -> TokenStream {
             fn diff(&self, _other: &Self) -> #core::FieldSet {
                 #core::FieldSet::EMPTY
             }
+
+            fn copy_fields(&mut self, _from: &Self, _fields: #core::FieldSet) {}
         }
     };
 

@@ -1,9 +1,17 @@
 //! The errors of hooked operations.
 
+use std::any::Any;
+
+use crate::committed::Committed;
 use crate::hooks_core::{BoxError, DispatchError, Operation};
 
 /// What a hooked operation, transaction helper or callback can fail with.
-/// Whatever the error, the operation that returned it wrote nothing.
+///
+/// Whatever the error, the operation that returned it wrote nothing, with
+/// one exception: [`Error::Callback`] says that the transaction committed
+/// and a callback run after the commit failed; the writes stand, and what
+/// the operation would have returned is in it. [`Error::is_committed`]
+/// tells the two apart.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -96,13 +104,71 @@ pub enum Error {
         why: String,
     },
 
+    /// The database rolled the transaction (or the operation's savepoint)
+    /// back instead of committing it: a statement inside it failed and its
+    /// error was ignored. PostgreSQL then refuses every later statement and
+    /// turns `COMMIT` into `ROLLBACK`; MySQL does the same after a
+    /// deadlock. Diesel's own `Connection::transaction` reports such a
+    /// commit as `Ok`; the hooked operations and the transaction helpers
+    /// of [`HookedConnection`](crate::HookedConnection) return this.
+    #[error(
+        "the transaction was rolled back by the server, not committed: a statement inside it \
+         failed and its error was ignored (by a hook or the closure), so nothing of it was \
+         written. Return that statement's error instead of ignoring it, or run the statement \
+         in a nested transaction of its own, whose failure rolls back only that"
+    )]
+    RolledBackByServer,
+
     /// An input or setting is out of range.
     #[error("{0}")]
     Invalid(String),
 
-    /// An after-commit callback failed. The transaction stays committed.
-    #[error("an after-commit callback failed (the transaction stays committed): {0}")]
-    Callback(#[source] BoxError),
+    /// The transaction **committed**, then a callback run after the commit
+    /// (an `on_commit` callback or a deferred hook) failed, under
+    /// [`CallbackFailures::Stop`](crate::CallbackFailures::Stop). The only
+    /// error after which the writes stand: do not retry them.
+    #[error(
+        "the transaction was committed and its writes stand, but an after-commit callback \
+         failed: {failure}. Do not retry the writes; the operation's result is in \
+         `Error::Callback::committed`"
+    )]
+    Callback {
+        /// The callback's error.
+        #[source]
+        failure: BoxError,
+        /// What the committed operation would have returned: the records
+        /// written (`Vec<M>`), a count, or a `SyncReport`; nothing for the
+        /// transaction helpers that run a closure.
+        committed: Committed,
+    },
+}
+
+impl Error {
+    /// True when the transaction committed despite this error
+    /// ([`Error::Callback`]): the writes stand.
+    pub fn is_committed(&self) -> bool {
+        matches!(self, Error::Callback { .. })
+    }
+
+    /// The same error, with the value kept by an [`Error::Callback`] (a
+    /// `T`) replaced by `f` of it: the result of the operation the caller
+    /// called, when it wraps another (a single-row `create` around
+    /// `bulk_create`).
+    pub(crate) fn map_committed<T: Any, U: Any + Send + Sync>(
+        self,
+        f: impl FnOnce(T) -> U,
+    ) -> Self {
+        match self {
+            Error::Callback { failure, committed } => Error::Callback {
+                failure,
+                committed: match committed.downcast::<T>() {
+                    Ok(value) => Committed::new(f(value)),
+                    Err(other) => other,
+                },
+            },
+            other => other,
+        }
+    }
 }
 
 /// Diesel errors convert as they are, except the library's own errors that

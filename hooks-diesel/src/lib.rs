@@ -85,6 +85,7 @@ pub use hooks_core;
 
 mod backend;
 mod capture;
+mod committed;
 mod connection;
 mod error;
 mod model;
@@ -97,6 +98,7 @@ mod transaction;
 pub mod pool;
 
 pub use backend::HookBackend;
+pub use committed::Committed;
 pub use connection::{Config, HookedConnection, InnerConnection, UnhookedWrites};
 pub use error::{Error, Result};
 pub use model::{no_such_field, DieselHookModel, TableModel};

@@ -193,6 +193,25 @@ fn diff_reports_exactly_the_changed_fields() {
 }
 
 #[test]
+fn copy_fields_copies_exactly_the_fields_given() {
+    let stored = account(1, 100, "active");
+    let mut caller = stored.clone();
+    caller.balance = 50;
+    caller.status = "frozen".into();
+    caller.owner = "bob".into();
+    let mut written = stored.clone();
+    written.copy_fields(&caller, FieldSet::single(Account::BALANCE.index()).with(3));
+    assert_eq!(written.balance, 50);
+    assert_eq!(written.status, "frozen");
+    assert_eq!(
+        written.owner, stored.owner,
+        "fields not given keep their value"
+    );
+    written.copy_fields(&caller, FieldSet::EMPTY);
+    assert_eq!(written.diff(&caller), FieldSet::single(1));
+}
+
+#[test]
 fn descriptors() {
     let a = account(1, 500, "active");
     assert_eq!(Account::ID.index(), 0);

@@ -55,6 +55,11 @@ pub trait TestBackend:
     fn create() -> String;
     /// Drops the database made by `create`.
     fn drop_database(url: &str);
+    /// Ends every session connected to the database made by `create` (a
+    /// hung test's), from another connection. Nothing to end on SQLite.
+    fn end_sessions(url: &str) {
+        let _ = url;
+    }
     /// Runs the migrations on a fresh connection.
     fn migrate(conn: &mut Self) {
         if let Err(e) = conn.run_pending_migrations(Self::MIGRATIONS) {
@@ -106,7 +111,17 @@ impl TestBackend for PgConnection {
             .expect("create test schema");
         let base = postgres_url();
         let sep = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{sep}options=-csearch_path%3D{schema}")
+        // The schema names the sessions too, so that `end_sessions` finds
+        // this test's among those of tests running alongside.
+        format!("{base}{sep}application_name={schema}&options=-csearch_path%3D{schema}")
+    }
+
+    fn end_sessions(url: &str) {
+        let schema = schema_of(url);
+        let _ = postgres_admin().batch_execute(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = '{schema}' AND pid <> pg_backend_pid()"
+        ));
     }
 
     fn drop_database(url: &str) {
@@ -174,6 +189,24 @@ impl TestBackend for MysqlConnection {
         url
     }
 
+    fn end_sessions(url: &str) {
+        use diesel::RunQueryDsl;
+        let Some(name) = mysql_database_of(url) else {
+            return;
+        };
+        let mut admin = mysql_admin();
+        let ids: Vec<u64> = diesel::sql_query(format!(
+            "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = '{name}' \
+             AND ID <> CONNECTION_ID()"
+        ))
+        .load::<SessionId>(&mut admin)
+        .map(|rows| rows.into_iter().map(|r| r.id).collect())
+        .unwrap_or_default();
+        for id in ids {
+            let _ = admin.batch_execute(&format!("KILL CONNECTION {id}"));
+        }
+    }
+
     fn drop_database(url: &str) {
         let Some(name) = mysql_database_of(url) else {
             return;
@@ -187,6 +220,13 @@ impl TestBackend for MysqlConnection {
         let _ = admin.batch_execute("SET SESSION lock_wait_timeout = 20");
         let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"));
     }
+}
+
+/// A session id, as `information_schema.PROCESSLIST` lists it.
+#[derive(diesel::QueryableByName)]
+struct SessionId {
+    #[diesel(sql_type = diesel::sql_types::Unsigned<diesel::sql_types::BigInt>)]
+    id: u64,
 }
 
 /// One test's database.
@@ -221,6 +261,12 @@ impl<C: TestBackend> TestDb<C> {
     /// tables only).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Ends every session connected to this database (to unblock a hung
+    /// test before it fails).
+    pub fn end_sessions(&self) {
+        C::end_sessions(&self.url);
     }
 
     /// A plain Diesel connection, without hooks.

@@ -13,6 +13,8 @@
 
 pub mod db;
 pub mod recorder;
+pub mod rng;
+pub mod watchdog;
 pub mod writes;
 
 pub use hooks_examples::{models, schema};

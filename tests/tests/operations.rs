@@ -343,7 +343,24 @@ backend_suite! {
         conn.config_mut().max_depth = 4;
         let err = bulk_create!(conn, accounts(1)).unwrap_err();
         assert!(format!("{err:?}").contains("DepthExceeded"), "{err:?}");
-        assert!(err.to_string().contains("limit 4"), "{err}");
+        let message = err.to_string();
+        assert!(message.contains("limit 4"), "{message}");
+        // One sentence, whatever the depth: the chain in short form, not
+        // the same sentence once per level.
+        assert_eq!(message.matches("nested").count(), 1, "{message}");
+        assert!(
+            message.contains(
+                "nested 5 deep (limit 4): Account AFTER_CREATE (4 times) > Account create;"
+            ),
+            "{message}"
+        );
+        assert!(message.len() < 400, "{} bytes: {message}", message.len());
+        match err {
+            Error::Hook(DispatchError::DepthExceeded { depth, limit, chain, .. }) => {
+                assert_eq!((depth, limit, chain.len()), (5, 4, 5));
+            }
+            other => panic!("expected the depth error itself, got {other:?}"),
+        }
         assert_eq!(depths.all(), [1, 2, 3, 4]);
         let count: i64 = accounts::table.count().get_result(&mut conn).unwrap();
         assert_eq!(count, 0, "the whole chain rolled back");

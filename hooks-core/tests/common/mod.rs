@@ -83,6 +83,24 @@ impl HookModel for Task {
         }
         set
     }
+
+    fn copy_fields(&mut self, from: &Self, fields: FieldSet) {
+        if fields.contains(0) {
+            self.id = from.id;
+        }
+        if fields.contains(1) {
+            self.done = from.done;
+        }
+        if fields.contains(2) {
+            self.title = from.title.clone();
+        }
+        if fields.contains(3) {
+            self.due = from.due;
+        }
+        if fields.contains(4) {
+            self.score = from.score;
+        }
+    }
 }
 
 /// A stand-in for the connection hooks receive: records what ran.

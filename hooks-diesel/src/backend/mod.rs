@@ -39,6 +39,10 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture {
     /// Whether per-row values are written as `UPDATE t JOIN (rows) ON ...
     /// SET ...` (MySQL has no `UPDATE ... FROM`).
     const UPDATE_JOIN: bool = false;
+    /// Whether a statement that returns rows may stay in Diesel's
+    /// prepared-statement cache between executions (see
+    /// `query::select::keep_rows_statement_uncached`).
+    const CACHE_ROW_STATEMENTS: bool = true;
 
     /// Binds `column` as one array of `ST` values. Backends without arrays
     /// keep this default, an error (callers check [`ARRAYS`](Self::ARRAYS)

@@ -12,6 +12,10 @@ impl HookBackend for Mysql {
     const ROW_LOCKS: bool = true;
     const ARRAYS: bool = false;
     const UPDATE_JOIN: bool = true;
+    /// libmariadb leaves a statement whose result set failed halfway (a
+    /// lock-wait timeout or deadlock in `SELECT .. FOR UPDATE`) in a state
+    /// where its next execution blocks forever (README, "Known issues").
+    const CACHE_ROW_STATEMENTS: bool = false;
 }
 
 impl super::Capture for Mysql {

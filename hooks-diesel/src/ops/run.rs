@@ -10,7 +10,7 @@ use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::hooks_core::{
-    nested, ChangeSet, Event, FieldSet, HasScope, HookModel, Operation, Registry,
+    nested, ChangeSet, DispatchError, Event, FieldSet, HasScope, HookModel, Operation, Registry,
 };
 use crate::query::{in_key_order, HookedModel};
 
@@ -29,7 +29,7 @@ where
 {
     /// Runs `body` as hooked operation `operation` of `M` over `records`
     /// records: in a write transaction, one level deeper, inside a span.
-    pub(crate) fn hooked<M: HookModel, R>(
+    pub(crate) fn hooked<M: HookModel, R: Send + Sync + 'static>(
         &mut self,
         operation: Operation,
         records: usize,
@@ -53,7 +53,7 @@ where
             };
             conn.write_transaction(|conn| body(conn, &run))
         })
-        .map_err(Error::from)
+        .map_err(|e| Error::from(refused_operation(e, operation)))
         .and_then(|r| r);
         tracing::debug!(
             elapsed_us = run_started.elapsed().as_micros() as u64,
@@ -114,7 +114,8 @@ where
         self.registry
             .dispatch(conn, event, self.depth, set, &mut |call| {
                 deferred.push(call)
-            })?;
+            })
+            .map_err(too_deep_through_hook)?;
         for call in deferred {
             conn.defer_hook(call);
         }
@@ -152,6 +153,65 @@ where
     pub(crate) fn chunk_len(&self, binds_per_row: usize) -> usize {
         let by_binds = <C::Backend as HookBackend>::BIND_LIMIT / binds_per_row.max(1);
         self.chunk_size.min(by_binds).max(1)
+    }
+}
+
+/// A hook that failed because a hooked operation it ran nested too deep
+/// (that operation's `Error::Hook(DepthExceeded)`, boxed in the hook's
+/// error): the depth error itself, with the hook's step added, instead of
+/// one more wrapping per level.
+fn too_deep_through_hook(error: DispatchError) -> DispatchError {
+    match error {
+        DispatchError::Hook {
+            hook,
+            event,
+            model,
+            records,
+            source,
+        } => match source.downcast::<Error>() {
+            Ok(inner) => match *inner {
+                Error::Hook(depth @ DispatchError::DepthExceeded { .. }) => {
+                    depth.through_hook(model, event)
+                }
+                other => DispatchError::Hook {
+                    hook,
+                    event,
+                    model,
+                    records,
+                    source: Box::new(other),
+                },
+            },
+            Err(source) => DispatchError::Hook {
+                hook,
+                event,
+                model,
+                records,
+                source,
+            },
+        },
+        other => other,
+    }
+}
+
+/// Names the operation refused by the depth limit (`Account create`) at
+/// the end of the chain.
+fn refused_operation(error: DispatchError, operation: Operation) -> DispatchError {
+    match error {
+        DispatchError::DepthExceeded {
+            depth,
+            limit,
+            model,
+            mut chain,
+        } if chain.len() == 1 => {
+            chain[0] = format!("{model} {operation}");
+            DispatchError::DepthExceeded {
+                depth,
+                limit,
+                model,
+                chain,
+            }
+        }
+        other => other,
     }
 }
 

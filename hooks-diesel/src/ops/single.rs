@@ -6,7 +6,9 @@ use diesel::connection::LoadConnection;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
+use crate::hooks_core::HookModel;
 use crate::query::HookedModel;
+use crate::Committed;
 
 impl<C> HookedConnection<C>
 where
@@ -15,13 +17,15 @@ where
 {
     /// Creates one record; returns it as stored.
     pub fn create<M: HookedModel<C::Backend>>(&mut self, record: M) -> Result<M> {
-        single(self.bulk_create(vec![record])?)
+        let created = self.bulk_create(vec![record]);
+        single(created.map_err(one_committed::<M>)?)
     }
 
     /// Updates one stored record (changed fields only); returns it as
     /// written. Fails if its row no longer exists.
     pub fn update<M: HookedModel<C::Backend>>(&mut self, record: M) -> Result<M> {
-        single(self.bulk_update(vec![record])?)
+        let updated = self.bulk_update(vec![record]);
+        single(updated.map_err(one_committed::<M>)?)
     }
 
     /// Creates the record when it has no key yet, updates it otherwise; a
@@ -37,7 +41,26 @@ where
 
     /// Deletes one stored record. Fails if its row no longer exists.
     pub fn delete<M: HookedModel<C::Backend>>(&mut self, record: &M) -> Result<()> {
-        self.bulk_delete(std::slice::from_ref(record)).map(|_| ())
+        self.bulk_delete(std::slice::from_ref(record))
+            .map(|_| ())
+            .map_err(|e| e.map_committed(|_: usize| ()))
+    }
+}
+
+/// A callback failure after a single-row commit carries the record, not a
+/// batch of one.
+fn one_committed<M: HookModel>(error: Error) -> Error {
+    match error {
+        Error::Callback { failure, committed } => Error::Callback {
+            failure,
+            committed: match committed.downcast::<Vec<M>>() {
+                Ok(mut records) => records
+                    .pop()
+                    .map_or_else(Committed::nothing, Committed::new),
+                Err(other) => other,
+            },
+        },
+        other => other,
     }
 }
 

@@ -40,6 +40,12 @@ where
 
     /// Like [`bulk_update`](Self::bulk_update), but compares and writes only
     /// the `fields` named (plus fields BEFORE_UPDATE hooks edit).
+    ///
+    /// Every other field keeps its stored value, also where the caller's
+    /// record holds another: hooks receive, and the call returns, each
+    /// record as its row is (or will be) stored, never a value that is not
+    /// written. A record whose named fields equal the stored row is not
+    /// written and comes back as stored.
     pub fn bulk_update_fields<M: HookedModel<C::Backend>>(
         &mut self,
         records: Vec<M>,
@@ -98,14 +104,19 @@ where
         let olds = rows_in_order(keys, M::select_keys(self.inner_mut(), keys, true)?)?;
         let not_keys = M::all_fields().difference(M::key_set());
         let mut out: Vec<Option<M>> = Vec::with_capacity(part.len());
-        let (mut news, mut old_rows, mut positions, mut before) = (vec![], vec![], vec![], vec![]);
+        let (mut news, mut old_rows, mut positions) = (vec![], vec![], vec![]);
         for (i, (record, old)) in part.into_iter().zip(olds).enumerate() {
-            let diff = record.diff(&old).intersection(not_keys);
-            let relevant = match fields {
-                Fields::Detect => diff,
-                Fields::Named(named) => diff.intersection(named),
+            let record = match fields {
+                Fields::Detect => record,
+                // Only the named fields are written: everything else is
+                // what is stored, for hooks and for the caller alike.
+                Fields::Named(named) => {
+                    let mut stored = old.clone();
+                    stored.copy_fields(&record, named);
+                    stored
+                }
             };
-            if relevant.is_empty() {
+            if record.diff(&old).intersection(not_keys).is_empty() {
                 out.push(Some(record));
                 continue;
             }
@@ -113,7 +124,6 @@ where
             news.push(record);
             old_rows.push(old);
             positions.push(i);
-            before.push(diff);
         }
         if news.is_empty() {
             return Ok(out.into_iter().flatten().collect());
@@ -121,16 +131,15 @@ where
         let global = positions.iter().map(|p| offset + p).collect();
         let mut set = ChangeSet::updated(news, old_rows).at_positions(global);
         run.dispatch(self, Event::BeforeUpdate, &mut set)?;
+        // What differs from the stored row after the BEFORE hooks: the
+        // caller's changes and the hooks' edits. Named fields are written
+        // even where equal, so that a chunk writes one set of columns.
         let mut write = match fields {
             Fields::Detect => FieldSet::EMPTY,
             Fields::Named(named) => named,
         };
-        for (i, (new, old)) in set.iter().enumerate() {
-            let after = new.diff(old.unwrap_or(new)).intersection(not_keys);
-            write = match fields {
-                Fields::Detect => write.union(after),
-                Fields::Named(_) => write.union(after.difference(before[i])),
-            };
+        for (new, old) in set.iter() {
+            write = write.union(new.diff(old.unwrap_or(new)).intersection(not_keys));
         }
         if !write.is_empty() {
             let matched = M::update_rows(self.inner_mut(), set.news(), write)?;

@@ -63,8 +63,11 @@ where
     {
         let mut rows = Vec::new();
         let changeset = changes.as_changeset();
-        self.update_matching(&filter, &changeset, Values::Changeset, Some(&mut rows))?;
-        Ok(rows)
+        match self.update_matching(&filter, &changeset, Values::Changeset, Some(&mut rows)) {
+            Ok(_) => Ok(rows),
+            // Committed: the rows written go with the callback's failure.
+            Err(error) => Err(error.map_committed(|_: usize| rows)),
+        }
     }
 
     /// Like [`update_where`](Self::update_where) but returns only how many

@@ -10,7 +10,7 @@ use diesel::expression::Selectable;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::QueryResult;
 
-use super::select::push_chunk_where;
+use super::select::{keep_rows_statement_uncached, push_chunk_where};
 use super::LoadRow;
 use crate::backend::HookBackend;
 use crate::capture::{push_piece, Piece};
@@ -86,6 +86,7 @@ where
     F: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        keep_rows_statement_uncached(&mut out);
         out.push_sql("SELECT ");
         self.selection.walk_ast(out.reborrow())?;
         for (i, field) in M::FIELDS.iter().enumerate() {

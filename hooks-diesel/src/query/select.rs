@@ -37,6 +37,23 @@ where
     push_key_list::<M, DB>(out, true)
 }
 
+/// Marks a statement that returns rows as not to be kept in Diesel's
+/// prepared-statement cache on backends where a cached one is unsafe
+/// ([`HookBackend::CACHE_ROW_STATEMENTS`]).
+///
+/// MySQL through libmariadb: when a result set fails after its columns were
+/// sent (a lock-wait timeout or deadlock on a later row of `SELECT .. FOR
+/// UPDATE`), the client leaves the statement believing rows are still
+/// pending; Diesel frees the result and keeps the statement, and its next
+/// execution waits forever for rows the server never sends. A statement
+/// prepared for one execution and closed afterwards cannot be reused in
+/// that state. Costs one round trip (the prepare) per statement.
+pub(crate) fn keep_rows_statement_uncached<DB: HookBackend>(out: &mut AstPass<'_, '_, DB>) {
+    if !DB::CACHE_ROW_STATEMENTS {
+        out.unsafe_to_cache_prepared();
+    }
+}
+
 /// Locks are taken in key order, so concurrent hooked writers over
 /// overlapping keys queue instead of deadlocking. Backends without row locks
 /// hold the write lock of the whole transaction instead.
@@ -81,6 +98,7 @@ where
     M::SelectExpression: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        keep_rows_statement_uncached(&mut out);
         push_select_from::<M, DB>(&self.selection, &mut out)?;
         out.push_sql(" WHERE ");
         push_key_in::<M, DB>(self.keys, &self.key_columns, &mut out)?;
@@ -139,6 +157,7 @@ where
     F: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        keep_rows_statement_uncached(&mut out);
         push_select_from::<M, DB>(&self.selection, &mut out)?;
         push_chunk_where::<M, DB, F>(self.filter, self.after, self.limit, self.lock, &mut out)
     }

@@ -2,12 +2,13 @@
 //! them, running them when their transaction ends, and where their
 //! failures go.
 
+use std::any::Any;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use super::frames::{Callback, Outcome, Pending};
 use crate::connection::InnerConnection;
 use crate::hooks_core::{BoxError, DeferredCall};
-use crate::{Error, HookedConnection};
+use crate::{Committed, Error, HookedConnection};
 
 /// What happens after a callback run after commit (or rollback) fails.
 /// The transaction stays committed either way.
@@ -16,8 +17,10 @@ pub enum CallbackFailures {
     /// The first failure stops the callbacks after it (they are dropped).
     /// [`HookedConnection::transaction_with_callbacks`], the other
     /// transaction helpers and the hooked operations return it as
-    /// [`Error::Callback`]; plain `Connection::transaction` can only log it
-    /// (`tracing::error!`).
+    /// [`Error::Callback`], which says the transaction committed and
+    /// carries what a hooked operation would have returned (see
+    /// [`Committed`](crate::Committed)); plain `Connection::transaction`
+    /// can only log it (`tracing::error!`).
     #[default]
     Stop,
     /// Every failure is logged with `tracing::error!` and the later
@@ -238,10 +241,27 @@ impl<C: InnerConnection> HookedConnection<C> {
 
     /// Runs `f`, collecting callback failures that happen meanwhile; the
     /// first becomes `Error::Callback` when `f` succeeds (and is logged when
-    /// `f` fails, whose error wins).
+    /// `f` fails, whose error wins). `f`'s value is not kept.
     pub(crate) fn capture_failures<R>(
         &mut self,
         f: impl FnOnce(&mut Self) -> crate::Result<R>,
+    ) -> crate::Result<R> {
+        self.capture_failures_with(f, |_| Committed::nothing())
+    }
+
+    /// [`capture_failures`](Self::capture_failures), keeping `f`'s value
+    /// in the `Error::Callback` of a failure after the commit.
+    pub(crate) fn capture_failures_keeping<R: Any + Send + Sync>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> crate::Result<R>,
+    ) -> crate::Result<R> {
+        self.capture_failures_with(f, Committed::new)
+    }
+
+    fn capture_failures_with<R>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> crate::Result<R>,
+        keep: impl FnOnce(R) -> Committed,
     ) -> crate::Result<R> {
         let outer = self.tx.failure.take();
         self.tx.capturing += 1;
@@ -251,7 +271,10 @@ impl<C: InnerConnection> HookedConnection<C> {
         match (result, failure) {
             (Err(panic), _) => resume_unwind(panic),
             (Ok(Ok(value)), None) => Ok(value),
-            (Ok(Ok(_)), Some(failure)) => Err(Error::Callback(failure)),
+            (Ok(Ok(value)), Some(failure)) => Err(Error::Callback {
+                failure,
+                committed: keep(value),
+            }),
             (Ok(Err(error)), failure) => {
                 if let Some(failure) = failure {
                     tracing::error!(error = %failure, "callback failed while the transaction failed too");

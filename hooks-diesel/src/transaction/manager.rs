@@ -51,7 +51,7 @@ where
         conn.settle_frames(Outcome::RolledBack);
         // PostgreSQL: after an error inside the transaction, COMMIT is
         // silently a ROLLBACK and Diesel returns Ok.
-        let doomed = requires_rollback(T::transaction_manager_status_mut(&mut conn.inner));
+        let doomed = commit_would_roll_back(conn);
         let result = T::commit_transaction(&mut conn.inner);
         let outcome = if result.is_ok() && !doomed {
             Outcome::Committed
@@ -75,11 +75,14 @@ where
     }
 }
 
-/// True when the database will roll the open transaction back whatever is
-/// sent (PostgreSQL's aborted state, as Diesel tracks it).
-fn requires_rollback(status: &TransactionManagerStatus) -> bool {
+/// True when the database will roll the innermost open transaction (or
+/// savepoint) back whatever is sent: PostgreSQL's aborted state after a
+/// failed statement, MySQL's after a deadlock, as Diesel tracks them.
+pub(crate) fn commit_would_roll_back<C: InnerConnection>(conn: &mut HookedConnection<C>) -> bool {
     matches!(
-        status,
+        <C::TransactionManager as TransactionManager<C>>::transaction_manager_status_mut(
+            &mut conn.inner
+        ),
         TransactionManagerStatus::Valid(ValidTransactionManagerStatus {
             in_transaction: Some(InTransactionStatus {
                 requires_rollback_maybe_up_to_top_level: true,

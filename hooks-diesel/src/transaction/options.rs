@@ -198,6 +198,16 @@ impl<C: InnerConnection> HookedConnection<C> {
     /// commit ([`Error::Callback`], under [`CallbackFailures::Stop`](crate::CallbackFailures::Stop)):
     /// the transaction stays committed.
     ///
+    /// When the closure returns `Ok` but a statement inside it failed and
+    /// its error was ignored, the database has already doomed the
+    /// transaction (PostgreSQL after any error, MySQL after a deadlock):
+    /// it is rolled back and [`Error::RolledBackByServer`] is returned,
+    /// with the `on_rollback` callbacks run and no `on_commit` callback.
+    /// Diesel's own `Connection::transaction` sends the `COMMIT` and
+    /// returns `Ok` although nothing was committed; the helpers here
+    /// (`transaction_with`, `transaction_with_callbacks`,
+    /// `retry_transaction`) and every hooked operation never do.
+    ///
     /// ```
     /// # use diesel::connection::SimpleConnection;
     /// # use diesel::prelude::*;
@@ -233,7 +243,7 @@ impl<C: InnerConnection> HookedConnection<C> {
     ///     conn.on_commit(|_| Err("the mail server is down".into()));
     ///     Ok(42)
     /// });
-    /// assert!(matches!(result, Err(Error::Callback(_))));
+    /// assert!(matches!(result, Err(Error::Callback { .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn transaction_with_callbacks<R>(
@@ -246,12 +256,13 @@ impl<C: InnerConnection> HookedConnection<C> {
     /// Runs `f` in a write transaction: a savepoint when a transaction is
     /// open; otherwise, on SQLite, `BEGIN IMMEDIATE` (the write lock is
     /// taken up front), elsewhere a plain `BEGIN`. Callback failures after
-    /// the outermost commit are returned as with `transaction_with`.
-    pub(crate) fn write_transaction<R>(
+    /// the outermost commit are returned as with `transaction_with`, with
+    /// `f`'s value kept in the error.
+    pub(crate) fn write_transaction<R: Send + Sync + 'static>(
         &mut self,
         f: impl FnOnce(&mut Self) -> crate::Result<R>,
     ) -> crate::Result<R> {
-        self.capture_failures(|conn| {
+        self.capture_failures_keeping(|conn| {
             conn.run_transaction(
                 |conn| {
                     if conn.inner_depth() == Some(0) {
@@ -305,6 +316,22 @@ impl<C: InnerConnection> HookedConnection<C> {
         type Manager<C> = <HookedConnection<C> as Connection>::TransactionManager;
         begin(self)?;
         match catch_unwind(AssertUnwindSafe(|| f(self))) {
+            Ok(Ok(_)) if super::manager::commit_would_roll_back(self) => {
+                // The COMMIT (or RELEASE) would be a ROLLBACK: say so.
+                tracing::warn!(
+                    "a statement inside the transaction failed and its error was ignored; \
+                     rolling back and returning Error::RolledBackByServer"
+                );
+                match Manager::<C>::rollback_transaction(self) {
+                    Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => {
+                        Err(Error::RolledBackByServer)
+                    }
+                    Err(rollback) => {
+                        tracing::error!(error = %rollback, "rollback of an aborted transaction failed");
+                        Err(rollback.into())
+                    }
+                }
+            }
             Ok(Ok(value)) => {
                 Manager::<C>::commit_transaction(self)?;
                 Ok(value)

@@ -69,37 +69,57 @@ impl RetryPolicy {
 
 /// True when `error` (or an error it was caused by) is a deadlock or a
 /// serialization failure, which a new attempt of the transaction can get
-/// past: PostgreSQL SQLSTATE 40001 and 40P01, MySQL 1213, SQLite's
-/// "database is locked" (`SQLITE_BUSY`). Never true for
-/// [`Error::Callback`]: the transaction of a failed callback is committed.
+/// past: SQLSTATE 40001 (PostgreSQL's serialization failure, MySQL's
+/// deadlock 1213), PostgreSQL's deadlock 40P01, SQLite's `SQLITE_BUSY`.
+/// Never true for [`Error::Callback`] (the transaction committed) nor for
+/// [`Error::RolledBackByServer`] (an error was ignored, not a conflict).
+///
+/// Diesel 2.3 hands over the SQLSTATE only as a [`DatabaseErrorKind`] for
+/// a few codes (40001 is `SerializationFailure`); it maps PostgreSQL's
+/// 40P01 to `Unknown` and keeps the code private, and SQLite's result code
+/// likewise. Those two are recognised by the whole primary message their
+/// server sends with the code (`deadlock detected`, `database is locked`,
+/// `database table is locked`), compared exactly, never as a substring
+/// (README, "Known issues": PostgreSQL translates it when `lc_messages` is
+/// not English).
 pub fn is_retryable(error: &(dyn StdError + 'static)) -> bool {
+    retryable_state(error).is_some()
+}
+
+/// The SQLSTATE (or SQLite result code) of the retryable failure `error`
+/// was caused by, if any.
+pub(crate) fn retryable_state(error: &(dyn StdError + 'static)) -> Option<&'static str> {
     let mut current = Some(error);
     while let Some(error) = current {
-        if let Some(Error::Callback(_)) = error.downcast_ref::<Error>() {
-            return false;
+        if let Some(Error::Callback { .. } | Error::RolledBackByServer) =
+            error.downcast_ref::<Error>()
+        {
+            return None;
         }
-        if let Some(diesel) = error.downcast_ref::<DieselError>() {
-            if diesel_retryable(diesel) {
-                return true;
-            }
+        if let Some(state) = error.downcast_ref::<DieselError>().and_then(diesel_state) {
+            return Some(state);
         }
         current = error.source();
     }
-    false
+    None
 }
 
-fn diesel_retryable(error: &DieselError) -> bool {
+/// What the server sends with the codes Diesel does not map to a kind.
+const BY_MESSAGE: [(&str, &str); 3] = [
+    ("deadlock detected", "40P01"),
+    ("database is locked", "SQLITE_BUSY"),
+    ("database table is locked", "SQLITE_LOCKED"),
+];
+
+fn diesel_state(error: &DieselError) -> Option<&'static str> {
     match error {
-        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
-        DieselError::DatabaseError(_, info) => {
-            let message = info.message();
-            // PostgreSQL 40P01 has no kind of its own in Diesel.
-            message.contains("deadlock detected")
-                || message.contains("database is locked")
-                || message.contains("database table is locked")
-        }
-        DieselError::RollbackErrorOnCommit { commit_error, .. } => diesel_retryable(commit_error),
-        _ => false,
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Some("40001"),
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => BY_MESSAGE
+            .iter()
+            .find(|(message, _)| info.message() == *message)
+            .map(|(_, state)| *state),
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => diesel_state(commit_error),
+        _ => None,
     }
 }
 
@@ -167,6 +187,7 @@ impl<C: InnerConnection> HookedConnection<C> {
                     let wait = policy.jittered(attempt);
                     tracing::warn!(
                         %error,
+                        state = retryable_state(&error).unwrap_or_default(),
                         attempt,
                         max_attempts = policy.max_attempts,
                         wait_ms = wait.as_millis() as u64,
@@ -223,13 +244,24 @@ mod tests {
             Box::new("duplicate key".to_string()),
         );
         assert!(!is_retryable(&unique));
+        // Only the message the server sends with the code, not any text
+        // that mentions it.
+        let mentions = DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("trigger says: no deadlock detected, retry later".to_string()),
+        );
+        assert!(!is_retryable(&mentions));
+        assert!(!is_retryable(&Error::RolledBackByServer));
         assert!(!is_retryable(&Error::Invalid(
             "deadlock detected".to_string()
         )));
-        let after_commit = Error::Callback(Box::new(DieselError::DatabaseError(
-            DatabaseErrorKind::SerializationFailure,
-            Box::new("could not serialize access".to_string()),
-        )));
+        let after_commit = Error::Callback {
+            failure: Box::new(DieselError::DatabaseError(
+                DatabaseErrorKind::SerializationFailure,
+                Box::new("could not serialize access".to_string()),
+            )),
+            committed: crate::Committed::nothing(),
+        };
         assert!(!is_retryable(&after_commit));
     }
 }

@@ -90,10 +90,62 @@ backend_suite! {
         );
         let mut conn = db.connect(registry);
         let result = conn.bulk_create(new_accounts());
-        match result {
-            Err(Error::Callback(e)) => assert!(e.to_string().contains("reindex"), "{e}"),
+        let error = result.expect_err("a callback failed after the commit");
+        assert!(error.is_committed());
+        assert!(error.to_string().contains("committed"), "{error}");
+        let created = match error {
+            Error::Callback { failure, committed } => {
+                assert!(failure.to_string().contains("reindex"), "{failure}");
+                committed
+                    .downcast::<Vec<Account>>()
+                    .expect("the committed records are in the error")
+            }
             other => panic!("expected a callback failure, got {other:?}"),
-        }
-        assert_eq!(count_accounts!(&mut db.raw()), 2, "the commit stands");
+        };
+        let stored: Vec<Account> = hooks_tests::schema::accounts::table
+            .order(hooks_tests::schema::accounts::id)
+            .select(Account::as_select())
+            .load(&mut db.raw())
+            .unwrap();
+        assert_eq!(created, stored, "the commit stands, and the error carries it");
+        // A single-row create carries the record.
+        let Err(Error::Callback { committed, .. }) = conn.create(Account::new("one", 1, "active"))
+        else {
+            panic!("expected a callback failure");
+        };
+        let one = committed.downcast::<Account>().expect("the record is in the error");
+        assert_eq!(one.owner, "one");
+        assert!(one.id > 0);
+    }
+
+    fn a_failing_deferred_hook_of_a_set_based_update_carries_the_rows_written(db) {
+        let registry = Registry::new().with(
+            Hook::after_update(|_, _: &Batch<Account>| Err(HookError::msg("cache unreachable")))
+                .deferred(),
+        );
+        let mut conn = db.connect(registry);
+        conn.bulk_create(new_accounts()).unwrap();
+        let error = conn
+            .update_where::<Account>(
+                hooks_tests::schema::accounts::balance.ge(0),
+                hooks_tests::schema::accounts::status.eq("frozen"),
+            )
+            .expect_err("a callback failed after the commit");
+        let Error::Callback { committed, .. } = error else {
+            panic!("expected a callback failure, got {error:?}");
+        };
+        let rows = committed.downcast::<Vec<Account>>().expect("rows kept");
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|a| a.status == "frozen"));
+        let error = conn
+            .update_where_count::<Account>(
+                hooks_tests::schema::accounts::balance.ge(0),
+                hooks_tests::schema::accounts::status.eq("closed"),
+            )
+            .expect_err("a callback failed after the commit");
+        let Error::Callback { committed, .. } = error else {
+            panic!("expected a callback failure, got {error:?}");
+        };
+        assert_eq!(committed.downcast_ref::<usize>(), Some(&2));
     }
 }

@@ -29,7 +29,7 @@ backend_suite! {
             Ok(())
         });
         match result {
-            Err(Error::Callback(e)) => assert_eq!(e.to_string(), "the mail server is down"),
+            Err(Error::Callback { failure: e, .. }) => assert_eq!(e.to_string(), "the mail server is down"),
             other => panic!("expected a callback error, got {other:?}"),
         }
         assert_eq!(seen.all(), ["before"]);
@@ -87,7 +87,7 @@ backend_suite! {
             });
             Ok(())
         });
-        assert!(matches!(result, Err(Error::Callback(_))), "{result:?}");
+        assert!(matches!(result, Err(Error::Callback { .. })), "{result:?}");
     }
 
     fn transaction_with_callbacks_returns_the_closure_error_first(db) {

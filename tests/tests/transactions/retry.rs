@@ -91,7 +91,7 @@ backend_suite! {
             ))));
             Ok(())
         });
-        assert!(matches!(result, Err(Error::Callback(_))), "{result:?}");
+        assert!(matches!(result, Err(Error::Callback { .. })), "{result:?}");
         assert_eq!(attempts, 1);
         assert_eq!(count_accounts!(&mut db.raw()), 1);
     }
