@@ -92,3 +92,35 @@ mod tests {
         assert!(mentioned_tables(&hooked, "SELECT 1").is_empty());
     }
 }
+
+#[cfg(all(test, feature = "sqlite"))]
+mod policy_tests {
+    use diesel::sqlite::SqliteConnection;
+    use diesel::Connection;
+
+    use crate::{Config, HookedConnection, Registry, UnhookedWrites};
+
+    fn connection(policy: UnhookedWrites) -> HookedConnection<SqliteConnection> {
+        let inner = SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        HookedConnection::new(inner, Registry::new())
+            .with_config(Config::default().with_unhooked_writes(policy))
+    }
+
+    #[test]
+    fn warn_warns_once_per_table_and_refuse_names_the_table() {
+        let mut conn = connection(UnhookedWrites::Warn);
+        let tables = ["docs".to_string(), "notes".to_string()];
+        conn.apply_policy(&tables).expect("warn lets it through");
+        conn.apply_policy(&tables[..1])
+            .expect("warn lets it through");
+        assert_eq!(conn.warned_tables, tables);
+        let mut conn = connection(UnhookedWrites::Refuse);
+        let refused = conn.apply_policy(&tables[1..]).expect_err("refused");
+        assert!(
+            matches!(crate::Error::from(refused), crate::Error::UnhookedWrite { table } if table == "notes")
+        );
+        let mut conn = connection(UnhookedWrites::Allow);
+        conn.apply_policy(&tables).expect("allowed");
+        assert!(conn.warned_tables.is_empty());
+    }
+}
