@@ -95,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // Set-based update: a Diesel filter and changeset; hooks get the rows.
     // Inside a transaction, on_commit callbacks and deferred hooks wait for
     // the commit.
-    conn.transaction_with_callbacks(|conn| {
+    conn.transaction_with_callbacks::<_, Error>(|conn| {
         let frozen = conn.update_where::<Account>(
             accounts::status.eq("active"),
             accounts::status.eq("frozen"),

@@ -224,7 +224,7 @@ mod deferred_constraint {
         // Inside a transaction helper: the operation's savepoint is
         // released, the COMMIT of the transaction fails.
         let error = conn
-            .transaction_with_callbacks(|conn| {
+            .transaction_with_callbacks::<_, hooks_diesel::Error>(|conn| {
                 conn.create(Tally::new("other", 1))?;
                 conn.create(Tally::new("taken", 3))?;
                 Ok(())

@@ -296,7 +296,7 @@ fn retry_transaction_does_not_retry_it() {
 fn a_hooked_operation_inside_a_transaction_rolls_back_its_savepoint() {
     let deferred = Seen::new();
     let (db, mut conn, stored) = setup(&deferred);
-    let result = conn.transaction_with_callbacks(|conn| {
+    let result = conn.transaction_with_callbacks::<_, hooks_diesel::Error>(|conn| {
         let inner = conn.bulk_update(raised(&stored));
         assert!(matches!(inner, Err(Error::RolledBackByServer)), "{inner:?}");
         conn.without_hooks(|conn| conn.bulk_create(vec![Account::new("c", 3, "active")]))?;

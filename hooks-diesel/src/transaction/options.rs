@@ -216,16 +216,63 @@ impl<C: InnerConnection> HookedConnection<C> {
     /// let mut conn = HookedConnection::new(inner, Registry::new());
     /// conn.transaction_with(TransactionOptions::new().immediate(), |conn| {
     ///     conn.batch_execute("CREATE TABLE t (x INTEGER)")?;
-    ///     Ok(())
+    ///     Ok::<_, hooks_diesel::Error>(())
     /// })?;
+    ///
+    /// // The closure's own error type, as with Diesel's `transaction`.
+    /// #[derive(Debug)]
+    /// enum AppError {
+    ///     Hooks(hooks_diesel::Error),
+    ///     Refused(&'static str),
+    /// }
+    /// impl From<hooks_diesel::Error> for AppError {
+    ///     fn from(error: hooks_diesel::Error) -> Self {
+    ///         AppError::Hooks(error)
+    ///     }
+    /// }
+    /// impl From<diesel::result::Error> for AppError {
+    ///     fn from(error: diesel::result::Error) -> Self {
+    ///         AppError::Hooks(error.into())
+    ///     }
+    /// }
+    /// let refused = conn.transaction_with(TransactionOptions::new(), |conn| {
+    ///     conn.batch_execute("INSERT INTO t VALUES (1)")?;
+    ///     Err::<(), _>(AppError::Refused("changed my mind"))
+    /// });
+    /// assert!(matches!(refused, Err(AppError::Refused(_))));
+    /// let rows: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+    ///     "(SELECT COUNT(*) FROM t)",
+    /// ))
+    /// .get_result(&mut conn)?;
+    /// assert_eq!(rows, 0, "rolled back");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn transaction_with<R>(
+    ///
+    /// The closure's error type is yours, as with Diesel's `transaction`:
+    /// any `E` that the library's [`Error`] converts into.
+    pub fn transaction_with<R, E: From<Error>>(
         &mut self,
         options: TransactionOptions,
-        f: impl FnOnce(&mut Self) -> crate::Result<R>,
-    ) -> crate::Result<R> {
-        self.capture_failures(|conn| conn.run_transaction(|conn| conn.begin_with(&options), f))
+        f: impl FnOnce(&mut Self) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let mut caller_error = None;
+        let result = self.capture_failures(|conn| {
+            conn.run_transaction(
+                |conn| conn.begin_with(&options),
+                |conn| {
+                    f(conn).map_err(|error| {
+                        caller_error = Some(error);
+                        // Rolls back; replaced by the caller's error below.
+                        Error::Invalid("the transaction's closure failed".into())
+                    })
+                },
+            )
+        });
+        match (result, caller_error) {
+            (Ok(value), _) => Ok(value),
+            (Err(_), Some(error)) => Err(error),
+            (Err(error), None) => Err(E::from(error)),
+        }
     }
 
     /// Runs `f` in a transaction (a savepoint when one is open), like
@@ -246,10 +293,10 @@ impl<C: InnerConnection> HookedConnection<C> {
     /// assert!(matches!(result, Err(Error::Callback { .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn transaction_with_callbacks<R>(
+    pub fn transaction_with_callbacks<R, E: From<Error>>(
         &mut self,
-        f: impl FnOnce(&mut Self) -> crate::Result<R>,
-    ) -> crate::Result<R> {
+        f: impl FnOnce(&mut Self) -> Result<R, E>,
+    ) -> Result<R, E> {
         self.transaction_with(TransactionOptions::default(), f)
     }
 

@@ -35,7 +35,7 @@ backend_suite! {
         assert_eq!(seen.all(), ["before"]);
         assert_eq!(count_accounts!(&mut db.raw()), 1, "the commit stands");
         // Nothing stale: the next transaction runs its own callbacks only.
-        conn.transaction_with_callbacks(|conn| {
+        conn.transaction_with_callbacks::<_, hooks_diesel::Error>(|conn| {
             assert_eq!(conn.pending_callbacks(), 0);
             conn.on_commit(note(&seen, "next"));
             Ok(())
@@ -67,7 +67,7 @@ backend_suite! {
         let mut conn = db
             .connect(Registry::new())
             .with_config(Config::default().with_callback_failures(CallbackFailures::Continue));
-        conn.transaction_with_callbacks(|conn| {
+        conn.transaction_with_callbacks::<_, hooks_diesel::Error>(|conn| {
             conn.on_commit(note(&seen, "before"));
             conn.on_commit(failing);
             conn.on_commit(note(&seen, "after"));

@@ -163,18 +163,21 @@ mod postgres_only {
     fn read_only_transactions_refuse_writes() {
         let db = TestDb::<PgConnection>::new();
         let mut conn = db.connect(Registry::new());
-        let write = conn.transaction_with(TransactionOptions::new().read_only(), |conn| {
-            let shown =
-                diesel::sql_query("SHOW transaction_read_only").get_result::<ReadOnly>(conn)?;
-            assert_eq!(shown.transaction_read_only, "on");
-            Ok(diesel::sql_query(
-                "INSERT INTO accounts (owner, balance, status) VALUES ('x', 1, 'y')",
-            )
-            .execute(conn)?)
-        });
+        let write = conn.transaction_with::<_, hooks_diesel::Error>(
+            TransactionOptions::new().read_only(),
+            |conn| {
+                let shown =
+                    diesel::sql_query("SHOW transaction_read_only").get_result::<ReadOnly>(conn)?;
+                assert_eq!(shown.transaction_read_only, "on");
+                Ok(diesel::sql_query(
+                    "INSERT INTO accounts (owner, balance, status) VALUES ('x', 1, 'y')",
+                )
+                .execute(conn)?)
+            },
+        );
         assert!(write.unwrap_err().to_string().contains("read-only"));
         // Negative case: a plain transaction writes.
-        conn.transaction_with(TransactionOptions::new(), |conn| {
+        conn.transaction_with::<_, hooks_diesel::Error>(TransactionOptions::new(), |conn| {
             add_account(conn, "written", 1);
             Ok(())
         })
@@ -188,7 +191,7 @@ mod postgres_only {
         let statements = Statements::default();
         let mut conn = db.connect(Registry::new());
         conn.set_instrumentation(statements.clone());
-        conn.transaction_with(
+        conn.transaction_with::<_, hooks_diesel::Error>(
             TransactionOptions::new().isolation(IsolationLevel::Serializable),
             |_| Ok(()),
         )
@@ -218,7 +221,7 @@ mod mysql_only {
         options: TransactionOptions,
     ) -> bool {
         use hooks_tests::schema::accounts;
-        conn.transaction_with(options, |conn| {
+        conn.transaction_with::<_, hooks_diesel::Error>(options, |conn| {
             let _: i64 = accounts::table.count().get_result(conn)?;
             Ok(diesel::update(accounts::table)
                 .set(accounts::balance.eq(5))
@@ -255,16 +258,19 @@ mod mysql_only {
     fn read_only_transactions_refuse_writes() {
         let db = TestDb::<MysqlConnection>::new();
         let mut conn = db.connect(Registry::new());
-        let write = conn.transaction_with(TransactionOptions::new().read_only(), |conn| {
-            Ok(diesel::sql_query(
-                "INSERT INTO accounts (owner, balance, status) VALUES ('x', 1, 'y')",
-            )
-            .execute(conn)?)
-        });
+        let write = conn.transaction_with::<_, hooks_diesel::Error>(
+            TransactionOptions::new().read_only(),
+            |conn| {
+                Ok(diesel::sql_query(
+                    "INSERT INTO accounts (owner, balance, status) VALUES ('x', 1, 'y')",
+                )
+                .execute(conn)?)
+            },
+        );
         let error = write.unwrap_err().to_string();
         assert!(error.to_lowercase().contains("read only"), "{error}");
         // Negative case: a plain transaction writes.
-        conn.transaction_with(TransactionOptions::new(), |conn| {
+        conn.transaction_with::<_, hooks_diesel::Error>(TransactionOptions::new(), |conn| {
             add_account(conn, "written", 1);
             Ok(())
         })
@@ -276,10 +282,13 @@ mod mysql_only {
     fn immediate_is_accepted_and_changes_nothing() {
         let db = TestDb::<MysqlConnection>::new();
         let mut conn = db.connect(Registry::new());
-        conn.transaction_with(TransactionOptions::new().immediate(), |conn| {
-            add_account(conn, "row locks anyway", 1);
-            Ok(())
-        })
+        conn.transaction_with::<_, hooks_diesel::Error>(
+            TransactionOptions::new().immediate(),
+            |conn| {
+                add_account(conn, "row locks anyway", 1);
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(count_accounts!(&mut db.raw()), 1);
     }
@@ -296,18 +305,21 @@ mod sqlite_only {
         let db = TestDb::<SqliteConnection>::new();
         let mut conn = db.connect(Registry::new());
         let mut other = db.raw();
-        conn.transaction_with(TransactionOptions::new().immediate(), |_| {
-            let refused = other.batch_execute("BEGIN IMMEDIATE");
-            assert!(refused
-                .unwrap_err()
-                .to_string()
-                .contains("database is locked"));
-            Ok(())
-        })
+        conn.transaction_with::<_, hooks_diesel::Error>(
+            TransactionOptions::new().immediate(),
+            |_| {
+                let refused = other.batch_execute("BEGIN IMMEDIATE");
+                assert!(refused
+                    .unwrap_err()
+                    .to_string()
+                    .contains("database is locked"));
+                Ok(())
+            },
+        )
         .unwrap();
         // Negative case: a plain (deferred) transaction that has not written
         // yet holds no write lock.
-        conn.transaction_with(TransactionOptions::new(), |_| {
+        conn.transaction_with::<_, hooks_diesel::Error>(TransactionOptions::new(), |_| {
             other
                 .batch_execute("BEGIN IMMEDIATE")
                 .expect("no lock taken yet");
@@ -323,7 +335,7 @@ mod sqlite_only {
         let mut conn = db.connect(Registry::new());
         let result = conn.transaction_with(TransactionOptions::new().read_only(), |_| Ok(()));
         assert!(matches!(result, Err(Error::Invalid(_))), "{result:?}");
-        conn.transaction_with(
+        conn.transaction_with::<_, hooks_diesel::Error>(
             TransactionOptions::new().isolation(IsolationLevel::Serializable),
             |conn| {
                 add_account(conn, "serializable anyway", 1);
