@@ -93,6 +93,7 @@ mod ops;
 mod progress;
 mod query;
 mod transaction;
+mod written;
 
 #[cfg(feature = "r2d2")]
 pub mod pool;
@@ -109,6 +110,7 @@ pub use transaction::{
     is_retryable, CallbackFailures, DryRunReport, HookTransactionManager, IsolationLevel,
     RetryPolicy, TransactionOptions, WriteCounts,
 };
+pub use written::{Saved, Written};
 
 pub use hooks_core::{
     after_hook, before_hook, Batch, ChangeSet, Combine, Condition, Event, Field, FieldChanged,

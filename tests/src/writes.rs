@@ -281,7 +281,7 @@ macro_rules! save {
         let conn = $crate::__hooked!($conn);
         let record = $record;
         match WRITES {
-            $crate::Writes::Hooked => conn.save(record),
+            $crate::Writes::Hooked => conn.save(record).map(|saved| saved.into_record()),
             $crate::Writes::Diesel => {
                 if $crate::__hooks_diesel::HookModel::has_key(&record) {
                     use $crate::__hooks_diesel::diesel::SaveChangesDsl as _;

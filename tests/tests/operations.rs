@@ -543,13 +543,26 @@ mod hooked_only {
             let created = conn.bulk_create(accounts(4)).unwrap();
             let statements = Statements::default();
             conn.set_instrumentation(statements.clone());
-            assert_eq!(conn.bulk_update(created.clone()).unwrap(), created);
+            let unchanged = conn.bulk_update(created.clone()).unwrap();
+            assert_eq!(unchanged, created);
+            assert_eq!(unchanged.written(), 0, "the caller can tell nothing was written");
             assert!(calls.is_empty());
             assert!(statements.updates().is_empty(), "{:?}", statements.sql());
             let mut some = created.clone();
             some[2].balance = 50;
-            conn.bulk_update(some).unwrap();
-            assert_eq!(calls.all(), [1]);
+            some[0].status = "closed".into();
+            let written = conn.bulk_update(some).unwrap();
+            assert_eq!((written.written(), written.positions()), (2, &[0, 2][..]));
+            assert!(written.was_written(2) && !written.was_written(1));
+            assert_eq!(calls.all(), [2]);
+            let same = conn.update(written[1].clone()).unwrap();
+            assert!(!same.written());
+            let mut changed = written[1].clone();
+            changed.balance += 1;
+            let saved = conn.save(changed.clone()).unwrap();
+            assert!(saved.written());
+            assert_eq!(saved, changed);
+            assert!(conn.save(Account::new("new", 1, "idle")).unwrap().written());
         }
 
         fn named_fields_write_only_those_plus_hook_edits(db) {

@@ -8,6 +8,7 @@ use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::hooks_core::HookModel;
 use crate::query::HookedModel;
+use crate::written::{Saved, Written};
 use crate::Committed;
 
 impl<C> HookedConnection<C>
@@ -22,20 +23,22 @@ where
     }
 
     /// Updates one stored record (changed fields only); returns it as
-    /// written. Fails if its row no longer exists.
-    pub fn update<M: HookedModel<C::Backend>>(&mut self, record: M) -> Result<M> {
-        let updated = self.bulk_update(vec![record]);
-        single(updated.map_err(one_committed::<M>)?)
+    /// written, and whether it was (a record equal to its stored row is
+    /// not). Fails if its row no longer exists.
+    pub fn update<M: HookedModel<C::Backend>>(&mut self, record: M) -> Result<Saved<M>> {
+        let updated = self.bulk_update(vec![record]).map_err(one_committed::<M>)?;
+        let written = updated.written() == 1;
+        Ok(Saved::new(single(updated.into_records())?, written))
     }
 
     /// Creates the record when it has no key yet, updates it otherwise; a
     /// key whose row has vanished is an error naming it, never a silent
-    /// insert.
-    pub fn save<M: HookedModel<C::Backend>>(&mut self, record: M) -> Result<M> {
+    /// insert. Returns the record as stored, and whether it was written.
+    pub fn save<M: HookedModel<C::Backend>>(&mut self, record: M) -> Result<Saved<M>> {
         if record.has_key() {
             self.update(record)
         } else {
-            self.create(record)
+            Ok(Saved::new(self.create(record)?, true))
         }
     }
 
@@ -57,7 +60,18 @@ fn one_committed<M: HookModel>(error: Error) -> Error {
                 Ok(mut records) => records
                     .pop()
                     .map_or_else(Committed::nothing, Committed::new),
-                Err(other) => other,
+                Err(other) => match other.downcast::<Written<M>>() {
+                    Ok(written) => {
+                        let wrote = written.written() == 1;
+                        written
+                            .into_records()
+                            .pop()
+                            .map_or_else(Committed::nothing, |r| {
+                                Committed::new(Saved::new(r, wrote))
+                            })
+                    }
+                    Err(other) => other,
+                },
             },
         },
         other => other,

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::hooks_core::{ChangeSet, Event, FieldKey, FieldSet, Operation};
 use crate::ops::run::{check_keys, rows_in_order};
 use crate::query::{key_binds, HookedModel};
+use crate::written::Written;
 
 /// Which fields an update writes.
 #[derive(Clone, Copy)]
@@ -34,7 +35,10 @@ where
     ///
     /// Fails, writing nothing, on records without a key, keys given twice,
     /// or keys with no row (the error names them).
-    pub fn bulk_update<M: HookedModel<C::Backend>>(&mut self, records: Vec<M>) -> Result<Vec<M>> {
+    pub fn bulk_update<M: HookedModel<C::Backend>>(
+        &mut self,
+        records: Vec<M>,
+    ) -> Result<Written<M>> {
         self.update_records(records, Fields::Detect)
     }
 
@@ -50,7 +54,7 @@ where
         &mut self,
         records: Vec<M>,
         fields: &[FieldKey<M>],
-    ) -> Result<Vec<M>> {
+    ) -> Result<Written<M>> {
         let named: FieldSet = fields.iter().copied().collect();
         let keys = named.intersection(M::key_set());
         if !keys.is_empty() {
@@ -73,23 +77,26 @@ where
         &mut self,
         records: Vec<M>,
         fields: Fields,
-    ) -> Result<Vec<M>> {
+    ) -> Result<Written<M>> {
         if records.is_empty() {
-            return Ok(records);
+            return Ok(Written::new(records, Vec::new()));
         }
         let keys = check_keys(&records, Operation::Update)?;
         let total = records.len();
         self.hooked::<M, _>(Operation::Update, total, |conn, run| {
             let chunk = run.chunk_len(key_binds::<M>() + M::FIELDS.len());
             let mut written = Vec::with_capacity(total);
+            let mut positions = Vec::new();
             let mut records = records.into_iter();
             for keys in keys.chunks(chunk) {
                 let part: Vec<M> = records.by_ref().take(keys.len()).collect();
                 let offset = written.len();
-                written.extend(conn.update_chunk(run, part, keys, offset, fields)?);
+                let (rows, wrote) = conn.update_chunk(run, part, keys, offset, fields)?;
+                written.extend(rows);
+                positions.extend(wrote.into_iter().map(|p| offset + p));
                 conn.progress::<M>(Operation::Update, written.len(), Some(total));
             }
-            Ok(written)
+            Ok(Written::new(written, positions))
         })
     }
 
@@ -100,7 +107,7 @@ where
         keys: &[M::Key],
         offset: usize,
         fields: Fields,
-    ) -> Result<Vec<M>> {
+    ) -> Result<(Vec<M>, Vec<usize>)> {
         let olds = rows_in_order(keys, M::select_keys(self.inner_mut(), keys, true)?)?;
         let not_keys = M::all_fields().difference(M::key_set());
         let mut out: Vec<Option<M>> = Vec::with_capacity(part.len());
@@ -126,7 +133,7 @@ where
             positions.push(i);
         }
         if news.is_empty() {
-            return Ok(out.into_iter().flatten().collect());
+            return Ok((out.into_iter().flatten().collect(), positions));
         }
         let global = positions.iter().map(|p| offset + p).collect();
         let mut set = ChangeSet::updated(news, old_rows).at_positions(global);
@@ -156,6 +163,6 @@ where
         for (record, &i) in set.into_news().into_iter().zip(&positions) {
             out[i] = Some(record);
         }
-        Ok(out.into_iter().flatten().collect())
+        Ok((out.into_iter().flatten().collect(), positions))
     }
 }

@@ -317,7 +317,7 @@ macro_rules! impl_statements {
                 conn: &mut HookedConnection<Self>,
                 records: Vec<Account>,
             ) -> hooks_diesel::Result<Vec<Account>> {
-                conn.bulk_update(records)
+                conn.bulk_update(records).map(Vec::from)
             }
 
             fn hooked_freeze(conn: &mut HookedConnection<Self>) -> hooks_diesel::Result<usize> {
