@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use hooks_diesel::HookModel;
 
-use crate::schema::{accounts, audit_log, memberships};
+use crate::schema::{accounts, audit_changes, audit_log, memberships};
 
 /// The workload's account.
 #[derive(Queryable, Selectable, Insertable, Identifiable, HookModel, Clone, Debug, PartialEq)]
@@ -53,6 +53,29 @@ impl AuditEntry {
             created_at: NaiveDateTime::default(),
         }
     }
+}
+
+/// One changed field of a hooked record, as the `audit` example's hooks
+/// record it; `changed_at` is filled by the database.
+#[derive(Queryable, Selectable, Insertable, Identifiable, HookModel, Clone, Debug, PartialEq)]
+#[diesel(table_name = audit_changes)]
+pub struct AuditChange {
+    #[diesel(skip_insertion)]
+    pub id: i64,
+    /// The model's Rust name (`HookModel::MODEL`).
+    pub model: String,
+    /// The record's primary key, as text (`42`, `(1, 7)`).
+    pub record_key: String,
+    /// `create`, `update` or `delete`.
+    pub operation: String,
+    /// The Rust field name.
+    pub field: String,
+    /// The value before (`None` on create, or for SQL NULL).
+    pub old_value: Option<String>,
+    /// The value after (`None` on delete, or for SQL NULL).
+    pub new_value: Option<String>,
+    #[diesel(skip_insertion)]
+    pub changed_at: NaiveDateTime,
 }
 
 /// A member of an organisation: a composite key the caller chooses.

@@ -20,6 +20,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_changes (id) {
+        id -> BigInt,
+        model -> Text,
+        record_key -> Text,
+        operation -> Text,
+        field -> Text,
+        old_value -> Nullable<Text>,
+        new_value -> Nullable<Text>,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     memberships (org_id, user_id) {
         org_id -> BigInt,
         user_id -> BigInt,
@@ -27,4 +40,4 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(accounts, audit_log, memberships);
+diesel::allow_tables_to_appear_in_same_query!(accounts, audit_changes, audit_log, memberships);
