@@ -156,7 +156,9 @@ where
     C: ExampleConnection,
     Account: HookedModel<C::Backend>,
 {
-    let now = || chrono::Utc::now().naive_utc();
+    // Microseconds: what every backend's timestamp column keeps, so the
+    // stored row equals the record (MySQL's read-back after INSERT checks).
+    let now = || chrono::SubsecRound::trunc_subsecs(chrono::Utc::now().naive_utc(), 6);
     Registry::new()
         .with(
             Hook::before_create(move |_ctx, batch: &mut Batch<Account>| {

@@ -1,8 +1,13 @@
 //! Runs each example program as a user would (the binaries `cargo test`
-//! builds next to this test), on SQLite, and on PostgreSQL where the
-//! example takes a URL and this build has the `postgres` feature (as
-//! `cargo test --workspace` has). Checks what they print and their exit
-//! status, on good input and on bad.
+//! builds next to this test), on SQLite, and on PostgreSQL (import, pool)
+//! and MySQL (import) where this build has the `postgres` / `mysql`
+//! features (as `cargo test --workspace` has). Checks what they print and
+//! their exit status, on good input and on bad.
+//!
+//! Run them through `cargo test` on the whole package or workspace, which
+//! (re)builds the examples with the same features first: `--test
+//! run_examples` alone builds only this file and runs whatever example
+//! binaries an earlier build left.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -334,5 +339,65 @@ mod postgres {
             "20",
         ]));
         check_pool_output(&out);
+    }
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use super::*;
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+
+    /// A database of this test's own on the MySQL server at `MYSQL_URL`
+    /// (`mysql://user@host:port/db`); dropped on drop.
+    struct Database {
+        server: String,
+        name: String,
+    }
+
+    impl Database {
+        fn new() -> Self {
+            let url = std::env::var("MYSQL_URL")
+                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+            // The server part: everything before the path, if any.
+            let after_scheme = url.find("://").map_or(0, |at| at + 3);
+            let server = match url[after_scheme..].find('/') {
+                Some(at) => url[..after_scheme + at].to_string(),
+                None => url.clone(),
+            };
+            static COUNTER: AtomicU32 = AtomicU32::new(0);
+            let name = format!(
+                "hooks_examples_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            );
+            admin(&url)
+                .batch_execute(&format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+                .expect("create a test database");
+            Database { server, name }
+        }
+
+        fn url(&self) -> String {
+            format!("{}/{}", self.server, self.name)
+        }
+    }
+
+    impl Drop for Database {
+        fn drop(&mut self) {
+            let _ = admin(&self.url())
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {}", self.name));
+        }
+    }
+
+    fn admin(url: &str) -> diesel::mysql::MysqlConnection {
+        diesel::mysql::MysqlConnection::establish(url).unwrap_or_else(|e| {
+            panic!("MySQL is unreachable at {url} ({e}); start it or set MYSQL_URL")
+        })
+    }
+
+    #[test]
+    fn import_syncs_the_shipped_files_on_mysql() {
+        let database = Database::new();
+        import_round_trip(&database.url());
     }
 }
