@@ -1,6 +1,8 @@
-//! The Diesel schema of `migrations/`.
+//! The Diesel schema of `migrations/`; the columns are those of the
+//! migrations, and of the models in [`crate::models`].
 
 diesel::table! {
+    /// The workload's accounts ([`Account`](crate::models::Account)).
     accounts (id) {
         id -> BigInt,
         owner -> Text,
@@ -11,6 +13,7 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// What hooks of examples and tests log ([`AuditEntry`](crate::models::AuditEntry)).
     audit_log (id) {
         id -> BigInt,
         account_id -> BigInt,
@@ -20,6 +23,7 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The `audit` example's trail ([`AuditChange`](crate::models::AuditChange)).
     audit_changes (id) {
         id -> BigInt,
         model -> Text,
@@ -33,6 +37,7 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Members of organisations, with a composite key ([`Membership`](crate::models::Membership)).
     memberships (org_id, user_id) {
         org_id -> BigInt,
         user_id -> BigInt,
