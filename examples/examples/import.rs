@@ -292,7 +292,8 @@ fn read_accounts(path: &Path) -> Result<Vec<Account>, InputError> {
                 column,
             })
     };
-    let (owner_at, balance_at, status_at) = (column("owner")?, column("balance")?, column("status")?);
+    let (owner_at, balance_at, status_at) =
+        (column("owner")?, column("balance")?, column("status")?);
 
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut accounts = Vec::new();

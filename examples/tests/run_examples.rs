@@ -51,7 +51,10 @@ fn run(command: &mut Command) -> (bool, String, String) {
 /// Runs `command` and expects it to succeed; returns its stdout.
 fn succeeds(command: &mut Command) -> String {
     let (ok, stdout, stderr) = run(command);
-    assert!(ok, "{command:?} failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        ok,
+        "{command:?} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     stdout
 }
 
@@ -182,7 +185,10 @@ fn import_refuses_bad_input_with_its_line_number() {
             "owner,balance,status\nada,10,closed\n",
             "line 2: status `closed` is not one of active, idle, frozen",
         ),
-        ("owner,amount,status\nada,10,active\n", "no `balance` column"),
+        (
+            "owner,amount,status\nada,10,active\n",
+            "no `balance` column",
+        ),
         ("owner,balance,status\n", "no accounts listed"),
         // Checked by the BEFORE_CREATE hook, not the parser.
         (
@@ -259,15 +265,39 @@ fn audit_records_every_change() {
             .any(|r| r[1..] == [model, key, op, field, old, new])
     };
     assert!(has("Account", "1", "create", "owner", "-", "ada"), "{out}");
-    assert!(has("Account", "1", "update", "balance", "100", "125"), "{out}");
-    assert!(has("Account", "2", "update", "status", "idle", "active"), "{out}");
-    assert!(has("Account", "1", "update", "balance", "125", "250"), "{out}");
-    assert!(has("Membership", "7/1", "create", "role", "-", "member"), "{out}");
-    assert!(has("Membership", "7/1", "update", "role", "member", "admin"), "{out}");
-    assert!(has("Account", "2", "delete", "balance", "100", "-"), "{out}");
+    assert!(
+        has("Account", "1", "update", "balance", "100", "125"),
+        "{out}"
+    );
+    assert!(
+        has("Account", "2", "update", "status", "idle", "active"),
+        "{out}"
+    );
+    assert!(
+        has("Account", "1", "update", "balance", "125", "250"),
+        "{out}"
+    );
+    assert!(
+        has("Membership", "7/1", "create", "role", "-", "member"),
+        "{out}"
+    );
+    assert!(
+        has("Membership", "7/1", "update", "role", "member", "admin"),
+        "{out}"
+    );
+    assert!(
+        has("Account", "2", "delete", "balance", "100", "-"),
+        "{out}"
+    );
     // The failed transaction's change of bob's balance left no trail.
-    assert!(!has("Account", "2", "update", "balance", "100", "0"), "{out}");
-    assert!(out.contains(&format!("{} changes recorded", rows.len())), "{out}");
+    assert!(
+        !has("Account", "2", "update", "balance", "100", "0"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{} changes recorded", rows.len())),
+        "{out}"
+    );
 }
 
 #[cfg(feature = "postgres")]
@@ -384,8 +414,8 @@ mod mysql {
 
     impl Drop for Database {
         fn drop(&mut self) {
-            let _ = admin(&self.url())
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {}", self.name));
+            let _ =
+                admin(&self.url()).batch_execute(&format!("DROP DATABASE IF EXISTS {}", self.name));
         }
     }
 

@@ -78,7 +78,8 @@
 //!
 //! The model derives `HookModel` next to Diesel's `Queryable`, `Selectable`
 //! and `Insertable`; the derive adds one typed descriptor per field
-//! (`Account::BALANCE`) for conditions.
+//! (`Account::BALANCE`) for conditions. [`HookModel`](derive@HookModel)
+//! documents what it generates and each attribute it reads.
 
 pub use diesel;
 pub use hooks_core;
@@ -112,7 +113,8 @@ pub use hooks_core::{
     Batch, ChangeSet, Condition, Event, Field, FieldKey, FieldSet, Hook, HookContext, HookError,
     HookModel, HookResult, HookSet, Operation, Priority, Registry,
 };
-/// `#[derive(HookModel)]`: see the crate documentation.
+/// `#[derive(HookModel)]`, from `hooks-derive`: what it generates and the
+/// attributes it reads, each with an example, follow.
 pub use hooks_derive::HookModel;
 
 /// Everything a user of the library usually needs.

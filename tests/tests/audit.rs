@@ -9,7 +9,14 @@ use hooks_tests::backend_suite;
 use hooks_tests::models::{Account, Membership};
 use hooks_tests::schema::accounts;
 
-type Row = (String, String, String, String, Option<String>, Option<String>);
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
 
 fn row(model: &str, key: &str, op: &str, field: &str, old: Option<&str>, new: Option<&str>) -> Row {
     (
