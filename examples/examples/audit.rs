@@ -83,8 +83,8 @@ fn run(url: &str) -> Result<(), BoxError> {
     let trail = audit::trail(&mut conn)?;
     println!();
     println!(
-        "{:>3}  {:<10} {:<8} {:<7} {:<11} {:<22} {}",
-        "#", "model", "key", "op", "field", "old", "new"
+        "{:>3}  {:<10} {:<8} {:<7} {:<11} {:<22} new",
+        "#", "model", "key", "op", "field", "old"
     );
     for change in &trail {
         println!(

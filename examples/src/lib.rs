@@ -27,6 +27,13 @@ pub fn sqlite_in_memory() -> Result<SqliteConnection, BoxError> {
     SqliteConnection::open(":memory:")
 }
 
+/// The documentation of `#[derive(HookModel)]` (in `hooks-derive`, which
+/// cannot run examples that derive through `hooks_diesel`): its examples
+/// run here as doctests.
+#[doc = include_str!("../../hooks-derive/src/derive.md")]
+#[cfg(doctest)]
+pub struct DeriveHookModelDocs;
+
 /// The guide for users of django-bulk-hooks: its Rust code is compiled and
 /// run as doctests.
 #[doc = include_str!("../../docs/from-django-bulk-hooks.md")]
