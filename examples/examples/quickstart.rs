@@ -62,24 +62,35 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             println!("deleted  {} account(s)", batch.len());
             Ok(())
         }));
+    // Swap the connection type; the Diesel code stays as it is.
     let mut conn = HookedConnection::new(raw, registry);
 
-    // Bulk create: one INSERT ... RETURNING; keys come back in order.
-    let mut created = conn.bulk_create(vec![
-        Account::new("ada", 100, "active"),
-        Account::new("bob", 50, "idle"),
-        Account::new("cy", 75, "active"),
-    ])?;
+    // Ordinary Diesel writes run the hooks: the insert's rows reach the
+    // create hooks as stored, the update's the update hooks beside their
+    // old rows.
+    diesel::insert_into(accounts::table)
+        .values(&vec![
+            Account::new("ada", 100, "active"),
+            Account::new("bob", 50, "idle"),
+        ])
+        .execute(&mut conn)?;
+    diesel::update(accounts::table.filter(accounts::owner.eq("bob")))
+        .set(accounts::balance.eq(accounts::balance + 25))
+        .execute(&mut conn)?;
 
-    // A BEFORE hook rejects records; nothing of the batch is written.
-    let refused = conn.bulk_create(vec![Account::new("eve", -5, "active")]);
+    // A BEFORE hook rejects records; nothing of the statement is written.
+    let refused = diesel::insert_into(accounts::table)
+        .values(&Account::new("eve", -5, "active"))
+        .execute(&mut conn);
     if let Err(error) = refused {
-        println!("refused  {error}");
+        println!("refused  {}", Error::from(error));
     }
 
-    // Bulk update: only changed fields are written, hooks see old and new.
-    created[1].balance += 25;
-    conn.bulk_update(created.clone())?;
+    // The bulk methods: one INSERT ... RETURNING per chunk, keys back in
+    // the caller's order; a bulk update writes only the changed fields.
+    let mut created = conn.bulk_create(vec![Account::new("cy", 75, "active")])?;
+    created[0].balance += 5;
+    conn.bulk_update(created)?;
 
     // Set-based update: a Diesel filter and changeset; hooks get the rows.
     // Inside a transaction, on_commit callbacks and deferred hooks wait for

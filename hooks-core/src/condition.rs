@@ -69,6 +69,11 @@ impl<M: 'static> Condition<M> {
         }
     }
 
+    /// A condition every pair passes.
+    pub fn always() -> Self {
+        Condition::new("always", |_, _| true)
+    }
+
     /// Whether the pair passes.
     pub fn check(&self, new: &M, old: Option<&M>) -> bool {
         (self.test)(new, old)
@@ -76,14 +81,16 @@ impl<M: 'static> Condition<M> {
 
     /// Both conditions pass.
     #[must_use]
-    pub fn and(self, other: Condition<M>) -> Condition<M> {
+    pub fn and(self, other: impl Into<Condition<M>>) -> Condition<M> {
+        let other = other.into();
         let describe = format!("({} and {})", self.describe, other.describe);
         Condition::new(describe, move |n, o| self.check(n, o) && other.check(n, o))
     }
 
     /// Either condition passes.
     #[must_use]
-    pub fn or(self, other: Condition<M>) -> Condition<M> {
+    pub fn or(self, other: impl Into<Condition<M>>) -> Condition<M> {
+        let other = other.into();
         let describe = format!("({} or {})", self.describe, other.describe);
         Condition::new(describe, move |n, o| self.check(n, o) || other.check(n, o))
     }

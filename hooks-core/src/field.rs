@@ -196,6 +196,14 @@ impl<M> fmt::Debug for FieldKey<M> {
 }
 
 impl<M> FieldKey<M> {
+    pub(crate) const fn at(index: usize, name: &'static str) -> Self {
+        FieldKey {
+            index,
+            name,
+            _model: PhantomData,
+        }
+    }
+
     /// The field's index.
     pub const fn index(self) -> usize {
         self.index

@@ -67,6 +67,49 @@ pub(crate) type HookFn<M, X> = dyn for<'a, 'b, 'c> Fn(&'a mut HookContext<'b, X>
     + Send
     + Sync;
 
+/// Gives a BEFORE hook's closure its signature where it is written, so
+/// that a closure kept in a variable or returned from a function infers its
+/// argument types (the constructors `Hook::before_*` do the same for a
+/// closure written in their call).
+///
+/// ```
+/// use hooks_core::{before_hook, Batch, Hook, HookModel, Registry};
+/// # #[derive(Clone, Debug)] struct Doc { id: i64, title: String }
+/// # impl HookModel for Doc {
+/// #     type Key = i64;
+/// #     const MODEL: &'static str = "Doc";
+/// #     const TABLE: &'static str = "docs";
+/// #     const FIELDS: &'static [hooks_core::FieldInfo] = &[];
+/// #     fn key(&self) -> i64 { self.id }
+/// #     fn has_key(&self) -> bool { self.id != 0 }
+/// #     fn set_key(&mut self, key: i64) { self.id = key }
+/// #     fn diff(&self, _: &Self) -> hooks_core::FieldSet { hooks_core::FieldSet::EMPTY }
+/// # }
+/// let trim = before_hook(|_ctx, batch: &mut Batch<Doc>| {
+///     batch.news_mut().for_each(|d| d.title = d.title.trim().to_string());
+///     Ok(())
+/// });
+/// let registry: Registry<()> = Registry::new()
+///     .with(Hook::before_create(trim.clone()))
+///     .with(Hook::before_update(trim));
+/// assert_eq!(registry.count::<Doc>(hooks_core::Event::BeforeUpdate), 1);
+/// ```
+pub fn before_hook<M, X, F>(f: F) -> F
+where
+    F: for<'a, 'b, 'c> Fn(&'a mut HookContext<'b, X>, &'a mut Batch<'c, M>) -> HookResult,
+{
+    f
+}
+
+/// Gives an AFTER hook's closure its signature where it is written (see
+/// [`before_hook`]).
+pub fn after_hook<M, X, F>(f: F) -> F
+where
+    F: for<'a, 'b, 'c> Fn(&'a mut HookContext<'b, X>, &'a Batch<'c, M>) -> HookResult,
+{
+    f
+}
+
 /// Marker: the hook runs before the write (may edit and reject records).
 #[derive(Debug, Clone, Copy)]
 pub enum Before {}
@@ -229,10 +272,11 @@ impl<M: 'static, X: 'static, P> Hook<M, X, P> {
     }
 
     /// Calls the hook only with the records that pass `condition` (and not
-    /// at all when none does).
+    /// at all when none does): a [`Condition`] (`Account::BALANCE.changed()`)
+    /// or anything that converts into one (`FieldChanged(Account::BALANCE)`).
     #[must_use]
-    pub fn when(mut self, condition: Condition<M>) -> Self {
-        self.condition = Some(condition);
+    pub fn when(mut self, condition: impl Into<Condition<M>>) -> Self {
+        self.condition = Some(condition.into());
         self
     }
 

@@ -23,6 +23,7 @@ mod model;
 mod priority;
 mod registry;
 mod scope;
+mod when;
 
 pub use change::{Batch, ChangeSet};
 pub use compare::{compare, Comparison, DuplicateKeyFields, KeyFields, Updated};
@@ -31,8 +32,11 @@ pub use dispatch::DeferredCall;
 pub use error::{BoxError, DispatchError, HookError, HookResult, Rejection};
 pub use event::{Event, Operation, Timing};
 pub use field::{Field, FieldKey, FieldSet};
-pub use hook::{After, Before, Hook, HookContext};
+pub use hook::{after_hook, before_hook, After, Before, Hook, HookContext};
 pub use model::{FieldInfo, HookModel, KeyValue};
 pub use priority::Priority;
 pub use registry::{Attachment, HookSet, HookedTable, Hosts, Registry};
 pub use scope::{nested, without_hooks, without_hooks_for, HasScope, Scope, DEFAULT_MAX_DEPTH};
+pub use when::{
+    Combine, FieldChanged, FieldChangesFrom, FieldChangesTo, FieldIs, FieldIsNot, FieldWas,
+};

@@ -132,3 +132,49 @@ fn combinators_and_closures() {
     assert!(!by_field.check(&task(false, 1), Some(&task(false, 2))));
     assert_eq!(done_and_high.to_string(), "(done is true and score > 5)");
 }
+
+#[test]
+fn named_conditions_agree_with_the_method_forms_on_every_transition() {
+    use hooks_core::{
+        FieldChanged, FieldChangesFrom, FieldChangesTo, FieldIs, FieldIsNot, FieldKey, FieldWas,
+    };
+    let pairs = [
+        (task(true, 0), Some(task(false, 0))),
+        (task(false, 0), Some(task(true, 0))),
+        (task(true, 0), Some(task(true, 0))),
+        (task(false, 3), Some(task(false, 0))),
+        (task(true, 0), None),
+    ];
+    let both: Vec<(Condition<Task>, Condition<Task>)> = vec![
+        (FieldChanged(Task::DONE).into(), Task::DONE.changed()),
+        (FieldChanged(Task::DONE.key()).into(), Task::DONE.changed()),
+        (FieldIs(Task::DONE, true).into(), Task::DONE.is(true)),
+        (FieldIsNot(Task::DONE, true).into(), Task::DONE.is_not(true)),
+        (FieldWas(Task::DONE, true).into(), Task::DONE.was(true)),
+        (
+            FieldChangesTo(Task::DONE, true).into(),
+            Task::DONE.changes_to(true),
+        ),
+        (
+            FieldChangesFrom(Task::DONE, true).into(),
+            Task::DONE.changes_from(true),
+        ),
+        (
+            FieldChanged(vec![FieldKey::named("done").unwrap(), Task::SCORE.key()]).into(),
+            Task::DONE.changed().or(Task::SCORE.changed()),
+        ),
+    ];
+    for (named, method) in &both {
+        for (new, old) in &pairs {
+            assert_eq!(
+                named.check(new, old.as_ref()),
+                method.check(new, old.as_ref()),
+                "{named} vs {method} on {new:?} / {old:?}"
+            );
+        }
+    }
+    assert!(FieldKey::<Task>::named("colour").is_none());
+    assert!(pairs
+        .iter()
+        .all(|(n, o)| Condition::<Task>::always().check(n, o.as_ref())));
+}

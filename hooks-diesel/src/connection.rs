@@ -18,6 +18,7 @@ use crate::progress::{OnProgress, Progress};
 use crate::transaction::{CallbackFailures, TxState};
 
 mod diesel_impls;
+mod each;
 
 /// A Diesel connection that [`HookedConnection`] can wrap: SQLite,
 /// PostgreSQL and MySQL connections, and r2d2's pooled ones (feature
@@ -240,6 +241,15 @@ impl<C> HookedConnection<C> {
     /// The hooks this connection runs.
     pub fn registry(&self) -> &Arc<Registry<Self>> {
         &self.registry
+    }
+
+    /// Replaces the hooks this connection runs, from the next statement
+    /// on (what it knew of statements is forgotten). Callbacks and
+    /// deferred hooks already waiting for a commit stay.
+    pub fn set_registry(&mut self, registry: impl Into<Arc<Registry<Self>>>) {
+        self.registry = registry.into();
+        self.statements.clear();
+        self.warned_tables.clear();
     }
 
     /// The wrapped connection. Statements sent through it bypass hooks, the

@@ -115,15 +115,16 @@ pub use error::{Error, Result};
 pub use model::{no_such_field, DieselHookModel, TableModel};
 pub use ops::{SyncOptions, SyncReport};
 pub use progress::{OnProgress, Progress};
-pub use query::{Changes, Column, Filter, Frame, HookedModel, LoadRow};
+pub use query::{AllRows, Changes, Column, Filter, Frame, HookedModel, LoadRow};
 pub use transaction::{
     is_retryable, CallbackFailures, DryRunReport, HookTransactionManager, IsolationLevel,
     RetryPolicy, TransactionOptions, WriteCounts,
 };
 
 pub use hooks_core::{
-    Batch, ChangeSet, Condition, Event, Field, FieldKey, FieldSet, Hook, HookContext, HookError,
-    HookModel, HookResult, HookSet, Operation, Priority, Registry,
+    after_hook, before_hook, Batch, ChangeSet, Combine, Condition, Event, Field, FieldChanged,
+    FieldChangesFrom, FieldChangesTo, FieldIs, FieldIsNot, FieldKey, FieldSet, FieldWas, Hook,
+    HookContext, HookError, HookModel, HookResult, HookSet, Operation, Priority, Registry,
 };
 /// `#[derive(HookModel)]`, from `hooks-derive`: what it generates and the
 /// attributes it reads, each with an example, follow.
@@ -132,7 +133,8 @@ pub use hooks_derive::HookModel;
 /// Everything a user of the library usually needs.
 pub mod prelude {
     pub use crate::{
-        Batch, ChangeSet, Condition, Error, Event, Field, FieldKey, FieldSet, Hook, HookContext,
-        HookError, HookModel, HookResult, HookSet, HookedConnection, Operation, Priority, Registry,
+        AllRows, Batch, ChangeSet, Combine, Condition, Error, Event, Field, FieldChanged, FieldIs,
+        FieldKey, FieldSet, Hook, HookContext, HookError, HookModel, HookResult, HookSet,
+        HookedConnection, Operation, Priority, Registry,
     };
 }

@@ -32,10 +32,23 @@ fn unique_name(prefix: &str) -> String {
     )
 }
 
+/// Which backend a suite runs on, for behaviour that differs by backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    /// SQLite (a file of the test's own).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB.
+    Mysql,
+}
+
 /// How a backend makes and drops a test database.
 pub trait TestBackend:
     Connection + MigrationHarness<Self::Backend> + Send + Sized + 'static
 {
+    /// Which backend this is.
+    const KIND: BackendKind;
     /// The migrations of the test schema on this backend.
     const MIGRATIONS: EmbeddedMigrations;
     /// Creates the database; returns its URL.
@@ -51,6 +64,7 @@ pub trait TestBackend:
 }
 
 impl TestBackend for SqliteConnection {
+    const KIND: BackendKind = BackendKind::Sqlite;
     const MIGRATIONS: EmbeddedMigrations = SQLITE_MIGRATIONS;
 
     fn create() -> String {
@@ -82,6 +96,7 @@ fn schema_of(url: &str) -> &str {
 }
 
 impl TestBackend for PgConnection {
+    const KIND: BackendKind = BackendKind::Postgres;
     const MIGRATIONS: EmbeddedMigrations = POSTGRES_MIGRATIONS;
 
     fn create() -> String {
@@ -147,6 +162,7 @@ fn mysql_database_of(url: &str) -> Option<&str> {
 }
 
 impl TestBackend for MysqlConnection {
+    const KIND: BackendKind = BackendKind::Mysql;
     const MIGRATIONS: EmbeddedMigrations = MYSQL_MIGRATIONS;
 
     fn create() -> String {

@@ -13,6 +13,8 @@ mod capture;
 mod mysql;
 #[cfg(feature = "postgres")]
 mod pg;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod raw;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 

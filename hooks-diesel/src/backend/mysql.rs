@@ -23,7 +23,7 @@ impl super::Capture for Mysql {
         query: &dyn diesel::query_builder::QueryFragment<Mysql>,
         lookup: &mut (),
     ) -> diesel::QueryResult<Self::Binds> {
-        super::capture::capture_raw(query, lookup, &Mysql)
+        super::raw::capture_raw(query, lookup, &Mysql)
     }
 
     fn push_placeholder(
@@ -52,6 +52,6 @@ impl super::Capture for Mysql {
         binds: &'b Self::Binds,
         out: &mut diesel::query_builder::AstPass<'_, 'b, Self>,
     ) -> diesel::QueryResult<()> {
-        super::capture::push_raw_piece(piece, binds, out)
+        super::raw::push_raw_piece(piece, binds, out)
     }
 }

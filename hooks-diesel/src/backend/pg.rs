@@ -71,7 +71,7 @@ impl super::Capture for Pg {
         query: &dyn diesel::query_builder::QueryFragment<Pg>,
         lookup: &mut (dyn diesel::pg::PgMetadataLookup + 'static),
     ) -> QueryResult<Self::Binds> {
-        super::capture::capture_raw(query, lookup, &Pg)
+        super::raw::capture_raw(query, lookup, &Pg)
     }
 
     fn push_placeholder(out: &mut AstPass<'_, '_, Self>) -> QueryResult<()> {
@@ -96,6 +96,6 @@ impl super::Capture for Pg {
         binds: &'b Self::Binds,
         out: &mut AstPass<'_, 'b, Self>,
     ) -> QueryResult<()> {
-        super::capture::push_raw_piece(piece, binds, out)
+        super::raw::push_raw_piece(piece, binds, out)
     }
 }

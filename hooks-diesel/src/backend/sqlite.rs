@@ -3,7 +3,7 @@ use diesel::query_builder::{AstPass, MoveableBindCollector, QueryFragment};
 use diesel::sqlite::Sqlite;
 use diesel::QueryResult;
 
-use crate::capture::{push_text, writes_sql, Piece};
+use crate::capture::{push_text, writes_sql, Carry, Piece};
 
 use super::HookBackend;
 
@@ -51,15 +51,33 @@ impl super::Capture for Sqlite {
         binds: &'b Self::Binds,
         out: &mut AstPass<'_, 'b, Self>,
     ) -> QueryResult<()> {
-        if writes_sql(out) {
-            return push_text(piece, out, |index, out| {
-                out.push_sql(&format!("?{}", index + 1));
+        let Some(Carry { total, condition }) = piece.carries() else {
+            return if writes_sql(out) {
+                push_numbered(piece, out)
+            } else {
                 Ok(())
-            });
+            };
+        };
+        if writes_sql(out) {
+            push_numbered(piece, out)?;
+            // Every bind sent must be named in the text, the last one
+            // included: a filter that does not name it says so harmlessly.
+            if condition && total > 0 && piece.max_bind().is_none_or(|max| max + 1 < total) {
+                out.push_sql(&format!(" AND (?{total} IS NULL OR 1 = 1)"));
+            }
+            return Ok(());
         }
-        if piece.is_carrier() {
+        if total > 0 {
             out.push_bind_collector_data(binds)?;
         }
         Ok(())
     }
+}
+
+/// A piece's text with its placeholders numbered (`?3`).
+fn push_numbered(piece: &Piece, out: &mut AstPass<'_, '_, Sqlite>) -> QueryResult<()> {
+    push_text(piece, out, |index, out| {
+        out.push_sql(&format!("?{}", index + 1));
+        Ok(())
+    })
 }

@@ -9,6 +9,7 @@
 //!
 //! The connection calls this module in one place: [`HookedConnection::intercept`].
 
+mod changeset;
 mod output;
 mod piece;
 mod policy;
@@ -25,9 +26,12 @@ use diesel::backend::Backend;
 use diesel::query_builder::QueryFragment;
 use diesel::QueryResult;
 
+pub(crate) use changeset::{projection, whole};
 pub(crate) use output::AsCallerQuery;
-pub(crate) use piece::{push_text, writes_sql};
-pub use piece::{Piece, Segment};
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub use piece::Segment;
+pub(crate) use piece::{push_piece, push_text, writes_sql};
+pub use piece::{Carry, Piece};
 pub(crate) use route::{Route, Routed, Want};
 pub use scan::Dialect;
 
@@ -47,7 +51,7 @@ pub(crate) enum Classified<C: InnerConnection> {
     Pass,
     /// A write to a hooked table, routed to its model's operations.
     Routed {
-        parsed: Parsed,
+        parsed: Box<Parsed>,
         route: Route<C>,
         cacheable: bool,
     },
@@ -122,6 +126,13 @@ impl<C: InnerConnection> HookedConnection<C> {
         }
     }
 
+    /// How many statement types this connection has classified and keeps
+    /// (for tests of the classification cache).
+    #[doc(hidden)]
+    pub fn classified_statement_types(&self) -> usize {
+        self.statements.len()
+    }
+
     /// True inside `without_hooks`.
     pub(crate) fn hooks_all_off(&mut self) -> bool {
         self.scope_mut().is_bypassed::<AllHooks>()
@@ -141,11 +152,19 @@ impl<C: InnerConnection> HookedConnection<C> {
             return Ok((Classified::Pass, false));
         }
         let sql = diesel::query_builder::QueryBuilder::finish(builder);
+        let dialect = <C::Backend as crate::backend::Capture>::DIALECT;
+        // One statement (Diesel writes no `;`) whose first target has no
+        // hooks: nothing more to read.
+        if let Some(target) = shape::first_target(&sql, dialect).filter(|_| !sql.contains(';')) {
+            if self.registry().models_of_table(&target).next().is_none() {
+                return Ok((Classified::Pass, true));
+            }
+        }
         // The written table and statement kind are fixed by a statement's
         // type; its text (and so the positions of its clauses) only when
         // Diesel may cache it by type.
         let text_fixed = query.is_safe_to_cache_prepared(&backend)?;
-        let parsed = match shape::parse(sql, <C::Backend as crate::backend::Capture>::DIALECT) {
+        let parsed = match shape::parse(sql, dialect) {
             Ok(parsed) => parsed,
             Err(why) => return Ok((self.unscannable(query, why)?, true)),
         };
@@ -179,7 +198,7 @@ impl<C: InnerConnection> HookedConnection<C> {
                     .and_then(|a| a.downcast_ref::<Route<C>>())
                 {
                     Some(route) => Classified::Routed {
-                        parsed,
+                        parsed: Box::new(parsed),
                         route: route.clone(),
                         cacheable: text_fixed,
                     },

@@ -16,9 +16,23 @@ pub struct Piece {
     /// Whether the captured statement may be kept in Diesel's statement
     /// cache (statements embedding the piece inherit it).
     cacheable: bool,
-    /// Whether the piece mentions the captured statement's last bind: on
-    /// backends that cannot split binds, such a piece carries all of them.
-    carrier: bool,
+    /// On backends that cannot split binds, the one piece of a statement
+    /// that sends all of the captured statement's binds; the others only
+    /// refer to them by number.
+    carries: Option<Carry>,
+    /// A statement's opening text as written, with all of its `.0` binds
+    /// in order: sent as it is, without renumbering.
+    verbatim: Option<usize>,
+}
+
+/// What the carrier of a statement's binds sends.
+#[derive(Clone, Copy, Debug)]
+pub struct Carry {
+    /// How many binds.
+    pub total: usize,
+    /// Whether the piece is a condition, which may name the last bind
+    /// harmlessly when its own text does not.
+    pub condition: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -34,7 +48,11 @@ impl Piece {
             cacheable,
             ..Piece::default()
         };
-        let Some(first) = parsed.tokens.get(clause.start) else {
+        let Some(first) = parsed
+            .tokens
+            .get(clause.start)
+            .filter(|_| !clause.is_empty())
+        else {
             return piece;
         };
         let mut at = first.span.start;
@@ -48,10 +66,68 @@ impl Piece {
         if let Some(last) = clause.end.checked_sub(1).and_then(|l| parsed.tokens.get(l)) {
             piece.text(&parsed.sql[at..last.span.end]);
         }
-        piece.carrier = piece
-            .max_bind()
-            .is_some_and(|m| m + 1 == parsed.bind_count());
         piece
+    }
+
+    /// The opening `clause` of a statement, re-sent at the start of
+    /// another: as written when its placeholders are every bind in order.
+    pub(crate) fn opening(parsed: &Parsed, clause: &Clause, cacheable: bool) -> Self {
+        let total = parsed.bind_count();
+        let binds = parsed.tokens[clause.clone()]
+            .iter()
+            .filter_map(|t| match t.kind {
+                Kind::Bind(index) => Some(index),
+                _ => None,
+            });
+        if clause.start == 0 && binds.eq(0..total) {
+            if let (Some(first), Some(last)) = (
+                parsed.tokens.get(clause.start),
+                clause.end.checked_sub(1).and_then(|l| parsed.tokens.get(l)),
+            ) {
+                let mut piece = Piece {
+                    cacheable,
+                    verbatim: Some(total),
+                    ..Piece::default()
+                };
+                piece.text(&parsed.sql[first.span.start..last.span.end]);
+                return piece.carrying(total);
+            }
+        }
+        Piece::of(parsed, clause, cacheable).carrying(total)
+    }
+
+    /// A `WHERE` clause as `(<clause>)`, or `1 = 1` without one: the piece
+    /// that carries the binds of every statement it is part of.
+    pub(crate) fn filter(parsed: &Parsed, clause: Option<&Clause>, cacheable: bool) -> Self {
+        let piece = match clause {
+            Some(clause) => {
+                let mut inner = Piece::of(parsed, clause, cacheable);
+                inner.segments.insert(0, Segment::Text("(".into()));
+                inner.text(")");
+                inner
+            }
+            None => Piece {
+                cacheable,
+                ..Piece::literal("1 = 1")
+            },
+        };
+        Piece {
+            carries: Some(Carry {
+                total: parsed.bind_count(),
+                condition: true,
+            }),
+            ..piece
+        }
+    }
+
+    /// Makes this the piece that sends all `total` captured binds (it must
+    /// name the last of them).
+    pub(crate) fn carrying(mut self, total: usize) -> Self {
+        self.carries = Some(Carry {
+            total,
+            condition: false,
+        });
+        self
     }
 
     /// Literal SQL text without binds.
@@ -75,18 +151,45 @@ impl Piece {
         self
     }
 
+    /// Appends another piece's text and placeholders.
+    pub(crate) fn append(&mut self, other: &Piece) -> &mut Self {
+        for segment in &other.segments {
+            match segment {
+                Segment::Text(text) => self.text(text),
+                Segment::Bind(index) => self.bind(*index),
+            };
+        }
+        self
+    }
+
+    /// Sets whether statements embedding the piece may be cached.
+    pub(crate) fn cacheable(mut self, cacheable: bool) -> Self {
+        self.cacheable = cacheable;
+        self
+    }
+
+    /// How many placeholders the piece has.
+    pub(crate) fn bind_count(&self) -> usize {
+        self.segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Bind(_)))
+            .count()
+    }
+
     /// Appends a placeholder for captured bind `index`.
     pub(crate) fn bind(&mut self, index: usize) -> &mut Self {
         self.segments.push(Segment::Bind(index));
         self
     }
 
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
     pub(crate) fn segments(&self) -> &[Segment] {
         &self.segments
     }
 
-    pub(crate) fn is_carrier(&self) -> bool {
-        self.carrier
+    /// What this piece sends, if it is the carrier.
+    pub(crate) fn carries(&self) -> Option<Carry> {
+        self.carries
     }
 
     /// The highest bind the piece mentions.
@@ -126,6 +229,14 @@ pub(crate) fn push_piece<'b, DB: HookBackend>(
 ) -> QueryResult<()> {
     if !piece.cacheable {
         out.unsafe_to_cache_prepared();
+    }
+    if let Some(count) = piece.verbatim {
+        return if writes_sql(out) {
+            push_text(piece, out, |_, _| Ok(()))?;
+            DB::count_binds(count, out)
+        } else {
+            DB::push_binds(binds, out)
+        };
     }
     DB::push_piece(piece, binds, out)
 }

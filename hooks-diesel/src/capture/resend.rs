@@ -1,48 +1,120 @@
-//! Statements that re-send a captured insert: as it is, with the model's
-//! `RETURNING` in place of the caller's, and the read-back by the key
-//! values it bound (backends without `RETURNING`).
+//! Re-sending a captured insert: in chunks of rows (each one statement,
+//! within the bind limit), with the model's `RETURNING` in place of the
+//! caller's, and the read-back by the key values it bound (backends
+//! without `RETURNING`).
+
+use std::ops::Range;
 
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::QueryResult;
 
-use super::piece::{push_piece, writes_sql, Piece};
-use super::shape::Value;
-use crate::backend::HookBackend;
+use super::piece::{push_piece, Piece};
+use super::shape::{Insert, Parsed, Row, Value};
+use crate::backend::{Capture, HookBackend};
 use crate::hooks_core::HookModel;
 use crate::query::Frame;
 
-/// The caller's statement, unchanged.
-pub(crate) struct Original<'a, DB: HookBackend>(pub &'a dyn QueryFragment<DB>);
+/// One statement of a re-sent insert: its text and the rows of the
+/// caller's `VALUES` list it holds.
+pub(crate) struct InsertChunk {
+    pub body: Piece,
+    pub rows: Range<usize>,
+}
 
-impl<DB: HookBackend> QueryId for Original<'_, DB> {
+/// The caller's insert, up to its `RETURNING`, as statements of at most
+/// `chunk_size` rows and `DB::BIND_LIMIT` binds each (one statement on
+/// backends that cannot split binds, or without a `VALUES` list).
+pub(crate) fn chunks<DB: HookBackend>(
+    parsed: &Parsed,
+    insert: &Insert,
+    cacheable: bool,
+    chunk_size: usize,
+) -> Vec<InsertChunk> {
+    let total = parsed.bind_count();
+    let fits = |values: &super::shape::Values| {
+        values.rows.len() <= chunk_size.max(1) && total <= DB::BIND_LIMIT
+    };
+    let Some(values) = insert
+        .values
+        .as_ref()
+        .filter(|values| DB::SPLITS_BINDS && !fits(values))
+    else {
+        // One statement; a VALUES list within the chunk size has one text
+        // per row count, which the statement cache may keep.
+        let rows = insert.values.as_ref().map_or(0, |v| v.rows.len());
+        let keep = cacheable || (insert.values.is_some() && rows <= chunk_size);
+        return vec![InsertChunk {
+            body: Piece::opening(parsed, &insert.body, keep),
+            rows: 0..rows,
+        }];
+    };
+    let head = Piece::of(parsed, &values.head, true);
+    let tail = Piece::of(parsed, &values.tail, true);
+    let room = DB::BIND_LIMIT.saturating_sub(head.bind_count() + tail.bind_count());
+    let rows: Vec<Piece> = values
+        .rows
+        .iter()
+        .map(|row| Piece::of(parsed, &row.tokens, true))
+        .collect();
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < rows.len() {
+        let mut end = start;
+        let mut binds = 0;
+        while end < rows.len()
+            && end - start < chunk_size.max(1)
+            && (end == start || binds + rows[end].bind_count() <= room)
+        {
+            binds += rows[end].bind_count();
+            end += 1;
+        }
+        let mut body = head.clone();
+        body.text(" ");
+        for (n, row) in rows[start..end].iter().enumerate() {
+            if n > 0 {
+                body.text(", ");
+            }
+            body.append(row);
+        }
+        if !values.tail.is_empty() {
+            body.text(" ");
+            body.append(&tail);
+        }
+        out.push(InsertChunk {
+            body: body.cacheable(true),
+            rows: start..end,
+        });
+        start = end;
+    }
+    out
+}
+
+/// A piece sent as a statement of its own (an `INSERT` without `RETURNING`).
+pub(crate) struct Sent<'a, DB: HookBackend> {
+    pub piece: &'a Piece,
+    pub binds: &'a DB::Binds,
+}
+
+impl<DB: HookBackend> QueryId for Sent<'_, DB> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<DB: HookBackend> QueryFragment<DB> for Original<'_, DB> {
-    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        self.0.walk_ast(out)
+impl<DB: HookBackend> QueryFragment<DB> for Sent<'_, DB> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        push_piece(self.piece, self.binds, &mut out)
     }
 }
 
-/// `<the caller's INSERT up to its RETURNING> RETURNING <selection>`: the
-/// text as the caller's statement wrote it, its binds as it binds them.
+/// `<an insert> RETURNING <selection>`.
 pub(crate) struct InsertReturning<'a, DB: HookBackend> {
-    pub body: &'a str,
-    pub query: &'a dyn QueryFragment<DB>,
-    pub binds: usize,
+    pub body: &'a Piece,
+    pub binds: &'a DB::Binds,
 }
 
 impl<DB: HookBackend> Frame<DB> for InsertReturning<'_, DB> {
     fn head<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        if writes_sql(out) {
-            out.push_sql(self.body);
-            // The body numbers its own placeholders; the statement's
-            // count moves past them.
-            DB::count_binds(self.binds, out)?;
-        } else {
-            self.query.walk_ast(out.reborrow())?;
-        }
+        push_piece(self.body, self.binds, out)?;
         out.push_sql(" RETURNING ");
         Ok(())
     }
@@ -56,20 +128,20 @@ impl<DB: HookBackend> Frame<DB> for InsertReturning<'_, DB> {
 /// UNION ALL ...) AS hooks_keys ON t.k = hooks_keys.hooks_k0 ORDER BY
 /// hooks_keys.hooks_n`: the inserted rows, in the statement's order, by
 /// the key values it bound.
-pub(crate) struct KeyBindsReadBack<DB: HookBackend> {
+pub(crate) struct KeyBindsReadBack<'a, DB: HookBackend> {
     /// The derived table of keys, binds included.
     keys: Piece,
-    binds: DB::Binds,
+    binds: &'a <DB as Capture>::Binds,
     table: &'static str,
     columns: Vec<&'static str>,
 }
 
-impl<DB: HookBackend> KeyBindsReadBack<DB> {
+impl<'a, DB: HookBackend> KeyBindsReadBack<'a, DB> {
     /// `None` when a row's key value is not a lone placeholder.
     pub(crate) fn new<M: HookModel>(
-        rows: &[Vec<Value>],
+        rows: &[Row],
         positions: &[usize],
-        binds: DB::Binds,
+        binds: &'a DB::Binds,
     ) -> Option<Self> {
         let mut keys = Piece::default();
         for (r, row) in rows.iter().enumerate() {
@@ -79,7 +151,7 @@ impl<DB: HookBackend> KeyBindsReadBack<DB> {
                 " UNION ALL SELECT "
             });
             for (part, &at) in positions.iter().enumerate() {
-                match row.get(at) {
+                match row.values.get(at) {
                     Some(Value::Bind(index)) => {
                         keys.bind(*index);
                         keys.text(&format!(" AS hooks_k{part}, "));
@@ -98,7 +170,7 @@ impl<DB: HookBackend> KeyBindsReadBack<DB> {
     }
 }
 
-impl<DB: HookBackend> Frame<DB> for KeyBindsReadBack<DB> {
+impl<DB: HookBackend> Frame<DB> for KeyBindsReadBack<'_, DB> {
     fn head<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("SELECT ");
         Ok(())
@@ -108,7 +180,7 @@ impl<DB: HookBackend> Frame<DB> for KeyBindsReadBack<DB> {
         out.push_sql(" FROM ");
         out.push_identifier(self.table)?;
         out.push_sql(" JOIN (");
-        push_piece(&self.keys, &self.binds, out)?;
+        push_piece(&self.keys, self.binds, out)?;
         out.push_sql(") AS hooks_keys ON ");
         for (part, column) in self.columns.iter().enumerate() {
             if part > 0 {

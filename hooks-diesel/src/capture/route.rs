@@ -7,14 +7,16 @@ use std::sync::Arc;
 
 use diesel::query_builder::QueryFragment;
 
+use super::changeset;
 use super::output::CallerRows;
 use super::piece::{Piece, Sql};
-use super::resend::{InsertReturning, KeyBindsReadBack, Original};
-use super::shape::{Clause, Delete, Insert, InsertForm, Parsed, Shape, Update};
+use super::resend::{self, InsertChunk, InsertReturning, KeyBindsReadBack, Sent};
+use super::shape::{Clause, Delete, Insert, InsertForm, Parsed, Shape, Update, Value};
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::{Attachment, HookModel, Hosts, Operation};
+use crate::ops::Values;
 use crate::query::{HookedModel, SelectInserted};
 
 /// What the caller of the intercepted statement asked for.
@@ -122,12 +124,17 @@ fn returning<M: HookModel, C: InnerConnection>(
     let Some(clause) = clause else {
         return Ok(None);
     };
-    let piece = Piece::of(request.parsed, clause, request.cacheable);
-    if piece.has_binds() && !<C::Backend as Capture>::SPLITS_BINDS {
+    let mut piece = Piece::of(request.parsed, clause, request.cacheable);
+    if piece.has_binds() {
+        // Its binds are the statement's last: it names the last one.
+        piece = piece.carrying(request.parsed.bind_count());
+    }
+    let insert = matches!(request.parsed.shape, Shape::Insert(_));
+    if insert && piece.has_binds() && !<C::Backend as Capture>::SPLITS_BINDS {
         return Err(unsupported::<M, C>(
             table,
-            "RETURNING with bound values",
-            "the backend cannot re-send part of a statement's binds",
+            "INSERT .. RETURNING with bound values",
+            "the backend cannot re-send the insert without its RETURNING clause's binds",
         ));
     }
     Ok(Some(piece))
@@ -183,7 +190,7 @@ where
     let returning = returning::<M, C>(request, &update.table, update.returning.as_ref())?;
     let binds = capture(conn, request)?;
     let set = Piece::of(request.parsed, &update.set, request.cacheable);
-    let filter = filter_piece(request, update.filter.as_ref());
+    let filter = Piece::filter(request.parsed, update.filter.as_ref(), request.cacheable);
     let filter_sql = Sql::<C::Backend> {
         piece: &filter,
         binds: &binds,
@@ -192,12 +199,22 @@ where
         piece: &set,
         binds: &binds,
     };
-    // Backends that cannot split binds send the filter's again with the
-    // changeset's.
-    let restate = !<C::Backend as Capture>::SPLITS_BINDS;
+    let projected = changeset::projection::<M, C::Backend>(
+        request.parsed,
+        &update.set,
+        request.cacheable,
+        &binds,
+        false,
+    );
+    let values = Values::Given {
+        projection: projected.as_ref(),
+        // Backends that cannot split binds send the filter's again with
+        // the changeset's.
+        restate: !<C::Backend as Capture>::SPLITS_BINDS,
+    };
     let mut rows = Vec::new();
     let keep = (request.want == Want::Rows).then_some(&mut rows);
-    let count = conn.update_matching::<M, _, _>(&filter_sql, &set_sql, keep, restate)?;
+    let count = conn.update_matching::<M, _, _>(&filter_sql, &set_sql, values, keep)?;
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
 }
 
@@ -215,7 +232,7 @@ where
     }
     let returning = returning::<M, C>(request, &delete.table, delete.returning.as_ref())?;
     let binds = capture(conn, request)?;
-    let filter = filter_piece(request, delete.filter.as_ref());
+    let filter = Piece::filter(request.parsed, delete.filter.as_ref(), request.cacheable);
     let filter_sql = Sql::<C::Backend> {
         piece: &filter,
         binds: &binds,
@@ -224,14 +241,6 @@ where
     let keep = (request.want == Want::Rows).then_some(&mut rows);
     let count = conn.delete_matching::<M, _>(&filter_sql, keep)?;
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
-}
-
-/// The `WHERE` clause, or a filter matching every row.
-fn filter_piece<DB: HookBackend>(request: &Request<'_, DB>, clause: Option<&Clause>) -> Piece {
-    match clause {
-        Some(clause) => Piece::of(request.parsed, clause, request.cacheable),
-        None => Piece::literal("1 = 1"),
-    }
 }
 
 fn insert_rows<M, C>(
@@ -268,30 +277,39 @@ where
         return Ok(Routed::Unhooked);
     }
     let returning = returning::<M, C>(request, &insert.table, insert.returning.as_ref())?;
-    let binds = match &returning {
-        Some(piece) if piece.has_binds() => Some(capture(conn, request)?),
-        _ => None,
-    };
+    let binds = capture(conn, request)?;
+    let chunk_size = conn.config().chunk_size;
+    let chunks =
+        resend::chunks::<C::Backend>(request.parsed, insert, request.cacheable, chunk_size);
+    let total = insert.values.as_ref().map(|v| v.rows.len());
     let (count, rows) = if <C::Backend as HookBackend>::RETURNING {
-        let frame = InsertReturning {
-            body: request.parsed.text(&insert.body),
-            query: request.query,
-            binds: request.parsed.bind_count(),
-        };
-        let rows = conn.create_by::<M>(|inner| M::load_framed(inner, &frame))?;
+        let rows = conn.create_by::<M>(chunks.len(), total, |inner, k| {
+            M::load_framed(
+                inner,
+                &InsertReturning::<C::Backend> {
+                    body: &chunks[k].body,
+                    binds: &binds,
+                },
+            )
+        })?;
         (rows.len(), rows)
     } else {
-        let read_back = ReadBack::of::<M, C>(conn, request, insert)?;
+        let read_back = ReadBack::of::<M, C>(insert)?;
         let mut count = 0;
-        let rows = conn.create_by::<M>(|inner| {
-            count = inner.execute_returning_count(&Original(request.query))?;
-            let rows = read_back.load::<M, C>(inner, count)?;
-            if rows.len() == count {
+        let rows = conn.create_by::<M>(chunks.len(), total, |inner, k| {
+            let chunk = &chunks[k];
+            let inserted = inner.execute_returning_count(&Sent::<C::Backend> {
+                piece: &chunk.body,
+                binds: &binds,
+            })?;
+            count += inserted;
+            let rows = read_back.load::<M, C>(inner, insert, chunk, &binds, inserted)?;
+            if rows.len() == inserted {
                 Ok(rows)
             } else {
                 Err(diesel::result::Error::QueryBuilderError(
                     format!(
-                        "{}: {count} rows inserted, {} read back; nothing was written",
+                        "{}: {inserted} rows inserted, {} read back; nothing was written",
                         M::MODEL,
                         rows.len()
                     )
@@ -301,28 +319,25 @@ where
         })?;
         (count, rows)
     };
-    answer::<M, C>(conn, request, count, rows, returning, binds.as_ref())
+    answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
 }
 
 /// How the rows of an insert are read back on a backend without
 /// `RETURNING`.
-enum ReadBack<DB: HookBackend> {
+enum ReadBack {
     /// From `LAST_INSERT_ID()`: the statement let the database generate
     /// the keys.
     Generated,
-    /// By the key values the statement bound.
-    Keys(KeyBindsReadBack<DB>),
+    /// By the key values the statement bound, at these positions of its
+    /// column list.
+    Keys(Vec<usize>),
 }
 
-impl<DB: HookBackend> ReadBack<DB> {
-    fn of<M, C>(
-        conn: &mut HookedConnection<C>,
-        request: &Request<'_, DB>,
-        insert: &Insert,
-    ) -> Result<Self>
+impl ReadBack {
+    fn of<M, C>(insert: &Insert) -> Result<Self>
     where
-        C: InnerConnection<Backend = DB>,
-        M: HookedModel<DB>,
+        C: InnerConnection,
+        M: HookedModel<C::Backend>,
     {
         let refuse = |why: &str| unsupported::<M, C>(&insert.table, "INSERT", why);
         let key_columns: Vec<&str> = M::key_fields().map(|i| M::FIELDS[i].column).collect();
@@ -343,30 +358,65 @@ impl<DB: HookBackend> ReadBack<DB> {
             }
             return Ok(ReadBack::Generated);
         }
-        let (Some(rows), Some(positions)) = (
-            insert.rows.as_ref(),
+        match (
+            insert.values.as_ref(),
             positions.into_iter().collect::<Option<Vec<usize>>>(),
-        ) else {
-            return Err(refuse(
+        ) {
+            (Some(values), Some(positions)) => {
+                let plain = values.rows.iter().all(|row| {
+                    positions
+                        .iter()
+                        .all(|&at| matches!(row.values.get(at), Some(Value::Bind(_))))
+                });
+                if plain {
+                    Ok(ReadBack::Keys(positions))
+                } else {
+                    Err(refuse(
+                        "each key value must be a plain bound value to read its row back",
+                    ))
+                }
+            }
+            _ => Err(refuse(
                 "its key values must all be given, in a VALUES list, to read its rows back",
-            ));
-        };
-        let binds = capture(conn, request)?;
-        let read_back = KeyBindsReadBack::new::<M>(rows, &positions, binds).ok_or_else(|| {
-            refuse("each key value must be a plain bound value to read its row back")
-        })?;
-        Ok(ReadBack::Keys(read_back))
+            )),
+        }
     }
 
-    fn load<M, C>(&self, inner: &mut C, count: usize) -> diesel::QueryResult<Vec<M>>
+    /// The rows `chunk` of `insert` inserted (`inserted` of them).
+    fn load<M, C>(
+        &self,
+        inner: &mut C,
+        insert: &Insert,
+        chunk: &InsertChunk,
+        binds: &<C::Backend as Capture>::Binds,
+        inserted: usize,
+    ) -> diesel::QueryResult<Vec<M>>
     where
-        C: InnerConnection<Backend = DB>,
-        M: HookedModel<DB>,
+        C: InnerConnection,
+        M: HookedModel<C::Backend>,
     {
         match self {
-            ReadBack::Generated if count == 0 => Ok(Vec::new()),
-            ReadBack::Generated => M::load_framed(inner, &SelectInserted::<M>::new(count)),
-            ReadBack::Keys(frame) => M::load_framed(inner, frame),
+            _ if inserted == 0 => Ok(Vec::new()),
+            ReadBack::Generated => M::load_framed(inner, &SelectInserted::<M>::new(inserted)),
+            ReadBack::Keys(positions) => {
+                let rows = insert
+                    .values
+                    .as_ref()
+                    .and_then(|v| v.rows.get(chunk.rows.clone()))
+                    .unwrap_or_default();
+                let frame = KeyBindsReadBack::<C::Backend>::new::<M>(rows, positions, binds)
+                    .ok_or_else(|| {
+                        diesel::result::Error::QueryBuilderError(
+                            format!(
+                                "{}: each key value must be a plain bound value to read its \
+                                 row back; nothing was written",
+                                M::MODEL
+                            )
+                            .into(),
+                        )
+                    })?;
+                M::load_framed(inner, &frame)
+            }
         }
     }
 }

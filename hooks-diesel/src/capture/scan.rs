@@ -52,6 +52,15 @@ pub(crate) enum ScanError {
 
 /// The tokens of `sql`.
 pub(crate) fn tokens(sql: &str, dialect: Dialect) -> Result<Vec<Token>, ScanError> {
+    first_tokens(sql, dialect, usize::MAX)
+}
+
+/// The first `limit` tokens of `sql` (the rest is not scanned).
+pub(crate) fn first_tokens(
+    sql: &str,
+    dialect: Dialect,
+    limit: usize,
+) -> Result<Vec<Token>, ScanError> {
     Lexer {
         text: sql.as_bytes(),
         at: 0,
@@ -60,7 +69,7 @@ pub(crate) fn tokens(sql: &str, dialect: Dialect) -> Result<Vec<Token>, ScanErro
         next_bind: 0,
         tokens: Vec::new(),
     }
-    .run()
+    .run(limit)
 }
 
 struct Lexer<'a> {
@@ -89,8 +98,11 @@ impl Lexer<'_> {
         });
     }
 
-    fn run(mut self) -> Result<Vec<Token>, ScanError> {
+    fn run(mut self, limit: usize) -> Result<Vec<Token>, ScanError> {
         while let Some(b) = self.peek(0) {
+            if self.tokens.len() >= limit {
+                break;
+            }
             let start = self.at;
             match b {
                 b if b.is_ascii_whitespace() => self.at += 1,

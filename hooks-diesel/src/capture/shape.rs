@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use super::scan::{tokens, Dialect, Kind, ScanError, Token};
+use super::scan::{first_tokens, tokens, Dialect, Kind, ScanError, Token};
 
 /// A scanned statement: its text, tokens and shape.
 #[derive(Debug)]
@@ -58,9 +58,25 @@ pub(crate) struct Insert {
     pub returning: Option<Clause>,
     /// The column list, unquoted, when there is one.
     pub columns: Option<Vec<String>>,
-    /// The rows of a `VALUES` list; `None` for `SELECT` and `DEFAULT
-    /// VALUES` sources.
-    pub rows: Option<Vec<Vec<Value>>>,
+    /// The `VALUES` list; `None` for `SELECT` and `DEFAULT VALUES`
+    /// sources.
+    pub values: Option<Values>,
+}
+
+/// `<head: INSERT .. VALUES> <rows, comma-separated> <tail: ON CONFLICT ..>`.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Values {
+    pub head: Clause,
+    pub rows: Vec<Row>,
+    pub tail: Clause,
+}
+
+/// One row of a `VALUES` list: its tokens, parentheses included, and its
+/// values.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Row {
+    pub tokens: Clause,
+    pub values: Vec<Value>,
 }
 
 /// What an `INSERT` does on a conflict.
@@ -96,6 +112,27 @@ pub(crate) fn parse(sql: String, dialect: Dialect) -> Result<Parsed, ScanError> 
     Ok(Parsed { sql, tokens, shape })
 }
 
+/// The table an `INSERT`, `UPDATE` or `DELETE` names first, read from the
+/// first tokens only: enough to know that a statement writes a table
+/// without hooks, whatever its length.
+pub(crate) fn first_target(sql: &str, dialect: Dialect) -> Option<String> {
+    let tokens = first_tokens(sql, dialect, 16).ok()?;
+    let top = Top {
+        sql,
+        tokens: &tokens,
+    };
+    let at = if top.is(0, "UPDATE") && !top.is(1, "OR") {
+        1
+    } else if top.is(0, "DELETE") && top.is(1, "FROM") {
+        2
+    } else if top.is(0, "INSERT") || top.is(0, "REPLACE") {
+        (1..6).find(|&i| top.is(i, "INTO"))? + 1
+    } else {
+        return None;
+    };
+    top.name(at).map(|(name, _)| name)
+}
+
 impl Parsed {
     /// The number of binds the statement's placeholders refer to.
     pub fn bind_count(&self) -> usize {
@@ -110,6 +147,7 @@ impl Parsed {
     }
 
     /// The text from the first to the last token of `clause`.
+    #[cfg(test)]
     pub fn text(&self, clause: &Clause) -> &str {
         match (self.tokens.get(clause.start), clause.end.checked_sub(1)) {
             (Some(first), Some(last)) if clause.start < clause.end => {
@@ -117,6 +155,37 @@ impl Parsed {
             }
             _ => "",
         }
+    }
+
+    /// The assignments of a `SET` clause: each column, unquoted, and the
+    /// tokens of its expression; `None` when an item is not `column =
+    /// expression`.
+    pub fn assignments(&self, set: &Clause) -> Option<Vec<(String, Clause)>> {
+        let top = Top {
+            sql: &self.sql,
+            tokens: &self.tokens,
+        };
+        if set.is_empty() {
+            return None;
+        }
+        top.list(set.start, set.end, |top, item| {
+            let (column, after) = top.name(item.start)?;
+            (top.punct(after) == Some(b'=') && after + 1 < item.end)
+                .then(|| (column, after + 1..item.end))
+        })
+    }
+
+    /// The names (words and quoted names, unquoted) among the tokens of
+    /// `clause`.
+    pub fn names_in(&self, clause: &Clause) -> impl Iterator<Item = String> + '_ {
+        self.tokens[clause.clone()].iter().filter_map(|t| {
+            let text = &self.sql[t.span.clone()];
+            match t.kind {
+                Kind::Word => Some(text.to_string()),
+                Kind::Quoted => Some(unquote(text)),
+                _ => None,
+            }
+        })
     }
 
     /// The tables the statement may write, wherever in its text (CTEs,
@@ -323,8 +392,12 @@ impl Top<'_> {
                 }
             };
         }
-        let rows = if self.is(at, "VALUES") {
-            Some(self.rows(at + 1, source_end)?)
+        let values = if self.is(at, "VALUES") {
+            Some(Values {
+                head: 0..at + 1,
+                rows: self.rows(at + 1, source_end)?,
+                tail: source_end..body_end,
+            })
         } else if (self.is(at, "DEFAULT") && self.is(at + 1, "VALUES"))
             || self.is(at, "SELECT")
             || self.is(at, "WITH")
@@ -340,7 +413,7 @@ impl Top<'_> {
             body: 0..body_end,
             returning: returning.map(|r| r + 1..end),
             columns,
-            rows,
+            values,
         })
     }
 
@@ -355,8 +428,8 @@ impl Top<'_> {
             .find(|&j| self.depth(j) == depth && self.punct(j) == Some(b')'))
     }
 
-    /// Splits `from..to` (inside one pair of parentheses) at its commas
-    /// and maps each item.
+    /// Splits `from..to` (inside one pair of parentheses, or at the top
+    /// level) at its commas and maps each item.
     fn list<T>(
         &self,
         from: usize,
@@ -379,7 +452,7 @@ impl Top<'_> {
     }
 
     /// `(..), (..)` from `from` to `to`.
-    fn rows(&self, from: usize, to: usize) -> Option<Vec<Vec<Value>>> {
+    fn rows(&self, from: usize, to: usize) -> Option<Vec<Row>> {
         let mut rows = Vec::new();
         let mut at = from;
         while at < to {
@@ -387,7 +460,10 @@ impl Top<'_> {
                 return None;
             }
             let close = self.closing(at)?;
-            rows.push(self.list(at + 1, close, |top, r| Some(top.value(r)))?);
+            rows.push(Row {
+                tokens: at..close + 1,
+                values: self.list(at + 1, close, |top, r| Some(top.value(r)))?,
+            });
             at = close + 1;
             if at < to {
                 if self.punct(at) != Some(b',') {
@@ -609,13 +685,25 @@ mod tests {
             insert.columns.as_deref(),
             Some(&["owner".into(), "balance".into(), "id".into()][..])
         );
+        let values = insert.values.expect("a VALUES list");
         assert_eq!(
-            insert.rows,
-            Some(vec![
+            values
+                .rows
+                .iter()
+                .map(|r| r.values.clone())
+                .collect::<Vec<_>>(),
+            [
                 vec![Value::Bind(0), Value::Bind(1), Value::Default],
                 vec![Value::Bind(2), Value::Expr, Value::Bind(4)],
-            ])
+            ]
         );
+        let parsed = parse(sql.to_string(), Dialect::Mysql).unwrap();
+        assert_eq!(
+            parsed.text(&values.head),
+            "INSERT INTO `accounts` (`owner`, `balance`, `id`) VALUES"
+        );
+        assert_eq!(parsed.text(&values.rows[1].tokens), "(?, ? + 1, ?)");
+        assert!(values.tail.is_empty());
         let forms = [
             (
                 r#"INSERT INTO "t" ("a") VALUES ($1) ON CONFLICT DO NOTHING RETURNING "t"."a""#,
@@ -673,6 +761,35 @@ mod tests {
             },
         );
         assert_eq!(body, r#"INSERT INTO "t" ("a") VALUES ($1)"#);
+    }
+
+    #[test]
+    fn reads_the_first_target_from_the_head_only() {
+        let long = format!(
+            "INSERT INTO \"accounts\" (\"a\") VALUES {}",
+            vec!["($1)"; 1000].join(", ")
+        );
+        assert_eq!(
+            first_target(&long, Dialect::Postgres).as_deref(),
+            Some("accounts")
+        );
+        assert_eq!(
+            first_target("/* x */ update `t` set a = 1", Dialect::Mysql).as_deref(),
+            Some("t")
+        );
+        assert_eq!(
+            first_target("DELETE FROM public.t WHERE 1", Dialect::Postgres).as_deref(),
+            Some("t")
+        );
+        assert_eq!(
+            first_target("INSERT OR IGNORE INTO t VALUES (1)", Dialect::Sqlite).as_deref(),
+            Some("t")
+        );
+        assert_eq!(first_target("SELECT 1", Dialect::Sqlite), None);
+        assert_eq!(
+            first_target("WITH x AS (SELECT 1) UPDATE t SET a = 1", Dialect::Sqlite),
+            None
+        );
     }
 
     #[test]

@@ -58,25 +58,34 @@ where
         })
     }
 
-    /// Runs `write`, a statement that creates rows of `M` and returns them
-    /// as stored, as a hooked create: inside the operation's transaction,
-    /// BEFORE_CREATE hooks see the stored rows (their edits are written
-    /// back, a rejection rolls the write back), then AFTER_CREATE hooks.
+    /// Runs `write(inner, k)` for each of `chunks` statements that create
+    /// rows of `M` (`total` of them, when known) and return them as
+    /// stored, as one hooked create: inside
+    /// the operation's transaction, after each statement, BEFORE_CREATE
+    /// hooks see its stored rows (their edits are written back, a rejection
+    /// rolls everything back), then AFTER_CREATE hooks.
     pub(crate) fn create_by<M: HookedModel<C::Backend>>(
         &mut self,
-        write: impl FnOnce(&mut C) -> diesel::QueryResult<Vec<M>>,
+        chunks: usize,
+        total: Option<usize>,
+        mut write: impl FnMut(&mut C, usize) -> diesel::QueryResult<Vec<M>>,
     ) -> Result<Vec<M>> {
         self.hooked::<M, _>(Operation::Create, 0, |conn, run| {
-            let stored = write(conn.inner_mut())?;
-            let n = stored.len();
-            let mut set = ChangeSet::created(stored);
-            if n > 0 {
+            let mut created = Vec::new();
+            for k in 0..chunks {
+                let stored = write(conn.inner_mut(), k)?;
+                let n = stored.len();
+                if n == 0 {
+                    continue;
+                }
+                let mut set = ChangeSet::created(stored).at_offset(created.len());
                 run.dispatch_after_write(conn, Event::BeforeCreate, &mut set)?;
                 conn.record_write(M::MODEL, Operation::Create, n);
                 run.dispatch(conn, Event::AfterCreate, &mut set)?;
-                conn.progress::<M>(Operation::Create, n, Some(n));
+                created.extend(set.into_news());
+                conn.progress::<M>(Operation::Create, created.len(), total);
             }
-            Ok(set.into_news())
+            Ok(created)
         })
     }
 }

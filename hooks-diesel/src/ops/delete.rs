@@ -122,15 +122,18 @@ where
             let chunk = run.chunk_len(key_binds::<M>());
             let mut deleted = 0;
             loop {
-                let rows = M::select_where(conn.inner_mut(), filter, None, Some(chunk), true)?;
-                let read = rows.len();
-                if read == 0 {
+                // One row more than the chunk tells whether another follows.
+                let mut rows =
+                    M::select_where(conn.inner_mut(), filter, None, Some(chunk + 1), true)?;
+                let more = rows.len() > chunk;
+                rows.truncate(chunk);
+                if rows.is_empty() {
                     break;
                 }
                 let set = ChangeSet::deleted(rows).at_offset(deleted);
                 deleted += conn.delete_set(run, set, keep.as_deref_mut())?;
                 conn.progress::<M>(Operation::Delete, deleted, None);
-                if read < chunk {
+                if !more {
                     break;
                 }
             }

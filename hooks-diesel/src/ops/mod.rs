@@ -13,3 +13,4 @@ mod update_where;
 
 pub(crate) use run::Run;
 pub use sync::{SyncOptions, SyncReport};
+pub(crate) use update_where::Values;

@@ -4,12 +4,27 @@ use diesel::connection::LoadConnection;
 use diesel::query_builder::QueryFragment;
 
 use crate::backend::HookBackend;
+use crate::capture::{projection, whole};
 use crate::connection::HookedConnection;
 use crate::error::Result;
-use crate::hooks_core::{ChangeSet, Event, HookModel, Operation};
+use crate::hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
 use crate::model::TableModel;
-use crate::ops::run::rows_in_order;
-use crate::query::{key_binds, Changes, Filter, HookedModel, Target};
+use crate::ops::run::{rows_in_order, Run};
+use crate::query::{key_binds, Changes, Filter, HookedModel, Projection, Target};
+
+/// Where the values a set-based update writes come from.
+pub(crate) enum Values<'p, 'b, DB: HookBackend> {
+    /// The changeset, captured on its own to be evaluated per row.
+    Changeset,
+    /// A projection of the changeset already at hand (an intercepted
+    /// `UPDATE`), or none when it cannot be evaluated per row; with
+    /// `restate`, each chunk's UPDATE names the filter again beside the
+    /// locked keys (a filter whose binds travel with the changeset's).
+    Given {
+        projection: Option<&'p Projection<'b, DB>>,
+        restate: bool,
+    },
+}
 
 impl<C> HookedConnection<C>
 where
@@ -21,11 +36,16 @@ where
     /// as stored after the update, in primary-key order.
     ///
     /// With update hooks, each chunk of matching rows is read and locked in
-    /// key order, updated by exactly those keys with `RETURNING`, and hooks
-    /// receive `(stored new row, old row)` pairs: a computed value is
-    /// visible to them. BEFORE_UPDATE hooks run after the statement inside
-    /// the same transaction; what they edit is written back, and an error
-    /// or rejection rolls everything back. Without hooks, one statement.
+    /// key order by one `SELECT` that also evaluates the changeset's
+    /// expressions for each row, so hooks receive `(new row, old row)`
+    /// pairs with computed and subquery values resolved before anything is
+    /// written; BEFORE_UPDATE hooks may edit and reject; one `UPDATE` per
+    /// chunk then writes each row's final values by key. A changeset that
+    /// cannot be evaluated as columns of a `SELECT` (a column outside the
+    /// model, `DEFAULT`; on MySQL an expression reading a column assigned
+    /// before it) is applied by an `UPDATE .. RETURNING` of the locked
+    /// keys instead, BEFORE_UPDATE hooks running after it and their edits
+    /// written back. Without hooks, one statement.
     ///
     /// ```ignore
     /// let frozen = conn.update_where::<Account>(
@@ -42,7 +62,8 @@ where
         M: HookedModel<C::Backend> + TableModel,
     {
         let mut rows = Vec::new();
-        self.update_matching(&filter, &changes.as_changeset(), Some(&mut rows), false)?;
+        let changeset = changes.as_changeset();
+        self.update_matching(&filter, &changeset, Values::Changeset, Some(&mut rows))?;
         Ok(rows)
     }
 
@@ -56,19 +77,18 @@ where
     where
         M: HookedModel<C::Backend> + TableModel,
     {
-        self.update_matching::<M, _, _>(&filter, &changes.as_changeset(), None, false)
+        let changeset = changes.as_changeset();
+        self.update_matching::<M, _, _>(&filter, &changeset, Values::Changeset, None)
     }
 
     /// Updates the matching rows chunk by chunk; keeps them in `keep` when
-    /// given; returns how many. With `restate`, each chunk's UPDATE names
-    /// the filter again next to the locked keys (for a filter whose binds
-    /// must travel with the changeset's).
+    /// given; returns how many.
     pub(crate) fn update_matching<M, F, S>(
         &mut self,
         filter: &F,
         changeset: &S,
-        mut keep: Option<&mut Vec<M>>,
-        restate: bool,
+        values: Values<'_, '_, C::Backend>,
+        keep: Option<&mut Vec<M>>,
     ) -> Result<usize>
     where
         M: HookedModel<C::Backend>,
@@ -77,54 +97,175 @@ where
     {
         self.hooked::<M, _>(Operation::Update, 0, |conn, run| {
             if !run.wants_any::<M>(Operation::Update) {
-                let target = Target::Filter(filter);
-                let updated = match keep {
-                    Some(keep) => {
-                        let mut rows =
-                            M::update_set_returning(conn.inner_mut(), changeset, target)?;
-                        rows.sort_by_key(HookModel::key);
-                        let updated = rows.len();
-                        keep.extend(rows);
-                        updated
+                return conn.update_all::<M, F, S>(filter, changeset, keep);
+            }
+            match values {
+                Values::Given {
+                    projection: Some(projection),
+                    ..
+                } => conn.update_projected::<M, F>(run, filter, projection, keep),
+                Values::Given {
+                    projection: None,
+                    restate,
+                } => conn.update_returning::<M, F, S>(run, filter, changeset, restate, keep),
+                Values::Changeset => {
+                    let captured = conn.capture_changeset(changeset)?;
+                    let projected = captured.as_ref().and_then(|(parsed, binds, cacheable)| {
+                        projection::<M, C::Backend>(parsed, &whole(parsed), *cacheable, binds, true)
+                    });
+                    match projected {
+                        Some(projection) => {
+                            conn.update_projected::<M, F>(run, filter, &projection, keep)
+                        }
+                        None => {
+                            conn.update_returning::<M, F, S>(run, filter, changeset, false, keep)
+                        }
                     }
-                    None => M::update_set(conn.inner_mut(), changeset, target)?,
-                };
-                conn.record_write(M::MODEL, Operation::Update, updated);
-                return Ok(updated);
-            }
-            let chunk = run.chunk_len(key_binds::<M>() + M::FIELDS.len());
-            let mut after: Option<M::Key> = None;
-            let mut done = 0;
-            loop {
-                let olds =
-                    M::select_where(conn.inner_mut(), filter, after.as_ref(), Some(chunk), true)?;
-                let Some(last) = olds.last().map(HookModel::key) else {
-                    break;
-                };
-                let read = olds.len();
-                let keys: Vec<M::Key> = olds.iter().map(HookModel::key).collect();
-                let target = if restate {
-                    Target::Both(filter, &keys)
-                } else {
-                    Target::Keys(&keys)
-                };
-                let stored = M::update_set_returning(conn.inner_mut(), changeset, target)?;
-                let news = rows_in_order(&keys, stored)?;
-                let mut set = ChangeSet::updated(news, olds).at_offset(done);
-                run.dispatch_after_write(conn, Event::BeforeUpdate, &mut set)?;
-                conn.record_write(M::MODEL, Operation::Update, read);
-                run.dispatch(conn, Event::AfterUpdate, &mut set)?;
-                done += read;
-                if let Some(keep) = keep.as_deref_mut() {
-                    keep.extend(set.into_news());
                 }
-                conn.progress::<M>(Operation::Update, done, None);
-                if read < chunk {
-                    break;
-                }
-                after = Some(last);
             }
-            Ok(done)
         })
+    }
+
+    /// Without update hooks: one statement.
+    fn update_all<M, F, S>(
+        &mut self,
+        filter: &F,
+        changeset: &S,
+        keep: Option<&mut Vec<M>>,
+    ) -> Result<usize>
+    where
+        M: HookedModel<C::Backend>,
+        F: QueryFragment<C::Backend>,
+        S: QueryFragment<C::Backend>,
+    {
+        let target = Target::Filter(filter);
+        let updated = match keep {
+            Some(keep) => {
+                let mut rows = M::update_set_returning(self.inner_mut(), changeset, target)?;
+                rows.sort_by_key(HookModel::key);
+                let updated = rows.len();
+                keep.extend(rows);
+                updated
+            }
+            None => M::update_set(self.inner_mut(), changeset, target)?,
+        };
+        self.record_write(M::MODEL, Operation::Update, updated);
+        Ok(updated)
+    }
+
+    /// Two statements per chunk: the rows locked and projected through the
+    /// changeset, BEFORE hooks on the pairs, one UPDATE of the final
+    /// values by key, AFTER hooks.
+    fn update_projected<M, F>(
+        &mut self,
+        run: &Run<C>,
+        filter: &F,
+        projection: &Projection<'_, C::Backend>,
+        mut keep: Option<&mut Vec<M>>,
+    ) -> Result<usize>
+    where
+        M: HookedModel<C::Backend>,
+        F: QueryFragment<C::Backend>,
+    {
+        let chunk = run.chunk_len(key_binds::<M>() + M::FIELDS.len());
+        let mut after: Option<M::Key> = None;
+        let mut done = 0;
+        loop {
+            // One row more than the chunk tells whether another follows.
+            let mut pairs = M::select_projected(
+                self.inner_mut(),
+                filter,
+                projection,
+                after.as_ref(),
+                chunk + 1,
+                true,
+            )?;
+            let more = pairs.len() > chunk;
+            pairs.truncate(chunk);
+            let Some(last) = pairs.last().map(|(old, _)| old.key()) else {
+                break;
+            };
+            let read = pairs.len();
+            let (olds, news): (Vec<M>, Vec<M>) = pairs.into_iter().unzip();
+            let mut set = ChangeSet::updated(news, olds).at_offset(done);
+            run.dispatch(self, Event::BeforeUpdate, &mut set)?;
+            let changed = set.iter().fold(FieldSet::EMPTY, |f, (new, old)| {
+                f.union(old.map_or(FieldSet::EMPTY, |o| new.diff(o)))
+            });
+            let fields = projection.fields().union(changed).difference(M::key_set());
+            if !fields.is_empty() {
+                M::update_rows(self.inner_mut(), set.news(), fields)?;
+            }
+            self.record_write(M::MODEL, Operation::Update, read);
+            run.dispatch(self, Event::AfterUpdate, &mut set)?;
+            done += read;
+            if let Some(keep) = keep.as_deref_mut() {
+                keep.extend(set.into_news());
+            }
+            self.progress::<M>(Operation::Update, done, None);
+            if !more {
+                break;
+            }
+            after = Some(last);
+        }
+        Ok(done)
+    }
+
+    /// The changeset applied by `UPDATE .. RETURNING` of each chunk's
+    /// locked keys; BEFORE hooks run after it, their edits written back.
+    fn update_returning<M, F, S>(
+        &mut self,
+        run: &Run<C>,
+        filter: &F,
+        changeset: &S,
+        restate: bool,
+        mut keep: Option<&mut Vec<M>>,
+    ) -> Result<usize>
+    where
+        M: HookedModel<C::Backend>,
+        F: QueryFragment<C::Backend>,
+        S: QueryFragment<C::Backend>,
+    {
+        let chunk = run.chunk_len(key_binds::<M>() + M::FIELDS.len());
+        let mut after: Option<M::Key> = None;
+        let mut done = 0;
+        loop {
+            // One row more than the chunk tells whether another follows.
+            let mut olds = M::select_where(
+                self.inner_mut(),
+                filter,
+                after.as_ref(),
+                Some(chunk + 1),
+                true,
+            )?;
+            let more = olds.len() > chunk;
+            olds.truncate(chunk);
+            let Some(last) = olds.last().map(HookModel::key) else {
+                break;
+            };
+            let read = olds.len();
+            let keys: Vec<M::Key> = olds.iter().map(HookModel::key).collect();
+            let target = if restate {
+                Target::Both(filter, &keys)
+            } else {
+                Target::Keys(&keys)
+            };
+            let stored = M::update_set_returning(self.inner_mut(), changeset, target)?;
+            let news = rows_in_order(&keys, stored)?;
+            let mut set = ChangeSet::updated(news, olds).at_offset(done);
+            run.dispatch_after_write(self, Event::BeforeUpdate, &mut set)?;
+            self.record_write(M::MODEL, Operation::Update, read);
+            run.dispatch(self, Event::AfterUpdate, &mut set)?;
+            done += read;
+            if let Some(keep) = keep.as_deref_mut() {
+                keep.extend(set.into_news());
+            }
+            self.progress::<M>(Operation::Update, done, None);
+            if !more {
+                break;
+            }
+            after = Some(last);
+        }
+        Ok(done)
     }
 }

@@ -29,3 +29,46 @@ where
     V: AsChangeset<Target = T, Changeset: QueryFragment<DB>>,
 {
 }
+
+/// A filter matching every row (`1 = 1`), for set-based operations and
+/// bulk sync over a whole table.
+///
+/// ```
+/// # use diesel::prelude::*;
+/// # diesel::table! { accounts (id) { id -> Integer, balance -> Integer, } }
+/// use hooks_diesel::AllRows;
+/// let query = accounts::table.filter(AllRows).select(accounts::id);
+/// assert_eq!(
+///     diesel::debug_query::<diesel::sqlite::Sqlite, _>(&query).to_string(),
+///     "SELECT `accounts`.`id` FROM `accounts` WHERE 1 = 1 -- binds: []"
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AllRows;
+
+impl diesel::query_builder::QueryId for AllRows {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Expression for AllRows {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for AllRows {}
+
+impl<QS> diesel::expression::SelectableExpression<QS> for AllRows {}
+
+impl<GB> diesel::expression::ValidGrouping<GB> for AllRows {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl<DB: Backend> QueryFragment<DB> for AllRows {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("1 = 1");
+        Ok(())
+    }
+}

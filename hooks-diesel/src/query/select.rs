@@ -140,20 +140,37 @@ where
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         push_select_from::<M, DB>(&self.selection, &mut out)?;
-        out.push_sql(" WHERE (");
-        self.filter.walk_ast(out.reborrow())?;
-        out.push_sql(")");
-        if let Some(after) = self.after {
-            out.push_sql(" AND ");
-            push_key_columns::<M, DB>(&mut out, true)?;
-            out.push_sql(" > ");
-            push_key::<M, DB>(after, &mut out)?;
-        }
-        push_order_by::<M, DB>(&mut out)?;
-        if let Some(limit) = self.limit {
-            out.push_sql(&format!(" LIMIT {limit}"));
-        }
-        push_lock(self.lock, &mut out);
-        Ok(())
+        push_chunk_where::<M, DB, F>(self.filter, self.after, self.limit, self.lock, &mut out)
     }
+}
+
+/// ` WHERE (<filter>) [AND key > <after>] ORDER BY key [LIMIT n] [FOR
+/// UPDATE]`: one chunk of the rows a filter matches, in key order.
+pub(crate) fn push_chunk_where<'b, M, DB, F>(
+    filter: &'b F,
+    after: Option<&'b M::Key>,
+    limit: Option<usize>,
+    lock: bool,
+    out: &mut AstPass<'_, 'b, DB>,
+) -> QueryResult<()>
+where
+    DB: HookBackend,
+    M: DieselHookModel<DB>,
+    F: QueryFragment<DB>,
+{
+    out.push_sql(" WHERE (");
+    filter.walk_ast(out.reborrow())?;
+    out.push_sql(")");
+    if let Some(after) = after {
+        out.push_sql(" AND ");
+        push_key_columns::<M, DB>(out, true)?;
+        out.push_sql(" > ");
+        push_key::<M, DB>(after, out)?;
+    }
+    push_order_by::<M, DB>(out)?;
+    if let Some(limit) = limit {
+        out.push_sql(&format!(" LIMIT {limit}"));
+    }
+    push_lock(lock, out);
+    Ok(())
 }

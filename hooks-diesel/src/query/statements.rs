@@ -10,6 +10,7 @@ use diesel::QueryResult;
 use super::framed::{Frame, Framed};
 use super::{in_key_order, SelectInserted};
 use super::{load_rows, DeleteWhere, InsertRows, LoadRow, SelectByKeys, SelectWhere, Target};
+use super::{Projection, SelectProjected};
 use super::{UpdateRows, UpdateSet};
 use crate::backend::HookBackend;
 use crate::hooks_core::{FieldSet, HookModel};
@@ -93,6 +94,19 @@ pub trait HookedModel<DB: HookBackend>: DieselHookModel<DB> + LoadRow<DB> {
         target: Target<'_, Self::Key, F>,
     ) -> QueryResult<usize>;
 
+    /// Reads up to `limit` rows matching `filter` with keys after `after`,
+    /// in key order, locked when `lock`, each beside the row `projection`
+    /// would make of it: `(old, new)`.
+    #[doc(hidden)]
+    fn select_projected<C: LoadConnection<Backend = DB>, F: QueryFragment<DB>>(
+        conn: &mut C,
+        filter: &F,
+        projection: &Projection<'_, DB>,
+        after: Option<&Self::Key>,
+        limit: usize,
+        lock: bool,
+    ) -> QueryResult<Vec<(Self, Self)>>;
+
     /// Loads rows of the model's selection framed by `frame`.
     #[doc(hidden)]
     fn load_framed<C: LoadConnection<Backend = DB>, F: Frame<DB>>(
@@ -103,7 +117,9 @@ pub trait HookedModel<DB: HookBackend>: DieselHookModel<DB> + LoadRow<DB> {
 
 impl<M, DB> HookedModel<DB> for M
 where
-    DB: HookBackend + QueryMetadata<<M as LoadRow<DB>>::SqlType>,
+    DB: HookBackend
+        + QueryMetadata<<M as LoadRow<DB>>::SqlType>
+        + QueryMetadata<(<M as LoadRow<DB>>::SqlType, <M as LoadRow<DB>>::SqlType)>,
     M: DieselHookModel<DB> + LoadRow<DB>,
     M::SelectExpression: QueryFragment<DB>,
 {
@@ -201,6 +217,27 @@ where
         frame: &F,
     ) -> QueryResult<Vec<Self>> {
         load_rows(conn, Framed::<M, DB, F>::new(frame))
+    }
+
+    fn select_projected<C: LoadConnection<Backend = DB>, F: QueryFragment<DB>>(
+        conn: &mut C,
+        filter: &F,
+        projection: &Projection<'_, DB>,
+        after: Option<&Self::Key>,
+        limit: usize,
+        lock: bool,
+    ) -> QueryResult<Vec<(Self, Self)>> {
+        let width = M::FIELDS.len();
+        let query = SelectProjected::<M, DB, F>::new(filter, projection, after, limit, lock);
+        let rows = conn.load(query)?;
+        rows.map(|row| {
+            let row = row?;
+            let old = M::from_row(&row).map_err(diesel::result::Error::DeserializationError)?;
+            let new = M::from_row(&diesel::row::Row::partial_row(&row, width..2 * width))
+                .map_err(diesel::result::Error::DeserializationError)?;
+            Ok((old, new))
+        })
+        .collect()
     }
 
     fn delete_returning<C: LoadConnection<Backend = DB>, F: QueryFragment<DB>>(

@@ -12,6 +12,7 @@
 //! hook saw the wrong records or a variant left the wrong table behind.
 
 mod args;
+mod diesel_writes;
 mod equivalent;
 mod hooked;
 mod memory;
@@ -53,11 +54,7 @@ fn run() -> Result<(), BoxError> {
         return Ok(());
     };
     let mut lines = Vec::new();
-    let mut report = |line: &Line| {
-        println!("{line}");
-        let _ = std::io::stdout().flush();
-        lines.push(line.clone());
-    };
+    let mut overheads = Vec::new();
     for &backend in &args.backends {
         eprintln!(
             "# {}: n={} chunk={} repeat={}",
@@ -66,11 +63,19 @@ fn run() -> Result<(), BoxError> {
             args.chunk,
             args.repeat
         );
-        run_backend(backend, &args, &mut report)?;
+        let mut report = |line: &Line| {
+            println!("{line}");
+            let _ = std::io::stdout().flush();
+            lines.push(line.clone());
+        };
+        let overhead = run_backend(backend, &args, &mut report)?;
+        println!("{}", report::total(&lines, overhead.backend));
+        println!("{overhead}");
+        overheads.push(overhead);
     }
     let peak = memory::peak_rss_mib()?;
     println!("peak_rss_mib={peak:.1}");
-    for target in report::targets(&lines, args.chunk, peak) {
+    for target in report::targets(&lines, &overheads, args.chunk, peak) {
         eprintln!("# {target}");
     }
     Ok(())
@@ -80,7 +85,7 @@ fn run_backend(
     backend: BackendKind,
     args: &Args,
     report: &mut dyn FnMut(&Line),
-) -> Result<(), BoxError> {
+) -> Result<report::Overhead, BoxError> {
     let Args {
         n, chunk, repeat, ..
     } = *args;

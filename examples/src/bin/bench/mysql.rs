@@ -18,7 +18,7 @@ use hooks_examples::models::Account;
 use hooks_examples::schema::accounts;
 use hooks_examples::MYSQL_MIGRATIONS;
 
-use crate::statements::{Dialect, Statements};
+use crate::statements::{Dialect, Ordinary};
 use crate::urls::{redact_password, with_database};
 use crate::BoxError;
 
@@ -133,7 +133,7 @@ impl Dialect for MysqlConnection {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        let inserted = self.insert(records)?;
+        let inserted = Ordinary::insert(self, records)?;
         let last_offset = i64::try_from(inserted.saturating_sub(1)).unwrap_or(i64::MAX);
         let rows: Vec<Account> = accounts::table
             .filter(accounts::id.between(
@@ -164,7 +164,7 @@ impl Dialect for MysqlConnection {
         at: NaiveDateTime,
         locked: &[i64],
     ) -> QueryResult<Vec<Account>> {
-        self.freeze_active(at)?;
+        self.freeze_active(Some(at))?;
         let mut rows = Vec::with_capacity(locked.len());
         for part in locked.chunks(Self::BIND_LIMIT) {
             rows.extend(select_keys(self, part)?);

@@ -10,10 +10,10 @@ use hooks_diesel::HookedConnection;
 use hooks_examples::models::Account;
 
 use crate::hooked::{self, HookCounts};
-use crate::report::Line;
-use crate::statements::Statements;
+use crate::report::{Line, Overhead};
+use crate::statements::{Ordinary, Statements};
 use crate::workload::{Fingerprint, Workload};
-use crate::{equivalent, raw, BoxError};
+use crate::{diesel_writes, equivalent, raw, BoxError};
 
 /// A phase of the workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,10 +54,17 @@ pub enum Variant {
     Hooked,
     Raw,
     Equivalent,
+    /// Ordinary Diesel statements through the hooked connection.
+    Diesel,
 }
 
 impl Variant {
-    const ALL: [Variant; 3] = [Variant::Hooked, Variant::Raw, Variant::Equivalent];
+    const ALL: [Variant; 4] = [
+        Variant::Hooked,
+        Variant::Raw,
+        Variant::Equivalent,
+        Variant::Diesel,
+    ];
 }
 
 /// What a phase gets, prepared before the clock starts.
@@ -77,21 +84,22 @@ pub enum Input<'a> {
 }
 
 /// Runs every phase on the database at `url`, calling `report` with each
-/// line as soon as it is measured.
+/// line as soon as it is measured; then measures what a hooked connection
+/// costs tables without hooks.
 pub fn run<C: Statements>(
     url: &str,
     n: usize,
     chunk: usize,
     repeat: usize,
     report: &mut dyn FnMut(&Line),
-) -> Result<(), BoxError> {
+) -> Result<Overhead, BoxError> {
     let counts = Arc::new(HookCounts::default());
     let statements = Arc::new(AtomicUsize::new(0));
     let hooked = hooked::connect::<C>(url, chunk, &counts, &statements)?;
     let mut plain = C::establish(url)?;
     let fresh = Workload::fresh(n);
     plain.reset_table()?;
-    raw::insert_all(&mut plain, &fresh, chunk)?;
+    raw::insert_all(&mut plain, &fresh, chunk, C::BIND_LIMIT)?;
     let stored = plain.load_all()?;
     let mut bench = Bench {
         plain,
@@ -104,7 +112,7 @@ pub fn run<C: Statements>(
     for phase in Phase::ALL {
         report(&bench.measure(phase, repeat)?);
     }
-    Ok(())
+    bench.overhead(url, repeat)
 }
 
 /// The two connections of one backend and the workload.
@@ -121,24 +129,31 @@ struct Bench<C: Statements> {
 }
 
 impl<C: Statements> Bench<C> {
-    /// Measures `phase` `repeat` times per variant, rotating the order of
-    /// the variants, and reports the medians.
+    /// Measures `phase` `repeat` times per variant after one warm-up
+    /// round, rotating the order of the variants, and reports the medians.
     fn measure(&mut self, phase: Phase, repeat: usize) -> Result<Line, BoxError> {
-        let mut times: [Vec<Duration>; 3] = Default::default();
+        let mut times: [Vec<Duration>; 4] = Default::default();
         let mut statements = 0;
-        for round in 0..repeat {
+        for round in 0..=repeat {
             let mut order = Variant::ALL;
             order.rotate_left(round % Variant::ALL.len());
             for variant in order {
                 self.prepare(phase)?;
-                let (elapsed, sent) = self.run_once(phase, variant)?;
+                let Some((elapsed, sent)) = self.run_once(phase, variant)? else {
+                    continue;
+                };
+                if round == 0 {
+                    continue; // warm-up
+                }
                 if let Some(sent) = sent {
                     statements = sent;
                 }
                 times[variant as usize].push(elapsed);
             }
         }
-        let [hooked, raw, equiv] = times.map(median);
+        let diesel = (!times[Variant::Diesel as usize].is_empty())
+            .then(|| median(std::mem::take(&mut times[Variant::Diesel as usize])));
+        let [hooked, raw, equiv, _] = times.map(median);
         Ok(Line {
             backend: C::NAME,
             phase,
@@ -147,6 +162,55 @@ impl<C: Statements> Bench<C> {
             raw,
             equiv,
             statements,
+            diesel,
+        })
+    }
+
+    /// The raw variant's statements of every phase through the bare
+    /// connection, a hooked one without hooks, and a hooked one with hooks
+    /// on another table only; summed medians.
+    fn overhead(&mut self, url: &str, repeat: usize) -> Result<Overhead, BoxError> {
+        let mut empty = HookedConnection::new(C::establish(url)?, hooks_diesel::Registry::new());
+        let mut other = HookedConnection::new(C::establish(url)?, C::other_table_hooks());
+        let mut sums = [Duration::ZERO; 3];
+        for phase in Phase::ALL {
+            let mut times: [Vec<Duration>; 3] = Default::default();
+            for round in 0..=repeat {
+                for which in 0..3 {
+                    let which = (which + round) % 3;
+                    self.prepare(phase)?;
+                    let input = input(&self.workload, phase);
+                    let conn: &mut dyn Ordinary = match which {
+                        0 => &mut self.plain,
+                        1 => C::through(&mut empty),
+                        _ => C::through(&mut other),
+                    };
+                    let started = Instant::now();
+                    let done = raw::run(conn, input, self.chunk, C::BIND_LIMIT);
+                    let elapsed = started.elapsed();
+                    drop(done.map_err(|e| {
+                        format!("{}: {phase} through connection {which}: {e}", C::NAME)
+                    })?);
+                    self.expect_table(
+                        self.workload.after(phase),
+                        &format!("{phase} (unhooked {which})"),
+                    )?;
+                    if round > 0 {
+                        times[which].push(elapsed);
+                    }
+                }
+            }
+            for (sum, times) in sums.iter_mut().zip(times) {
+                *sum += median(times);
+            }
+        }
+        let [bare, empty_registry, other_table] = sums;
+        Ok(Overhead {
+            backend: C::NAME,
+            n: self.workload.n(),
+            bare,
+            empty_registry,
+            other_table,
         })
     }
 
@@ -155,7 +219,12 @@ impl<C: Statements> Bench<C> {
     fn prepare(&mut self, phase: Phase) -> Result<(), BoxError> {
         self.plain.reset_table()?;
         if phase != Phase::BulkCreate {
-            raw::insert_all(&mut self.plain, &self.workload.fresh, self.chunk)?;
+            raw::insert_all(
+                &mut self.plain,
+                &self.workload.fresh,
+                self.chunk,
+                C::BIND_LIMIT,
+            )?;
             self.plain.after_seed()?;
             self.expect_table(self.workload.created(), "seeding")?;
         }
@@ -163,27 +232,40 @@ impl<C: Statements> Bench<C> {
     }
 
     /// Runs one variant of `phase`; returns its time and, for the hooked
-    /// variant, the number of statements it sent.
+    /// variant, the number of statements it sent; `None` when the variant
+    /// has no form of the phase.
     fn run_once(
         &mut self,
         phase: Phase,
         variant: Variant,
-    ) -> Result<(Duration, Option<usize>), BoxError> {
+    ) -> Result<Option<(Duration, Option<usize>)>, BoxError> {
         let input = input(&self.workload, phase);
         self.counts.take();
         let sent_before = self.statements.load(Ordering::Relaxed);
         let started = Instant::now();
         let result = match variant {
             Variant::Hooked => hooked::run(&mut self.hooked, input),
-            Variant::Raw => raw::run(&mut self.plain, input, self.chunk),
+            Variant::Raw => raw::run(&mut self.plain, input, self.chunk, C::BIND_LIMIT),
             Variant::Equivalent => equivalent::run(&mut self.plain, input, self.chunk),
+            Variant::Diesel => {
+                match diesel_writes::run(
+                    C::through(&mut self.hooked),
+                    input,
+                    self.chunk,
+                    C::BIND_LIMIT,
+                ) {
+                    Ok(true) => Ok(Vec::new()),
+                    Ok(false) => return Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
         };
         let elapsed = started.elapsed();
         let what = format!("{phase} ({variant:?})");
         drop(result.map_err(|e| format!("{}: {what} failed: {e}", C::NAME))?);
         self.expect_table(self.workload.after(phase), &what)?;
-        if variant != Variant::Hooked {
-            return Ok((elapsed, None));
+        if variant == Variant::Raw || variant == Variant::Equivalent {
+            return Ok(Some((elapsed, None)));
         }
         let seen = self.counts.take();
         let expected = self.workload.hooks(phase);
@@ -195,7 +277,10 @@ impl<C: Statements> Bench<C> {
             .into());
         }
         let sent = self.statements.load(Ordering::Relaxed) - sent_before;
-        Ok((elapsed, Some(sent)))
+        Ok(Some((
+            elapsed,
+            (variant == Variant::Hooked).then_some(sent),
+        )))
     }
 
     /// Fails unless the table matches `expected`.

@@ -1,14 +1,16 @@
 //! The raw variant: what a careful Diesel user writes when no hook needs
-//! the rows. One multi-row `INSERT` per chunk (on SQLite, Diesel's batch
-//! insert sends one `INSERT` per record inside a transaction: that is what
-//! a Diesel user gets), one `UPDATE` per changed row, one filtered `UPDATE`,
-//! one filtered `DELETE`. Every write that changes rows also stamps
+//! the rows. One multi-row `INSERT` per chunk, one `UPDATE` per changed
+//! row, one filtered `UPDATE`, one `DELETE` by key list per chunk, each
+//! phase in one transaction. Every write that changes rows also stamps
 //! `updated_at`, so that all variants leave the same table behind.
+//!
+//! The same statements run through a `HookedConnection` measure what the
+//! connection costs a table without hooks.
 
 use hooks_examples::models::Account;
 
 use crate::phases::Input;
-use crate::statements::{rows_per_statement, Statements};
+use crate::statements::{rows_within, Ordinary};
 use crate::workload::now;
 use crate::BoxError;
 
@@ -16,36 +18,35 @@ use crate::BoxError;
 const INSERT_BINDS: usize = 4;
 
 /// Runs one phase; returns the input records (dropped by the caller after
-/// the clock stops).
-pub fn run<C: Statements>(
-    conn: &mut C,
+/// the clock stops). `bind_limit` is the backend's.
+pub fn run(
+    conn: &mut dyn Ordinary,
     input: Input<'_>,
     chunk: usize,
+    bind_limit: usize,
 ) -> Result<Vec<Account>, BoxError> {
     match input {
         Input::Create(records) => {
-            insert_all(conn, &records, chunk)?;
+            insert_all(conn, &records, chunk, bind_limit)?;
             Ok(records)
         }
         Input::Update { records, changed } => {
             let at = now();
-            conn.transaction(|conn| {
+            conn.in_transaction(&mut |conn| {
                 for &i in changed {
                     let record = &records[i];
                     conn.update_balance(record.id, record.balance, at)?;
                 }
-                diesel::QueryResult::Ok(())
+                Ok(())
             })?;
             Ok(records)
         }
         Input::Freeze => {
-            conn.freeze_active(now())?;
+            conn.freeze_active(Some(now()))?;
             Ok(Vec::new())
         }
         Input::Delete(records) => {
-            let first = records.iter().map(|a| a.id).min().unwrap_or(0);
-            let last = records.iter().map(|a| a.id).max().unwrap_or(0);
-            conn.delete_range(first, last)?;
+            delete_all(conn, records, chunk, bind_limit)?;
             Ok(Vec::new())
         }
     }
@@ -53,15 +54,34 @@ pub fn run<C: Statements>(
 
 /// Inserts `records`, one statement per chunk, in one transaction (also
 /// used to seed the table between measurements).
-pub fn insert_all<C: Statements>(
-    conn: &mut C,
+pub fn insert_all(
+    conn: &mut dyn Ordinary,
     records: &[Account],
     chunk: usize,
+    bind_limit: usize,
 ) -> diesel::QueryResult<()> {
-    let rows = rows_per_statement::<C>(chunk, INSERT_BINDS);
-    conn.transaction(|conn| {
+    let rows = rows_within(chunk, bind_limit, INSERT_BINDS);
+    conn.in_transaction(&mut |conn| {
         for part in records.chunks(rows) {
             conn.insert(part)?;
+        }
+        Ok(())
+    })
+}
+
+/// Deletes the rows of `records` by key, one statement per chunk, in one
+/// transaction.
+pub fn delete_all(
+    conn: &mut dyn Ordinary,
+    records: &[Account],
+    chunk: usize,
+    bind_limit: usize,
+) -> diesel::QueryResult<()> {
+    let rows = rows_within(chunk, bind_limit, 1);
+    conn.in_transaction(&mut |conn| {
+        for part in records.chunks(rows) {
+            let keys: Vec<i64> = part.iter().map(|a| a.id).collect();
+            conn.delete_keys(&keys)?;
         }
         Ok(())
     })

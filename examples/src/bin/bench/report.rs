@@ -16,6 +16,8 @@ pub struct Line {
     pub raw: Duration,
     pub equiv: Duration,
     pub statements: usize,
+    /// The `diesel` variant, for the phases it has.
+    pub diesel: Option<Duration>,
 }
 
 impl Line {
@@ -28,6 +30,56 @@ impl Line {
     pub fn vs_equiv(&self) -> f64 {
         ratio(self.hooked, self.equiv)
     }
+
+    /// diesel / hooked.
+    pub fn diesel_vs_hooked(&self) -> Option<f64> {
+        self.diesel.map(|d| ratio(d, self.hooked))
+    }
+}
+
+/// The cost of a `HookedConnection` for statements to tables without
+/// hooks: the raw variant's statements of every phase, through a bare
+/// connection, through a hooked one with no hooks at all, and through one
+/// whose only hooks are on another table.
+#[derive(Clone, Debug)]
+pub struct Overhead {
+    pub backend: &'static str,
+    pub n: usize,
+    pub bare: Duration,
+    pub empty_registry: Duration,
+    pub other_table: Duration,
+}
+
+impl fmt::Display for Overhead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "backend={} phase=unhooked_tables n={} bare_ms={:.1} empty_registry_ms={:.1} other_table_hooks_ms={:.1} empty_vs_bare={:.3} other_vs_bare={:.3}",
+            self.backend,
+            self.n,
+            ms(self.bare),
+            ms(self.empty_registry),
+            ms(self.other_table),
+            ratio(self.empty_registry, self.bare),
+            ratio(self.other_table, self.bare),
+        )
+    }
+}
+
+/// The sums of one backend's phases.
+pub fn total(lines: &[Line], backend: &'static str) -> String {
+    let mine = || lines.iter().filter(|l| l.backend == backend);
+    let sum = |f: fn(&Line) -> Duration| mine().map(f).sum::<Duration>();
+    let (hooked, raw, equiv) = (sum(|l| l.hooked), sum(|l| l.raw), sum(|l| l.equiv));
+    format!(
+        "backend={backend} phase=total n={} hooked_ms={:.1} raw_ms={:.1} equiv_ms={:.1} vs_raw={:.2} vs_equiv={:.2}",
+        mine().next().map_or(0, |l| l.n),
+        ms(hooked),
+        ms(raw),
+        ms(equiv),
+        ratio(hooked, raw),
+        ratio(hooked, equiv),
+    )
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {
@@ -52,7 +104,11 @@ impl fmt::Display for Line {
             self.vs_raw(),
             self.vs_equiv(),
             self.statements
-        )
+        )?;
+        if let (Some(diesel), Some(vs)) = (self.diesel, self.diesel_vs_hooked()) {
+            write!(f, " diesel_ms={:.1} diesel_vs_hooked={vs:.2}", ms(diesel))?;
+        }
+        Ok(())
     }
 }
 
@@ -66,7 +122,12 @@ fn statement_bound(chunks: usize) -> usize {
 pub const PEAK_RSS_LIMIT_MIB: f64 = 200.0;
 
 /// The targets of WORKLOAD.md, each as "ok" or "MISSED" with its figure.
-pub fn targets(lines: &[Line], chunk: usize, peak_rss_mib: f64) -> Vec<String> {
+pub fn targets(
+    lines: &[Line],
+    overheads: &[Overhead],
+    chunk: usize,
+    peak_rss_mib: f64,
+) -> Vec<String> {
     let mut out = Vec::new();
     let mut check = |met: bool, what: String| {
         out.push(format!("{} {what}", if met { "ok    " } else { "MISSED" }));
@@ -89,12 +150,25 @@ pub fn targets(lines: &[Line], chunk: usize, peak_rss_mib: f64) -> Vec<String> {
                 format!("{at}: hooked/raw {:.2} <= 0.5", line.vs_raw()),
             );
         }
+        if let Some(vs) = line.diesel_vs_hooked() {
+            check(vs <= 1.15, format!("{at}: diesel/hooked {vs:.2} <= 1.15"));
+        }
         let bound = statement_bound(line.n.div_ceil(chunk.max(1)));
         check(
             line.statements <= bound,
             format!(
                 "{at}: {} statements <= {bound} (O(N/chunk))",
                 line.statements
+            ),
+        );
+    }
+    for o in overheads {
+        let vs = ratio(o.empty_registry, o.bare);
+        check(
+            vs <= 1.05,
+            format!(
+                "{}: no hooks, through HookedConnection / bare {vs:.3} <= 1.05",
+                o.backend
             ),
         );
     }

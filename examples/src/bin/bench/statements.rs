@@ -79,8 +79,10 @@ macro_rules! returning_statements {
             use ::diesel::prelude::*;
             use ::hooks_examples::models::Account;
             use ::hooks_examples::schema::accounts;
+            let rows: Vec<$crate::statements::AccountRow<'_>> =
+                records.iter().map(Into::into).collect();
             ::diesel::insert_into(accounts::table)
-                .values(records)
+                .values(&rows)
                 .returning(Account::as_returning())
                 .get_results(self)
         }
@@ -107,30 +109,128 @@ macro_rules! returning_statements {
 
 pub(crate) use returning_statements;
 
+/// The ordinary Diesel writes of the workload, sent through a bare
+/// connection (raw variant) or through a `HookedConnection` (the `diesel`
+/// variant, and the cost of a hooked connection for tables without hooks).
+pub trait Ordinary {
+    /// `INSERT INTO accounts (..) VALUES (..), (..)`: one statement on every
+    /// backend, since [`AccountRow`] binds `NULL` rather than `DEFAULT`.
+    fn insert(&mut self, records: &[Account]) -> QueryResult<usize>;
+    /// `UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?`.
+    fn update_balance(&mut self, id: i64, balance: i64, at: NaiveDateTime) -> QueryResult<usize>;
+    /// `UPDATE accounts SET status = 'frozen'[, updated_at = ?] WHERE status =
+    /// 'active'` (without the stamp when hooks stamp it).
+    fn freeze_active(&mut self, at: Option<NaiveDateTime>) -> QueryResult<usize>;
+    /// `DELETE FROM accounts WHERE id IN (..)` (`= ANY($1)` on PostgreSQL).
+    fn delete_keys(&mut self, keys: &[i64]) -> QueryResult<usize>;
+    /// Runs `f` in a transaction (Diesel's `transaction`).
+    fn in_transaction(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Ordinary) -> QueryResult<()>,
+    ) -> QueryResult<()>;
+}
+
+/// An `accounts` row to insert as an expert writes it: `None` is bound as
+/// `NULL`, so that a batch is one statement on SQLite too (Diesel sends one
+/// `INSERT` per record when a value may be `DEFAULT`).
+#[derive(Insertable)]
+#[diesel(table_name = accounts, treat_none_as_default_value = false)]
+pub struct AccountRow<'a> {
+    owner: &'a str,
+    balance: i64,
+    status: &'a str,
+    updated_at: Option<NaiveDateTime>,
+}
+
+impl<'a> From<&'a Account> for AccountRow<'a> {
+    fn from(a: &'a Account) -> Self {
+        AccountRow {
+            owner: &a.owner,
+            balance: a.balance,
+            status: &a.status,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// Implements [`Ordinary`] for a connection type.
+macro_rules! impl_ordinary {
+    ($($conn:ty),*) => {$(
+        impl Ordinary for $conn {
+            fn insert(&mut self, records: &[Account]) -> QueryResult<usize> {
+                let rows: Vec<AccountRow<'_>> = records.iter().map(AccountRow::from).collect();
+                diesel::insert_into(accounts::table).values(&rows).execute(self)
+            }
+
+            fn update_balance(
+                &mut self,
+                id: i64,
+                balance: i64,
+                at: NaiveDateTime,
+            ) -> QueryResult<usize> {
+                diesel::update(accounts::table.find(id))
+                    .set((
+                        accounts::balance.eq(balance),
+                        accounts::updated_at.eq(Some(at)),
+                    ))
+                    .execute(self)
+            }
+
+            fn freeze_active(&mut self, at: Option<NaiveDateTime>) -> QueryResult<usize> {
+                let active = accounts::table.filter(accounts::status.eq(ACTIVE));
+                match at {
+                    Some(at) => diesel::update(active)
+                        .set((
+                            accounts::status.eq(FROZEN),
+                            accounts::updated_at.eq(Some(at)),
+                        ))
+                        .execute(self),
+                    None => diesel::update(active)
+                        .set(accounts::status.eq(FROZEN))
+                        .execute(self),
+                }
+            }
+
+            fn delete_keys(&mut self, keys: &[i64]) -> QueryResult<usize> {
+                diesel::delete(accounts::table.filter(accounts::id.eq_any(keys))).execute(self)
+            }
+
+            fn in_transaction(
+                &mut self,
+                f: &mut dyn FnMut(&mut dyn Ordinary) -> QueryResult<()>,
+            ) -> QueryResult<()> {
+                self.transaction(|conn| f(conn))
+            }
+        }
+    )*};
+}
+
+impl_ordinary!(
+    SqliteConnection,
+    PgConnection,
+    MysqlConnection,
+    HookedConnection<SqliteConnection>,
+    HookedConnection<PgConnection>,
+    HookedConnection<MysqlConnection>
+);
+
 /// The statements shared by every backend, and the hooked operations.
-pub trait Statements: Dialect {
+pub trait Statements: Dialect + Ordinary {
+    /// The ordinary writes, sent through a hooked connection.
+    fn through(conn: &mut HookedConnection<Self>) -> &mut dyn Ordinary;
+
     /// Every row, in key order.
     fn load_all(&mut self) -> QueryResult<Vec<Account>>;
     /// A summary of the table.
     fn fingerprint(&mut self) -> QueryResult<Fingerprint>;
 
-    /// `INSERT INTO accounts (..) VALUES (..), (..)` (on SQLite Diesel sends
-    /// one `INSERT` per record inside a transaction; on PostgreSQL and MySQL
-    /// one multi-row `INSERT`).
-    fn insert(&mut self, records: &[Account]) -> QueryResult<usize>;
-    /// `UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?`.
-    fn update_balance(&mut self, id: i64, balance: i64, at: NaiveDateTime) -> QueryResult<usize>;
-    /// `UPDATE accounts SET status = 'frozen', updated_at = ? WHERE status = 'active'`.
-    fn freeze_active(&mut self, at: NaiveDateTime) -> QueryResult<usize>;
-    /// `DELETE FROM accounts WHERE id BETWEEN ? AND ?`.
-    fn delete_range(&mut self, first: i64, last: i64) -> QueryResult<usize>;
-
     /// The rows with `keys`, in key order, locked where the backend can.
     fn select_keys_locked(&mut self, keys: &[i64]) -> QueryResult<Vec<Account>>;
     /// The active rows, in key order, locked where the backend can.
     fn select_active_locked(&mut self) -> QueryResult<Vec<Account>>;
-    /// `DELETE FROM accounts WHERE id IN (..)` (`= ANY($1)` on PostgreSQL).
-    fn delete_keys(&mut self, keys: &[i64]) -> QueryResult<usize>;
+
+    /// A registry whose only hook is on another table (`audit_log`).
+    fn other_table_hooks() -> hooks_diesel::Registry<HookedConnection<Self>>;
 
     /// The workload's hooks for this connection type.
     fn hooks(
@@ -161,6 +261,16 @@ pub trait Statements: Dialect {
 macro_rules! impl_statements {
     ($conn:ty $(, lock = $lock:ident)?) => {
         impl Statements for $conn {
+            fn through(conn: &mut HookedConnection<Self>) -> &mut dyn Ordinary {
+                conn
+            }
+
+            fn other_table_hooks() -> hooks_diesel::Registry<HookedConnection<Self>> {
+                hooks_diesel::Registry::new().with(hooks_diesel::Hook::after_create(
+                    |_, _: &hooks_diesel::Batch<hooks_examples::models::AuditEntry>| Ok(()),
+                ))
+            }
+
             fn hooks(
                 counts: &std::sync::Arc<crate::hooked::HookCounts>,
             ) -> hooks_diesel::Registry<HookedConnection<Self>> {
@@ -176,40 +286,6 @@ macro_rules! impl_statements {
 
             fn fingerprint(&mut self) -> QueryResult<Fingerprint> {
                 diesel::sql_query(fingerprint_sql(Self::BIGINT)).get_result(self)
-            }
-
-            fn insert(&mut self, records: &[Account]) -> QueryResult<usize> {
-                diesel::insert_into(accounts::table)
-                    .values(records)
-                    .execute(self)
-            }
-
-            fn update_balance(
-                &mut self,
-                id: i64,
-                balance: i64,
-                at: NaiveDateTime,
-            ) -> QueryResult<usize> {
-                diesel::update(accounts::table.find(id))
-                    .set((
-                        accounts::balance.eq(balance),
-                        accounts::updated_at.eq(Some(at)),
-                    ))
-                    .execute(self)
-            }
-
-            fn freeze_active(&mut self, at: NaiveDateTime) -> QueryResult<usize> {
-                diesel::update(accounts::table.filter(accounts::status.eq(ACTIVE)))
-                    .set((
-                        accounts::status.eq(FROZEN),
-                        accounts::updated_at.eq(Some(at)),
-                    ))
-                    .execute(self)
-            }
-
-            fn delete_range(&mut self, first: i64, last: i64) -> QueryResult<usize> {
-                diesel::delete(accounts::table.filter(accounts::id.between(first, last)))
-                    .execute(self)
             }
 
             fn select_keys_locked(&mut self, keys: &[i64]) -> QueryResult<Vec<Account>> {
@@ -228,10 +304,6 @@ macro_rules! impl_statements {
                     .select(Account::as_select())
                     $(.$lock())?
                     .load(self)
-            }
-
-            fn delete_keys(&mut self, keys: &[i64]) -> QueryResult<usize> {
-                diesel::delete(accounts::table.filter(accounts::id.eq_any(keys))).execute(self)
             }
 
             fn hooked_create(
@@ -272,7 +344,13 @@ impl_statements!(MysqlConnection, lock = for_update);
 /// Rows per statement: `chunk`, lowered so that `binds_per_row` binds per
 /// row stay within the backend's limit.
 pub fn rows_per_statement<C: Dialect>(chunk: usize, binds_per_row: usize) -> usize {
-    chunk.min(C::BIND_LIMIT / binds_per_row.max(1)).max(1)
+    rows_within(chunk, C::BIND_LIMIT, binds_per_row)
+}
+
+/// Rows per statement: `chunk`, lowered so that `binds_per_row` binds per
+/// row stay within `bind_limit`.
+pub fn rows_within(chunk: usize, bind_limit: usize, binds_per_row: usize) -> usize {
+    chunk.min(bind_limit / binds_per_row.max(1)).max(1)
 }
 
 /// An `accounts` row returned by raw SQL (`sql_query` needs

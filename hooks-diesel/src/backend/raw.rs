@@ -1,0 +1,78 @@
+//! Captured binds as raw bytes (PostgreSQL, MySQL): split and re-sent one
+//! by one.
+
+use diesel::backend::Backend;
+use diesel::query_builder::bind_collector::RawBytesBindCollector;
+use diesel::query_builder::{AstPass, MoveableBindCollector, QueryFragment};
+use diesel::sql_types::TypeMetadata;
+use diesel::QueryResult;
+
+use super::HookBackend;
+use crate::capture::{push_text, writes_sql, Piece, Segment};
+
+/// Captures into raw bytes (PostgreSQL, MySQL).
+pub(crate) fn capture_raw<DB>(
+    query: &dyn QueryFragment<DB>,
+    lookup: &mut <DB as TypeMetadata>::MetadataLookup,
+    backend: &DB,
+) -> QueryResult<RawBytesBindCollector<DB>>
+where
+    for<'a> DB: Backend<BindCollector<'a> = RawBytesBindCollector<DB>> + TypeMetadata,
+{
+    let mut binds = RawBytesBindCollector::<DB>::new();
+    query.collect_binds(&mut binds, lookup, backend)?;
+    Ok(binds)
+}
+
+/// Writes a piece whose binds are raw bytes: each placeholder is numbered
+/// by the statement being built (`$n` counts on), and only the binds the
+/// piece mentions are sent, in its order.
+pub(crate) fn push_raw_piece<'b, DB>(
+    piece: &'b Piece,
+    binds: &'b RawBytesBindCollector<DB>,
+    out: &mut AstPass<'_, 'b, DB>,
+) -> QueryResult<()>
+where
+    for<'a> DB: Backend<BindCollector<'a> = RawBytesBindCollector<DB>> + TypeMetadata + 'static,
+    for<'a> RawBytesBindCollector<DB>:
+        MoveableBindCollector<DB, BindData = RawBytesBindCollector<DB>>,
+    <DB as TypeMetadata>::TypeMetadata: Clone,
+    DB: HookBackend,
+{
+    if writes_sql(out) {
+        return push_text(piece, out, |_, out| DB::push_placeholder(out));
+    }
+    let in_order = piece
+        .segments()
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Bind(index) => Some(*index),
+            Segment::Text(_) => None,
+        })
+        .eq(0..binds.binds.len());
+    if in_order {
+        // Every bind, in order: sent as captured.
+        return out.push_bind_collector_data(binds);
+    }
+    let mut sent = RawBytesBindCollector::<DB>::new();
+    for segment in piece.segments() {
+        if let Segment::Bind(index) = *segment {
+            let (Some(value), Some(metadata)) = (binds.binds.get(index), binds.metadata.get(index))
+            else {
+                return Err(missing_bind(index));
+            };
+            sent.binds.push(value.clone());
+            sent.metadata.push(metadata.clone());
+        }
+    }
+    if !sent.binds.is_empty() {
+        out.push_bind_collector_data(&sent)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn missing_bind(index: usize) -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(
+        format!("a captured statement has no bind number {}", index + 1).into(),
+    )
+}

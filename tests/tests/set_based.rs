@@ -1,0 +1,114 @@
+//! Set-based updates with hooks: two statements per chunk (the rows locked
+//! and projected through the changeset, then one UPDATE of the final
+//! values), whatever the hooks edit; and the rows written are what plain
+//! Diesel would write.
+
+use diesel::prelude::*;
+use hooks_diesel::prelude::*;
+use hooks_tests::backend_suite;
+use hooks_tests::models::Account;
+use hooks_tests::recorder::{Seen, Statements};
+use hooks_tests::schema::accounts;
+
+fn accounts(n: i64) -> Vec<Account> {
+    (1..=n)
+        .map(|i| {
+            Account::new(
+                format!("o{i}"),
+                i,
+                if i % 2 == 1 { "active" } else { "idle" },
+            )
+        })
+        .collect()
+}
+
+macro_rules! stored {
+    ($conn:expr) => {
+        accounts::table
+            .select((
+                accounts::owner,
+                accounts::balance,
+                accounts::status,
+                accounts::updated_at.is_not_null(),
+            ))
+            .order(accounts::id)
+            .load::<(String, i64, String, bool)>($conn)
+            .expect("rows load")
+    };
+}
+
+backend_suite! {
+    fn two_statements_per_chunk_whatever_the_hooks_edit(db) {
+        let seen = Seen::<(String, i64, i64, String)>::new();
+        let s = seen.clone();
+        let registry = Registry::new()
+            .with(Hook::before_update(move |_, b: &mut Batch<Account>| {
+                s.extend(b.iter().map(|(n, o)| (n.owner.clone(), o.map_or(0, |o| o.balance), n.balance, n.status.clone())));
+                for a in b.news_mut() {
+                    a.updated_at = Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap());
+                }
+                Ok(())
+            }))
+            .with(Hook::after_update(|_, _: &Batch<Account>| Ok(())));
+        let mut conn = db.connect(registry);
+        conn.bulk_create(accounts(10)).unwrap();
+        conn.config_mut().chunk_size = 2;
+        let statements = Statements::default();
+        conn.set_instrumentation(statements.clone());
+        let rows = conn
+            .update_where::<Account>(accounts::status.eq("active"), (accounts::balance.eq(accounts::balance * 10), accounts::status.eq("frozen")))
+            .unwrap();
+        assert_eq!(rows.len(), 5);
+        // Five rows in chunks of two: three chunks of one locking SELECT
+        // and one UPDATE each; no UPDATE writes a row twice.
+        assert_eq!(statements.count("SELECT"), 3, "{:#?}", statements.sql());
+        assert_eq!(statements.updates().len(), 3, "{:#?}", statements.sql());
+        assert!(statements.updates().iter().all(|u| !u.contains("RETURNING")), "{:#?}", statements.updates());
+        assert_eq!(
+            seen.all(),
+            [1, 3, 5, 7, 9].map(|i| (format!("o{i}"), i, i * 10, "frozen".to_string())),
+            "BEFORE hooks see the computed values before anything is written"
+        );
+        let stored = stored!(&mut conn);
+        assert!(stored.iter().filter(|r| r.2 == "frozen").all(|r| r.3), "the hooks' stamp is written: {stored:?}");
+        assert_eq!(stored.iter().filter(|r| r.2 == "frozen").map(|r| r.1).collect::<Vec<_>>(), [10, 30, 50, 70, 90]);
+
+        statements.clear();
+        let n = diesel::update(accounts::table.filter(accounts::status.eq("idle")))
+            .set(accounts::balance.eq(accounts::balance + 1))
+            .execute(&mut conn)
+            .unwrap();
+        assert_eq!(n, 5);
+        assert_eq!(statements.count("SELECT"), 3, "{:#?}", statements.sql());
+        assert_eq!(statements.updates().len(), 3, "{:#?}", statements.sql());
+    }
+
+    fn the_rows_written_are_what_plain_diesel_writes(db) {
+        // The same statements through a hooked connection and a plain one,
+        // on two copies of the same rows.
+        let hooked_db = hooks_tests::TestDb::<Inner>::new();
+        let mut hooked = hooked_db.connect(
+            Registry::new().with(Hook::before_update(|_, _: &mut Batch<Account>| Ok(()))),
+        );
+        let mut plain = db.raw();
+        hooked.bulk_create(accounts(6)).unwrap();
+        diesel::insert_into(accounts::table).values(&accounts(6)).execute(&mut plain).unwrap();
+        macro_rules! both {
+            ($statement:expr) => {{
+                let h = $statement.execute(&mut hooked).unwrap();
+                let p = $statement.execute(&mut plain).unwrap();
+                assert_eq!(h, p, "row counts");
+                assert_eq!(stored!(&mut hooked), stored!(&mut plain));
+            }};
+        }
+        // A column read after another is assigned (MySQL assigns left to
+        // right; the library applies such a changeset by UPDATE so that
+        // every backend keeps its own meaning).
+        both!(diesel::update(accounts::table.filter(accounts::balance.gt(2)))
+            .set((accounts::owner.eq("renamed"), accounts::status.eq(accounts::owner))));
+        both!(diesel::update(accounts::table)
+            .set((accounts::balance.eq(accounts::balance * 2 + 1), accounts::updated_at.eq(None::<chrono::NaiveDateTime>))));
+        both!(diesel::update(accounts::table.filter(accounts::balance.lt(8).or(accounts::owner.eq("o5"))))
+            .set((accounts::status.eq("low"), accounts::balance.eq(accounts::balance - 1))));
+    }
+}
