@@ -1,6 +1,8 @@
-//! The Diesel schema of `migrations/`.
+//! The Diesel schema of `migrations/`; the columns are those of the
+//! migrations, and of the models in [`crate::models`].
 
 diesel::table! {
+    /// The workload's accounts ([`Account`](crate::models::Account)).
     accounts (id) {
         id -> BigInt,
         owner -> Text,
@@ -11,6 +13,7 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// What hooks of examples and tests log ([`AuditEntry`](crate::models::AuditEntry)).
     audit_log (id) {
         id -> BigInt,
         account_id -> BigInt,
@@ -20,6 +23,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The `audit` example's trail ([`AuditChange`](crate::models::AuditChange)).
+    audit_changes (id) {
+        id -> BigInt,
+        model -> Text,
+        record_key -> Text,
+        operation -> Text,
+        field -> Text,
+        old_value -> Nullable<Text>,
+        new_value -> Nullable<Text>,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Members of organisations, with a composite key ([`Membership`](crate::models::Membership)).
     memberships (org_id, user_id) {
         org_id -> BigInt,
         user_id -> BigInt,
@@ -36,4 +54,10 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(accounts, audit_log, memberships, tallies);
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    audit_changes,
+    audit_log,
+    memberships,
+    tallies
+);

@@ -78,7 +78,20 @@
 //!
 //! The model derives `HookModel` next to Diesel's `Queryable`, `Selectable`
 //! and `Insertable`; the derive adds one typed descriptor per field
-//! (`Account::BALANCE`) for conditions.
+//! (`Account::BALANCE`) for conditions. [`HookModel`](derive@HookModel)
+//! documents what it generates and each attribute it reads.
+//!
+//! # Features
+//!
+//! - `sqlite` (default): SQLite, with SQLite itself built in (nothing to
+//!   install);
+//! - `postgres`, `mysql`: PostgreSQL and MySQL/MariaDB, through Diesel's
+//!   backends (libpq and libmysqlclient, from the system by default);
+//! - `bundled`: builds libpq and the MySQL client from source for whichever
+//!   of `postgres` and `mysql` is on, so no client library is needed on the
+//!   machine (the MySQL client's build needs CMake and a C++ compiler, both
+//!   need OpenSSL headers);
+//! - `r2d2`: the `pool` module, r2d2 pools of hooked connections.
 
 pub use diesel;
 pub use hooks_core;
@@ -117,7 +130,8 @@ pub use hooks_core::{
     FieldChangesFrom, FieldChangesTo, FieldIs, FieldIsNot, FieldKey, FieldSet, FieldWas, Hook,
     HookContext, HookError, HookModel, HookResult, HookSet, Operation, Priority, Registry,
 };
-/// `#[derive(HookModel)]`: see the crate documentation.
+/// `#[derive(HookModel)]`, from `hooks-derive`: what it generates and the
+/// attributes it reads, each with an example, follow.
 pub use hooks_derive::HookModel;
 
 /// Everything a user of the library usually needs.
