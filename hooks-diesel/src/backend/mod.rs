@@ -44,6 +44,16 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture {
     /// `query::select::keep_rows_statement_uncached`).
     const CACHE_ROW_STATEMENTS: bool = true;
 
+    /// Whether the server gives the rows of one multi-row `INSERT`
+    /// consecutive auto-increment keys (asked only on backends without
+    /// `RETURNING`, which read inserted rows back by key range).
+    fn consecutive_auto_increment<C>(_conn: &mut C) -> QueryResult<bool>
+    where
+        C: diesel::connection::LoadConnection<Backend = Self>,
+    {
+        Ok(true)
+    }
+
     /// Binds `column` as one array of `ST` values. Backends without arrays
     /// keep this default, an error (callers check [`ARRAYS`](Self::ARRAYS)
     /// first).

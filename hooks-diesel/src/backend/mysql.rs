@@ -12,6 +12,21 @@ impl HookBackend for Mysql {
     const ROW_LOCKS: bool = true;
     const ARRAYS: bool = false;
     const UPDATE_JOIN: bool = true;
+
+    /// `innodb_autoinc_lock_mode` 0 ("traditional") and 1 ("consecutive",
+    /// MariaDB's default) give one statement consecutive keys; 2
+    /// ("interleaved") may not.
+    fn consecutive_auto_increment<C>(conn: &mut C) -> diesel::QueryResult<bool>
+    where
+        C: diesel::connection::LoadConnection<Backend = Self>,
+    {
+        use diesel::RunQueryDsl;
+        let mode: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "CAST(@@innodb_autoinc_lock_mode AS SIGNED)",
+        ))
+        .get_result(conn)?;
+        Ok(mode < 2)
+    }
     /// libmariadb leaves a statement whose result set failed halfway (a
     /// lock-wait timeout or deadlock in `SELECT .. FOR UPDATE`) in a state
     /// where its next execution blocks forever (README, "Known issues").

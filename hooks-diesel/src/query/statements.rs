@@ -270,28 +270,32 @@ where
     C: LoadConnection<Backend = DB>,
 {
     let keys_given = M::FIELDS.iter().filter(|f| f.key).all(|f| f.insertable);
-    let rows = if keys_given {
+    if keys_given {
+        // The keys the caller gave identify the rows.
         let keys: Vec<M::Key> = records.iter().map(HookModel::key).collect();
-        // A missing row fails the check below.
-        in_key_order(&keys, M::select_keys(conn, &keys, false)?).unwrap_or_default()
-    } else if M::key_fields().count() == 1 {
-        M::load_framed(conn, &SelectInserted::<M>::new(records.len()))?
-    } else {
+        return in_key_order(&keys, M::select_keys(conn, &keys, false)?)
+            .map_err(|_| read_back_error::<M>("rows inserted by key are missing"));
+    }
+    if M::key_fields().count() != 1 {
         return Err(read_back_error::<M>(
             "a composite key with generated parts cannot be read back without RETURNING",
         ));
-    };
+    }
+    let rows = M::load_framed(conn, &SelectInserted::<M>::new(records.len()))?;
     let insertable = M::FIELDS
         .iter()
         .enumerate()
         .filter(|(_, f)| f.insertable)
         .fold(FieldSet::EMPTY, |set, (i, _)| set.with(i));
-    let matches = rows.len() == records.len()
-        && rows
-            .iter()
-            .zip(records)
-            .all(|(row, record)| row.diff(record).intersection(insertable).is_empty());
-    if matches {
+    let same = rows
+        .iter()
+        .zip(records)
+        .all(|(row, record)| row.diff(record).intersection(insertable).is_empty());
+    // Rows equal to the records are the records'. Rows that differ may
+    // only be stored with less precision (a timestamp's nanoseconds): they
+    // are still the statement's when the server gives one INSERT
+    // consecutive keys, which it says.
+    if rows.len() == records.len() && (same || DB::consecutive_auto_increment(conn)?) {
         Ok(rows)
     } else {
         Err(read_back_error::<M>(
