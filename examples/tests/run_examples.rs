@@ -237,6 +237,32 @@ fn pool_commits_from_several_threads_on_sqlite() {
 }
 
 /// 3 threads x (2 committed + 1 rolled back) transactions x 20 accounts.
+#[test]
+fn same_hooks_run_on_sqlite() {
+    let out = succeeds(&mut example("same_hooks"));
+    check_same_hooks_output(&out, "sqlite");
+}
+
+/// The hooks' lines for one backend, in order.
+fn check_same_hooks_output(out: &str, backend: &str) {
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(&format!("[{backend}]")))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            format!("  [{backend}] audited 2 new account(s)"),
+            format!("  [{backend}] bob: active -> frozen"),
+        ],
+        "{out}"
+    );
+    assert!(
+        out.contains("refused: BEFORE_UPDATE of Account rejected 1 record(s)"),
+        "{out}"
+    );
+}
+
 fn check_pool_output(out: &str) {
     assert!(out.contains("committed 120 accounts"), "{out}");
     assert!(
@@ -353,6 +379,14 @@ mod postgres {
     fn import_syncs_the_shipped_files_on_postgres() {
         let schema = Schema::new();
         import_round_trip(&schema.url());
+    }
+
+    #[test]
+    fn same_hooks_run_on_sqlite_and_postgres() {
+        let schema = Schema::new();
+        let out = succeeds(example("same_hooks").args(["--database-url", &schema.url()]));
+        check_same_hooks_output(&out, "sqlite");
+        check_same_hooks_output(&out, "postgres");
     }
 
     #[test]

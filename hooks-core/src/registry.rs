@@ -50,6 +50,17 @@ pub struct HookedTable {
     pub attachment: Option<Attachment>,
 }
 
+impl HookedTable {
+    fn of<M: HookModel, X: Hosts<M>>() -> Self {
+        HookedTable {
+            table: M::TABLE,
+            model: M::MODEL,
+            type_id: TypeId::of::<M>(),
+            attachment: <X as Hosts<M>>::attachment(),
+        }
+    }
+}
+
 impl fmt::Debug for HookedTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HookedTable")
@@ -117,6 +128,8 @@ pub struct Registry<X> {
     models: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
     tables: Vec<&'static str>,
     hooked_tables: Vec<HookedTable>,
+    /// Models registered without hooks, for their attachments.
+    known: Vec<HookedTable>,
     hook_count: u64,
     _conn: std::marker::PhantomData<fn(&mut X)>,
 }
@@ -127,6 +140,7 @@ impl<X> Default for Registry<X> {
             models: HashMap::new(),
             tables: Vec::new(),
             hooked_tables: Vec::new(),
+            known: Vec::new(),
             hook_count: 0,
             _conn: std::marker::PhantomData,
         }
@@ -208,14 +222,58 @@ impl<X: 'static> Registry<X> {
             .iter()
             .any(|t| t.type_id == TypeId::of::<M>())
         {
-            self.hooked_tables.push(HookedTable {
-                table: M::TABLE,
-                model: M::MODEL,
-                type_id: TypeId::of::<M>(),
-                attachment: <X as Hosts<M>>::attachment(),
-            });
+            let known = self
+                .known
+                .iter()
+                .position(|t| t.type_id == TypeId::of::<M>());
+            let entry = match known {
+                Some(at) => self.known.remove(at),
+                None => HookedTable::of::<M, X>(),
+            };
+            self.hooked_tables.push(entry);
         }
         true
+    }
+
+    /// Makes model `M` known to connections of this registry without
+    /// giving it hooks (builder form), so that hooks written for any
+    /// connection type can run its operations through the connection
+    /// (`hooks-diesel`'s `HookedOps`).
+    #[must_use]
+    pub fn with_model<M: HookModel>(mut self) -> Self
+    where
+        X: Hosts<M>,
+    {
+        self.add_model::<M>();
+        self
+    }
+
+    /// Makes model `M` known without giving it hooks (see
+    /// [`with_model`](Self::with_model)).
+    pub fn add_model<M: HookModel>(&mut self) -> &mut Self
+    where
+        X: Hosts<M>,
+    {
+        let id = TypeId::of::<M>();
+        if !self
+            .hooked_tables
+            .iter()
+            .chain(&self.known)
+            .any(|t| t.type_id == id)
+        {
+            self.known.push(HookedTable::of::<M, X>());
+        }
+        self
+    }
+
+    /// What the connection type keeps for model `M`, when `M` has hooks
+    /// or was made known with [`with_model`](Self::with_model).
+    pub fn attachment(&self, model: TypeId) -> Option<&Attachment> {
+        self.hooked_tables
+            .iter()
+            .chain(&self.known)
+            .find(|t| t.type_id == model)
+            .and_then(|t| t.attachment.as_ref())
     }
 
     pub(crate) fn model<M: HookModel>(&self) -> Option<&ModelHooks<M, X>> {

@@ -119,6 +119,17 @@ pub enum Error {
     )]
     RolledBackByServer,
 
+    /// A hook written for any connection type ran an operation of a model
+    /// the connection's registry does not know.
+    #[error(
+        "{model} is not known to this connection's registry: register a hook on it, or \
+         make it known with `Registry::with_model::<{model}>()`"
+    )]
+    UnknownModel {
+        /// The model.
+        model: &'static str,
+    },
+
     /// An input or setting is out of range.
     #[error("{0}")]
     Invalid(String),

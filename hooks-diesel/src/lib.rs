@@ -101,6 +101,7 @@ mod capture;
 mod committed;
 mod connection;
 mod error;
+mod hosted;
 mod model;
 mod ops;
 mod progress;
@@ -115,6 +116,7 @@ pub use backend::HookBackend;
 pub use committed::Committed;
 pub use connection::{Config, HookedConnection, InnerConnection, UnhookedWrites};
 pub use error::{Error, Result};
+pub use hosted::HookedOps;
 pub use model::{no_such_field, DieselHookModel, TableModel};
 pub use ops::{SyncOptions, SyncReport};
 pub use progress::{OnProgress, Progress};
@@ -139,6 +141,6 @@ pub mod prelude {
     pub use crate::{
         AllRows, Batch, ChangeSet, Combine, Condition, Error, Event, Field, FieldChanged, FieldIs,
         FieldKey, FieldSet, Hook, HookContext, HookError, HookModel, HookResult, HookSet,
-        HookedConnection, Operation, Priority, Registry,
+        HookedConnection, HookedOps, Operation, Priority, Registry,
     };
 }

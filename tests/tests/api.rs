@@ -70,3 +70,48 @@ backend_suite! {
         assert_eq!(seen.all(), ["after"]);
     }
 }
+
+/// Hooks written once for every connection type: no backend, no
+/// connection type named; they run hooked operations of another model
+/// through whatever connection runs them.
+fn audited<X>(seen: &Seen<String>) -> Registry<X>
+where
+    X: hooks_diesel::HookedOps
+        + hooks_diesel::hooks_core::Hosts<Account>
+        + hooks_diesel::hooks_core::Hosts<hooks_tests::models::AuditEntry>,
+{
+    let seen = seen.clone();
+    Registry::new()
+        .with_model::<hooks_tests::models::AuditEntry>()
+        .with(Hook::after_create(
+            move |ctx: &mut HookContext<'_, X>, b: &Batch<Account>| {
+                seen.push(ctx.conn().backend_name().to_string());
+                let entries = b
+                    .news()
+                    .map(|a| hooks_tests::models::AuditEntry::new(a.id, "opened"))
+                    .collect();
+                ctx.conn().bulk_create(entries)?;
+                Ok(())
+            },
+        ))
+}
+
+mod any_connection {
+    use super::*;
+
+    backend_suite! {
+        fn hooks_written_for_any_connection_run_on_each_backend(db) {
+            let seen = Seen::<String>::new();
+            let mut conn = db.connect(audited(&seen));
+            conn.bulk_create(vec![Account::new("a", 1, "active"), Account::new("b", 2, "idle")]).unwrap();
+            diesel::insert_into(accounts::table).values(&Account::new("c", 3, "idle")).execute(&mut conn).unwrap();
+            let logged: i64 = hooks_tests::schema::audit_log::table.count().get_result(&mut conn).unwrap();
+            assert_eq!(logged, 3);
+            assert!(seen.all().iter().all(|b| b == <<Inner as diesel::Connection>::Backend as hooks_diesel::HookBackend>::NAME));
+            // A model the registry does not know is a clear error.
+            let unknown = hooks_diesel::HookedOps::bulk_create(&mut conn, vec![hooks_tests::models::Membership::new(1, 1, "x")]).unwrap_err();
+            assert!(matches!(unknown, hooks_diesel::Error::UnknownModel { model: "Membership" }), "{unknown}");
+            assert!(unknown.to_string().contains("with_model::<Membership>()"), "{unknown}");
+        }
+    }
+}

@@ -22,11 +22,9 @@ const ROWS: i64 = 6;
 
 /// Records every `(id, old balance, new balance)` an AFTER_UPDATE hook sees;
 /// a BEFORE_UPDATE hook yields so that writers interleave.
-fn registry<C>(pairs: &Seen<(i64, i64, i64)>) -> Registry<HookedConnection<C>>
-where
-    C: InnerConnection,
-    Account: hooks_diesel::HookedModel<C::Backend>,
-{
+fn registry<X: hooks_diesel::hooks_core::Hosts<Account>>(
+    pairs: &Seen<(i64, i64, i64)>,
+) -> Registry<X> {
     let pairs = pairs.clone();
     Registry::new()
         .with(Hook::before_update(|_, _: &mut Batch<Account>| {

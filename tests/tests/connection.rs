@@ -18,11 +18,9 @@ use hooks_tests::{backend_suite, TestBackend, TestDb};
 
 /// A registry with one BEFORE create hook on `Account`, so that
 /// `accounts` is a hooked table; the hook records the owners it sees.
-fn hooked_accounts<C>(seen: &Seen<String>) -> Registry<HookedConnection<C>>
-where
-    C: hooks_diesel::InnerConnection,
-    Account: hooks_diesel::HookedModel<C::Backend>,
-{
+fn hooked_accounts<X: hooks_diesel::hooks_core::Hosts<Account>>(
+    seen: &Seen<String>,
+) -> Registry<X> {
     let seen = seen.clone();
     Registry::new().with(Hook::before_create(move |_, b: &mut Batch<Account>| {
         seen.extend(b.news().map(|a| a.owner.clone()));
@@ -100,7 +98,7 @@ backend_suite! {
     }
 
     fn accessors_and_configuration(db) {
-        let registry = Arc::new(hooked_accounts::<Inner>(&Seen::new()));
+        let registry = Arc::new(hooked_accounts::<Conn>(&Seen::new()));
         let mut conn = HookedConnection::new(db.raw(), Arc::clone(&registry))
             .with_config(Config::default().with_chunk_size(10).with_unhooked_writes(UnhookedWrites::Allow));
         assert!(Arc::ptr_eq(conn.registry(), &registry));
@@ -119,7 +117,7 @@ backend_suite! {
     fn ordinary_writes_run_their_hooks_whatever_the_policy(db) {
         let seen = Seen::new();
         let mut conn = db
-            .connect(hooked_accounts::<Inner>(&seen))
+            .connect(hooked_accounts::<Conn>(&seen))
             .with_config(Config::default().with_unhooked_writes(UnhookedWrites::Refuse));
         diesel::insert_into(accounts::table)
             .values((accounts::owner.eq("dsl"), accounts::balance.eq(1), accounts::status.eq("active")))
@@ -137,7 +135,7 @@ backend_suite! {
     fn refuse_stops_writes_it_cannot_hook(db) {
         let seen = Seen::new();
         let mut conn = db
-            .connect(hooked_accounts::<Inner>(&seen))
+            .connect(hooked_accounts::<Conn>(&seen))
             .with_config(Config::default().with_unhooked_writes(UnhookedWrites::Refuse));
         let cte = diesel::sql_query(
             "WITH picked AS (SELECT 1 AS one) INSERT INTO accounts (owner, balance, status) SELECT 'cte', one, 'active' FROM picked",
@@ -164,7 +162,7 @@ backend_suite! {
     fn refuse_lets_through_reads_other_tables_bypassed_writes_and_hooked_operations(db) {
         let seen = Seen::new();
         let mut conn = db
-            .connect(hooked_accounts::<Inner>(&seen))
+            .connect(hooked_accounts::<Conn>(&seen))
             .with_config(Config::default().with_unhooked_writes(UnhookedWrites::Refuse));
         accounts::table.count().get_result::<i64>(&mut conn).unwrap();
         diesel::insert_into(audit_log::table)
@@ -186,7 +184,7 @@ backend_suite! {
     fn warn_and_allow_let_writes_they_cannot_hook_through(db) {
         for policy in [UnhookedWrites::Warn, UnhookedWrites::Allow] {
             let mut conn = db
-                .connect(hooked_accounts::<Inner>(&Seen::new()))
+                .connect(hooked_accounts::<Conn>(&Seen::new()))
                 .with_config(Config::default().with_unhooked_writes(policy));
             conn.batch_execute("INSERT INTO accounts (owner, balance, status) VALUES ('plain', 1, 'active')")
                 .unwrap();
@@ -219,7 +217,7 @@ backend_suite! {
 
     fn without_hooks_ends_when_the_closure_panics(db) {
         let seen = Seen::new();
-        let mut conn = db.connect(hooked_accounts::<Inner>(&seen));
+        let mut conn = db.connect(hooked_accounts::<Conn>(&seen));
         let panicked = catch_unwind(AssertUnwindSafe(|| conn.without_hooks(|_| panic!("inside"))));
         assert!(panicked.is_err());
         conn.bulk_create(vec![Account::new("hooked", 1, "active")]).unwrap();
@@ -279,7 +277,7 @@ mod returning {
         fn writes_with_returning_run_their_hooks(db) {
             let seen = Seen::new();
             let mut conn = db
-                .connect(hooked_accounts::<Inner>(&seen))
+                .connect(hooked_accounts::<Conn>(&seen))
                 .with_config(Config::default().with_unhooked_writes(UnhookedWrites::Refuse));
             let id = diesel::insert_into(accounts::table)
                 .values((accounts::owner.eq("a"), accounts::balance.eq(1), accounts::status.eq("active")))

@@ -195,11 +195,11 @@ impl<C: InnerConnection> HookedConnection<C> {
                 [model] => match model
                     .attachment
                     .as_ref()
-                    .and_then(|a| a.downcast_ref::<Route<C>>())
+                    .and_then(|a| a.downcast_ref::<crate::hosted::Hosted<C>>())
                 {
-                    Some(route) => Classified::Routed {
+                    Some(hosted) => Classified::Routed {
                         parsed: Box::new(parsed),
-                        route: route.clone(),
+                        route: hosted.route.clone(),
                         cacheable: text_fixed,
                     },
                     None => Classified::Pass,

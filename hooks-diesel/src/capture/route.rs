@@ -3,8 +3,6 @@
 //! registered ([`Hosts`]), and found by table name when a statement
 //! arrives.
 
-use std::sync::Arc;
-
 use diesel::query_builder::QueryFragment;
 
 use super::changeset;
@@ -15,7 +13,7 @@ use super::shape::{Clause, Delete, Insert, InsertForm, Parsed, Shape, Update, Va
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
-use crate::hooks_core::{Attachment, HookModel, Hosts, Operation};
+use crate::hooks_core::{HookModel, Operation};
 use crate::ops::Values;
 use crate::query::{HookedModel, SelectInserted};
 
@@ -64,19 +62,14 @@ impl<C: InnerConnection> Clone for Route<C> {
     }
 }
 
-/// Hooked connections keep, for each model with hooks, the route of its
-/// table's statements.
-impl<C, M> Hosts<M> for HookedConnection<C>
-where
-    C: InnerConnection,
-    M: HookedModel<C::Backend>,
-{
-    fn attachment() -> Option<Attachment> {
-        Some(Arc::new(Route::<C> {
+impl<C: InnerConnection> Route<C> {
+    /// The route of `M`'s table.
+    pub(crate) fn of<M: HookedModel<C::Backend>>() -> Self {
+        Route {
             table: M::TABLE,
             model: M::MODEL,
             run: route::<M, C>,
-        }))
+        }
     }
 }
 
