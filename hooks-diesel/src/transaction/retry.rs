@@ -104,9 +104,15 @@ pub(crate) fn retryable_state(error: &(dyn StdError + 'static)) -> Option<&'stat
     None
 }
 
-/// What the server sends with the codes Diesel does not map to a kind.
-const BY_MESSAGE: [(&str, &str); 3] = [
+/// What the server sends with the codes Diesel does not map to a kind
+/// (MySQL's deadlock keeps its kind only on prepared statements; a
+/// transaction statement sent as text reports it as `Unknown`).
+const BY_MESSAGE: [(&str, &str); 4] = [
     ("deadlock detected", "40P01"),
+    (
+        "Deadlock found when trying to get lock; try restarting transaction",
+        "40001",
+    ),
     ("database is locked", "SQLITE_BUSY"),
     ("database table is locked", "SQLITE_LOCKED"),
 ];
@@ -239,6 +245,14 @@ mod tests {
             Box::new("database is locked".to_string()),
         );
         assert!(is_retryable(&busy));
+        // MySQL's deadlock, as a statement sent as text reports it.
+        let mysql_text = Error::Database(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(
+                "Deadlock found when trying to get lock; try restarting transaction".to_string(),
+            ),
+        ));
+        assert!(is_retryable(&mysql_text));
         let unique = DieselError::DatabaseError(
             DatabaseErrorKind::UniqueViolation,
             Box::new("duplicate key".to_string()),
