@@ -70,6 +70,13 @@ pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> StructAttrs {
                 if key == "crate" {
                     let path = parse_crate_path(input)?;
                     set_once(cx, &mut out.krate, &key, path);
+                } else if key == "generated_when_unset" {
+                    cx.error_spanned_by(
+                        &key,
+                        "#[hook(generated_when_unset)] goes on the primary-key field, \
+                         not on the struct",
+                    );
+                    skip_value(input)?;
                 } else {
                     cx.error_spanned_by(
                         &key,
