@@ -432,10 +432,13 @@ fn bind_unknown_field_is_an_error() {
 
 #[test]
 fn keys_generated_when_unset() {
-    assert!(Chosen::KEY_GENERATED_WHEN_UNSET);
-    assert!(MaybeChosen::KEY_GENERATED_WHEN_UNSET);
-    assert!(!Account::KEY_GENERATED_WHEN_UNSET);
-    assert!(!Membership::KEY_GENERATED_WHEN_UNSET);
+    let flags = [
+        Chosen::KEY_GENERATED_WHEN_UNSET,
+        MaybeChosen::KEY_GENERATED_WHEN_UNSET,
+        Account::KEY_GENERATED_WHEN_UNSET,
+        Membership::KEY_GENERATED_WHEN_UNSET,
+    ];
+    assert_eq!(flags, [true, true, false, false]);
     assert_eq!(
         Chosen::FIELDS[0],
         info("id", "id", true, true),
