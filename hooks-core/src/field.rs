@@ -7,13 +7,15 @@ use crate::model::HookModel;
 
 /// A set of field indices of one model, as a bit set (no allocation).
 ///
-/// Models have at most [`FieldSet::CAPACITY`] fields.
+/// Models have at most [`FieldSet::CAPACITY`] fields: 128, as many
+/// columns as a Diesel table can have (with Diesel's `128-column-tables`
+/// feature).
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct FieldSet(u64);
+pub struct FieldSet(u128);
 
 impl FieldSet {
     /// The most fields a model can have.
-    pub const CAPACITY: usize = 64;
+    pub const CAPACITY: usize = 128;
 
     /// The empty set.
     pub const EMPTY: FieldSet = FieldSet(0);
@@ -21,31 +23,31 @@ impl FieldSet {
     /// The set of the first `n` fields.
     pub const fn first(n: usize) -> FieldSet {
         if n >= Self::CAPACITY {
-            FieldSet(u64::MAX)
+            FieldSet(u128::MAX)
         } else {
-            FieldSet((1u64 << n) - 1)
+            FieldSet((1u128 << n) - 1)
         }
     }
 
     /// The set holding only `index`.
     pub const fn single(index: usize) -> FieldSet {
-        FieldSet(1u64 << index)
+        FieldSet(1u128 << index)
     }
 
     /// Adds `index`.
     pub fn insert(&mut self, index: usize) {
-        self.0 |= 1u64 << index;
+        self.0 |= 1u128 << index;
     }
 
     /// Adds `index` (builder form, usable in `const`).
     #[must_use]
     pub const fn with(self, index: usize) -> FieldSet {
-        FieldSet(self.0 | (1u64 << index))
+        FieldSet(self.0 | (1u128 << index))
     }
 
     /// True when `index` is in the set.
     pub const fn contains(self, index: usize) -> bool {
-        index < Self::CAPACITY && self.0 & (1u64 << index) != 0
+        index < Self::CAPACITY && self.0 & (1u128 << index) != 0
     }
 
     /// True when no field is in the set.
@@ -247,5 +249,21 @@ mod tests {
         assert_eq!(FieldSet::first(64).len(), 64);
         assert!(FieldSet::single(63).contains(63));
         assert!(!FieldSet::single(63).contains(64));
+    }
+
+    #[test]
+    fn field_sets_hold_128_fields() {
+        assert_eq!(FieldSet::first(FieldSet::CAPACITY).len(), 128);
+        assert_eq!(FieldSet::first(100).len(), 100);
+        let wide = FieldSet::single(64).with(100).with(127);
+        assert_eq!(wide.iter().collect::<Vec<_>>(), vec![64, 100, 127]);
+        assert!(wide.contains(127) && !wide.contains(128) && !wide.contains(63));
+        assert_eq!(
+            FieldSet::first(128)
+                .difference(FieldSet::first(127))
+                .iter()
+                .collect::<Vec<_>>(),
+            vec![127]
+        );
     }
 }

@@ -115,6 +115,21 @@ impl<'a> Field<'a> {
         self.ident.span()
     }
 
+    /// Whether the field's type is written `Option<..>` (with or without
+    /// its path): read as the nullable form of its column's SQL type.
+    pub fn is_option(&self) -> bool {
+        match self.ty {
+            Type::Path(path) if path.qself.is_none() => {
+                path.path.segments.last().is_some_and(|last| {
+                    last.ident == "Option"
+                        && matches!(&last.arguments, syn::PathArguments::AngleBracketed(args)
+                            if args.args.len() == 1)
+                })
+            }
+            _ => false,
+        }
+    }
+
     /// The span of the field's type (its first token on stable Rust).
     pub fn ty_span(&self) -> Span {
         syn::spanned::Spanned::span(self.ty)

@@ -33,8 +33,10 @@ pub struct PrimaryKey {
 pub struct FieldAttrs {
     /// `#[diesel(column_name = name)]`.
     pub column_name: Option<Ident>,
-    /// `#[diesel(skip_insertion)]`.
-    pub skip_insertion: bool,
+    /// `#[diesel(skip_insertion)]`, its keyword (for spans).
+    pub skip_insertion: Option<Ident>,
+    /// `#[hook(generated_when_unset)]`, its keyword (for spans).
+    pub generated_when_unset: Option<Ident>,
 }
 
 pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> StructAttrs {
@@ -68,6 +70,13 @@ pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> StructAttrs {
                 if key == "crate" {
                     let path = parse_crate_path(input)?;
                     set_once(cx, &mut out.krate, &key, path);
+                } else if key == "generated_when_unset" {
+                    cx.error_spanned_by(
+                        &key,
+                        "#[hook(generated_when_unset)] goes on the primary-key field, \
+                         not on the struct",
+                    );
+                    skip_value(input)?;
                 } else {
                     cx.error_spanned_by(
                         &key,
@@ -98,7 +107,7 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                             let name = parse_column(input)?;
                             set_once(cx, &mut out.column_name, &key, name);
                         } else if key == "skip_insertion" {
-                            out.skip_insertion = true;
+                            out.skip_insertion = Some(key);
                         } else {
                             skip_value(input)?;
                         }
@@ -108,13 +117,26 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
             );
         } else if attr.path().is_ident("hook") {
             hook_attr(cx, attr, |key, input| {
-                cx.error_spanned_by(
-                    &key,
-                    format!(
-                        "unknown hook attribute `{key}`: #[hook(...)] on a field takes no options"
-                    ),
-                );
-                skip_value(input)
+                if key == "generated_when_unset" {
+                    if !(input.is_empty() || input.peek(Token![,])) {
+                        cx.error_spanned_by(
+                            &key,
+                            "`generated_when_unset` takes no value: write #[hook(generated_when_unset)]",
+                        );
+                        skip_value(input)?;
+                    }
+                    set_once(cx, &mut out.generated_when_unset, &key, key.clone());
+                    Ok(())
+                } else {
+                    cx.error_spanned_by(
+                        &key,
+                        format!(
+                            "unknown hook attribute `{key}`: the only field option is \
+                             #[hook(generated_when_unset)], on the primary key"
+                        ),
+                    );
+                    skip_value(input)
+                }
             });
         }
     }

@@ -43,18 +43,35 @@ fn expand(model: &Model) -> TokenStream {
     out
 }
 
+/// Where errors about the table point: the `table_name` path.
+fn table_span(table: &Path) -> proc_macro2::Span {
+    syn::spanned::Spanned::span(table)
+}
+
 /// `accounts::balance`, spanned at the field (or its `column_name`).
 fn column_path(table: &Path, field: &Field) -> TokenStream {
     let column = field.column();
     quote!(#table::#column)
 }
 
-/// `<accounts::balance as Expression>::SqlType`.
+/// The SQL type a field is bound with: its column's,
+/// `<accounts::balance as Expression>::SqlType`; for an `Option` field,
+/// that type made nullable (the same type for a `Nullable` column), so
+/// that an `Option` may stand for a column that is not null, as Diesel's
+/// `Insertable` allows (`None` is then `DEFAULT`: a key generated when
+/// unset).
 fn sql_type(table: &Path, field: &Field, krate: &Path) -> TokenStream {
     let column = column_path(table, field);
-    quote_spanned!(field.column().span()=>
-        <#column as #krate::diesel::Expression>::SqlType
-    )
+    let diesel = quote!(#krate::diesel);
+    if field.is_option() {
+        quote_spanned!(field.column().span()=>
+            <<#column as #diesel::Expression>::SqlType as #diesel::sql_types::IntoNullable>::Nullable
+        )
+    } else {
+        quote_spanned!(field.column().span()=>
+            <#column as #diesel::Expression>::SqlType
+        )
+    }
 }
 
 fn hook_model(model: &Model, krate: &Path) -> TokenStream {
@@ -62,11 +79,16 @@ fn hook_model(model: &Model, krate: &Path) -> TokenStream {
     let core = quote!(#krate::hooks_core);
     let model_name = ident.to_string();
     let table = model.table;
-    let table_name = table
+    // The module's name, for a table in a schema, whose SQL name Diesel
+    // keeps private.
+    let module_name = table
         .segments
         .last()
         .map(|s| unraw(&s.ident))
         .unwrap_or_default();
+    let table_name = quote_spanned!(table_span(table)=>
+        #krate::sql_table_name::<#table::table>(#module_name)
+    );
 
     let (key_type, key_value) = match model.key.as_slice() {
         [single] => {
@@ -105,12 +127,17 @@ fn hook_model(model: &Model, krate: &Path) -> TokenStream {
         }
     };
     let key_indices = model.key.iter().map(|f| f.index);
+    let generated_when_unset = model.generated_when_unset.then(|| {
+        quote!(
+            const KEY_GENERATED_WHEN_UNSET: bool = true;
+        )
+    });
 
     let infos = model.fields.iter().map(|f| {
         let name = f.name();
         let column = column_path(table, f);
         let key = model.key.iter().any(|k| k.index == f.index);
-        let insertable = !f.attrs.skip_insertion;
+        let insertable = f.attrs.skip_insertion.is_none();
         quote! {
             #core::FieldInfo {
                 name: #name,
@@ -148,6 +175,7 @@ fn hook_model(model: &Model, krate: &Path) -> TokenStream {
             const MODEL: &'static str = #model_name;
             const TABLE: &'static str = #table_name;
             const FIELDS: &'static [#core::FieldInfo] = &[#(#infos),*];
+            #generated_when_unset
 
             fn key(&self) -> Self::Key {
                 #key_value

@@ -10,8 +10,9 @@ use crate::ast::{Data, Field, Input};
 use crate::attr::unraw;
 use crate::ctxt::Ctxt;
 
-/// The most fields a model can have (`FieldSet` is a 64-bit set).
-const MAX_FIELDS: usize = 64;
+/// The most fields a model can have (`FieldSet` is a 128-bit set; Diesel's
+/// tables have at most 128 columns).
+const MAX_FIELDS: usize = 128;
 
 /// A valid model: what the expansion needs, resolved.
 pub struct Model<'i, 'a> {
@@ -20,6 +21,8 @@ pub struct Model<'i, 'a> {
     pub table: &'i Path,
     /// The primary-key fields, in key order.
     pub key: Vec<&'i Field<'a>>,
+    /// The key is generated when unset (`#[hook(generated_when_unset)]`).
+    pub generated_when_unset: bool,
 }
 
 /// Reports every problem; `Some` when the input can be expanded.
@@ -28,6 +31,7 @@ pub fn check<'i, 'a>(cx: &Ctxt, input: &'i Input<'a>) -> Option<Model<'i, 'a>> {
     check_generics(cx, input);
     let table = check_table(cx, input);
     let key = check_key(cx, input, fields);
+    let generated_when_unset = check_generated_when_unset(cx, input, fields, key.as_deref());
     check_count(cx, input, fields);
     check_descriptors(cx, fields);
     Some(Model {
@@ -35,6 +39,7 @@ pub fn check<'i, 'a>(cx: &Ctxt, input: &'i Input<'a>) -> Option<Model<'i, 'a>> {
         fields,
         table: table?,
         key: key?,
+        generated_when_unset,
     })
 }
 
@@ -147,6 +152,79 @@ fn check_key<'i, 'a>(
         }
     }
     ok.then_some(key)
+}
+
+/// `#[hook(generated_when_unset)]`: on the key, a single column, which the
+/// insert must bind when given (so not `skip_insertion`).
+fn check_generated_when_unset(
+    cx: &Ctxt,
+    input: &Input,
+    fields: &[Field],
+    key: Option<&[&Field]>,
+) -> bool {
+    let mut marked = fields
+        .iter()
+        .filter_map(|f| f.attrs.generated_when_unset.as_ref().map(|kw| (f, kw)));
+    let Some((field, keyword)) = marked.next() else {
+        return false;
+    };
+    let mut ok = true;
+    for (other, keyword) in marked {
+        ok = false;
+        cx.error_spanned_by(
+            keyword,
+            format!(
+                "#[hook(generated_when_unset)] is on `{}` and `{}`: it goes on the primary key \
+                 only, once",
+                field.name(),
+                other.name()
+            ),
+        );
+    }
+    let name = field.name();
+    match key {
+        Some([single]) if single.index == field.index => {}
+        Some([single]) => {
+            ok = false;
+            cx.error_spanned_by(
+                keyword,
+                format!(
+                    "#[hook(generated_when_unset)] goes on the primary key: `{name}` is not the \
+                     key of `{}` (`{}` is); move it there",
+                    input.ident,
+                    single.name()
+                ),
+            );
+        }
+        Some(parts) => {
+            ok = false;
+            let names: Vec<String> = parts.iter().map(|f| f.name()).collect();
+            cx.error_spanned_by(
+                keyword,
+                format!(
+                    "#[hook(generated_when_unset)] needs a single-column primary key, and `{}`'s \
+                     has {} ({}): a composite key is given whole; remove the attribute",
+                    input.ident,
+                    parts.len(),
+                    names.join(", ")
+                ),
+            );
+        }
+        // The missing key is reported already.
+        None => ok = false,
+    }
+    if let Some(skip) = &field.attrs.skip_insertion {
+        ok = false;
+        cx.error_spanned_by(
+            skip,
+            format!(
+                "`{name}` is both #[diesel(skip_insertion)] (the database generates every key) \
+                 and #[hook(generated_when_unset)] (a given key is written): remove \
+                 skip_insertion, so that given keys are inserted"
+            ),
+        );
+    }
+    ok
 }
 
 fn check_count(cx: &Ctxt, input: &Input, fields: &[Field]) {

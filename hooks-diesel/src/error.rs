@@ -55,6 +55,24 @@ pub enum Error {
         positions: Vec<usize>,
     },
 
+    /// Records to create carry primary keys that rows of the table have
+    /// already (a model whose key is generated when unset writes the keys
+    /// it is given). Checked before the records of a chunk are written.
+    #[error(
+        "{model}: a row with key {} exists already (batch positions {}); nothing was written: \
+         give keys no row has, leave them unset (0 or None) for the database to generate, \
+         or update the stored rows instead (`update`, `save`, `bulk_sync`)",
+        list(.keys), list(.positions)
+    )]
+    KeyExists {
+        /// The model.
+        model: &'static str,
+        /// The keys that exist.
+        keys: Vec<String>,
+        /// Positions of their records in the caller's batch.
+        positions: Vec<usize>,
+    },
+
     /// Two records of a bulk sync share their key fields.
     #[error(transparent)]
     DuplicateKeyFields(#[from] crate::hooks_core::DuplicateKeyFields),

@@ -31,6 +31,21 @@ mod schema {
     }
 
     diesel::table! {
+        wide (id) {
+            id -> BigInt,
+            value -> BigInt,
+        }
+    }
+
+    diesel::table! {
+        #[sql_name = "ledger_entries"]
+        entries (id) {
+            id -> BigInt,
+            amount -> BigInt,
+        }
+    }
+
+    diesel::table! {
         people (person_id) {
             person_id -> BigInt,
             full_name -> Text,
@@ -86,6 +101,59 @@ pub struct AccountOwner {
     pub id: i64,
     pub owner: String,
 }
+
+/// A key the caller may give, generated when unset (`0`).
+#[derive(HookModel, Clone, Debug, PartialEq)]
+#[diesel(table_name = accounts)]
+pub struct Chosen {
+    #[hook(generated_when_unset)]
+    pub id: i64,
+    pub owner: String,
+}
+
+/// The same with an `Option` key over a column that is not null: bound as
+/// the column's type made nullable.
+#[derive(HookModel, Clone, Debug, PartialEq)]
+#[diesel(table_name = accounts)]
+pub struct MaybeChosen {
+    #[hook(generated_when_unset)]
+    pub id: Option<i64>,
+    pub owner: String,
+}
+
+/// A table renamed with `#[sql_name]`.
+#[derive(HookModel, Clone, Debug, PartialEq)]
+#[diesel(table_name = schema::entries)]
+pub struct Entry {
+    pub id: i64,
+    pub amount: i64,
+}
+
+/// A model of 100 fields: more than 64, up to the 128 a `FieldSet` holds
+/// (and a Diesel table has, with Diesel's `128-column-tables` feature;
+/// here the fields share the columns of a small table, which is all the
+/// derive needs).
+macro_rules! wide_model {
+    ($($field:ident)*) => {
+        #[derive(HookModel, Clone, Debug, PartialEq, Default)]
+        #[diesel(table_name = schema::wide)]
+        pub struct Wide {
+            pub id: i64,
+            $(
+                #[diesel(column_name = value)]
+                pub $field: i64,
+            )*
+        }
+    };
+}
+
+wide_model!(
+    f1 f2 f3 f4 f5 f6 f7 f8 f9 f10 f11 f12 f13 f14 f15 f16 f17 f18 f19 f20
+    f21 f22 f23 f24 f25 f26 f27 f28 f29 f30 f31 f32 f33 f34 f35 f36 f37 f38 f39 f40
+    f41 f42 f43 f44 f45 f46 f47 f48 f49 f50 f51 f52 f53 f54 f55 f56 f57 f58 f59 f60
+    f61 f62 f63 f64 f65 f66 f67 f68 f69 f70 f71 f72 f73 f74 f75 f76 f77 f78 f79 f80
+    f81 f82 f83 f84 f85 f86 f87 f88 f89 f90 f91 f92 f93 f94 f95 f96 f97 f98 f99
+);
 
 fn account(id: i64, balance: i64, status: &str) -> Account {
     Account {
@@ -360,4 +428,83 @@ fn bind_unknown_field_is_an_error() {
         diesel::debug_query::<Sqlite, _>(&BadField(&a, 4))
     )
     .is_ok());
+}
+
+#[test]
+fn keys_generated_when_unset() {
+    let flags = [
+        Chosen::KEY_GENERATED_WHEN_UNSET,
+        MaybeChosen::KEY_GENERATED_WHEN_UNSET,
+        Account::KEY_GENERATED_WHEN_UNSET,
+        Membership::KEY_GENERATED_WHEN_UNSET,
+    ];
+    assert_eq!(flags, [true, true, false, false]);
+    assert_eq!(
+        Chosen::FIELDS[0],
+        info("id", "id", true, true),
+        "written when given"
+    );
+    let new = Chosen {
+        id: 0,
+        owner: "a".into(),
+    };
+    assert!(!new.has_key());
+    let given = MaybeChosen {
+        id: Some(7),
+        owner: "a".into(),
+    };
+    assert!(given.has_key());
+    assert!(!MaybeChosen {
+        id: None,
+        ..given.clone()
+    }
+    .has_key());
+    let query = UpdateAll {
+        key: given.key(),
+        record: &given,
+    };
+    assert_eq!(
+        diesel::debug_query::<Sqlite, _>(&query).to_string(),
+        "UPDATE `accounts` SET `id` = ?, `owner` = ? WHERE `id` = ? \
+         -- binds: [Some(7), \"a\", Some(7)]"
+    );
+}
+
+#[test]
+fn the_table_is_its_sql_name() {
+    assert_eq!(Entry::TABLE, "ledger_entries");
+    assert_eq!(Person::TABLE, "people");
+}
+
+#[test]
+fn models_of_more_than_64_fields() {
+    assert_eq!(Wide::FIELDS.len(), 100);
+    assert_eq!(Wide::all_fields(), FieldSet::first(100));
+    assert_eq!((Wide::F99.index(), Wide::F99.name()), (99, "f99"));
+    let old = Wide::default();
+    let mut new = old.clone();
+    new.f99 = 1;
+    new.f64 = 2;
+    new.f3 = 3;
+    assert_eq!(new.diff(&old), FieldSet::single(3).with(64).with(99));
+    assert!(Wide::F99.changed().check(&new, Some(&old)));
+    assert!(Wide::F98.unchanged().check(&new, Some(&old)));
+    let mut copy = old.clone();
+    copy.copy_fields(&new, FieldSet::single(99).with(64));
+    assert_eq!((copy.f99, copy.f64, copy.f3), (1, 2, 0));
+    let mut sql = String::new();
+    assert!(write!(
+        sql,
+        "{}",
+        diesel::debug_query::<Sqlite, _>(&BadField(&new, 99))
+    )
+    .is_ok());
+    assert!(sql.ends_with("-- binds: [1]"), "{sql}");
+    let mut sql = String::new();
+    assert!(write!(
+        sql,
+        "{}",
+        diesel::debug_query::<Sqlite, _>(&BadField(&new, 100))
+    )
+    .is_err());
 }

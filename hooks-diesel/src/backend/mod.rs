@@ -39,6 +39,12 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture {
     /// Whether per-row values are written as `UPDATE t JOIN (rows) ON ...
     /// SET ...` (MySQL has no `UPDATE ... FROM`).
     const UPDATE_JOIN: bool = false;
+    /// The value that makes an `INSERT` generate a key: `DEFAULT` in a
+    /// `VALUES` row on PostgreSQL and MySQL; SQLite, which has no
+    /// `DEFAULT` there, assigns an `INTEGER PRIMARY KEY` (the rowid) given
+    /// `NULL`. For keys generated when unset
+    /// (`HookModel::KEY_GENERATED_WHEN_UNSET`).
+    const GENERATE_KEY: &'static str = "DEFAULT";
     /// Whether a statement that returns rows may stay in Diesel's
     /// prepared-statement cache between executions (see
     /// `query::select::keep_rows_statement_uncached`).

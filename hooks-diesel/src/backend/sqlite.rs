@@ -14,6 +14,7 @@ impl HookBackend for Sqlite {
     const RETURNING: bool = true;
     const ROW_LOCKS: bool = false;
     const ARRAYS: bool = false;
+    const GENERATE_KEY: &'static str = "NULL";
 }
 
 /// SQLite's captured binds are opaque: they are re-sent all at once, by

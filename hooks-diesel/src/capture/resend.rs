@@ -24,11 +24,19 @@ pub(crate) struct InsertChunk {
 /// The caller's insert, up to its `RETURNING`, as statements of at most
 /// `chunk_size` rows and `DB::BIND_LIMIT` binds each (one statement on
 /// backends that cannot split binds, or without a `VALUES` list).
+///
+/// With `key_first`, the position of the key in each row, the rows of a
+/// statement whose key is bound come before those whose key is `DEFAULT`
+/// (each group in the caller's order): the statement generates keys after
+/// writing every given one, so that on MySQL the generated keys are
+/// consecutive from `LAST_INSERT_ID()` (see `query::statement_order`).
+/// A chunk's `rows` are still the caller's range.
 pub(crate) fn chunks<DB: HookBackend>(
     parsed: &Parsed,
     insert: &Insert,
     cacheable: bool,
     chunk_size: usize,
+    key_first: Option<usize>,
 ) -> Vec<InsertChunk> {
     let total = parsed.bind_count();
     let fits = |values: &super::shape::Values| {
@@ -37,7 +45,7 @@ pub(crate) fn chunks<DB: HookBackend>(
     let Some(values) = insert
         .values
         .as_ref()
-        .filter(|values| DB::SPLITS_BINDS && !fits(values))
+        .filter(|values| DB::SPLITS_BINDS && (key_first.is_some() || !fits(values)))
     else {
         // One statement; a VALUES list within the chunk size has one text
         // per row count, which the statement cache may keep.
@@ -70,11 +78,24 @@ pub(crate) fn chunks<DB: HookBackend>(
         }
         let mut body = head.clone();
         body.text(" ");
-        for (n, row) in rows[start..end].iter().enumerate() {
+        let range = start..end;
+        let in_order: Vec<usize> = match key_first {
+            Some(at) => {
+                let given = |r: &usize| key_is_bound(&values.rows[*r], at);
+                let generated = |r: &usize| !key_is_bound(&values.rows[*r], at);
+                range
+                    .clone()
+                    .filter(given)
+                    .chain(range.clone().filter(generated))
+                    .collect()
+            }
+            None => range.clone().collect(),
+        };
+        for (n, row) in in_order.into_iter().enumerate() {
             if n > 0 {
                 body.text(", ");
             }
-            body.append(row);
+            body.append(&rows[row]);
         }
         if !values.tail.is_empty() {
             body.text(" ");
@@ -87,6 +108,11 @@ pub(crate) fn chunks<DB: HookBackend>(
         start = end;
     }
     out
+}
+
+/// Whether `row`'s value at `at` (its key) is a bound value.
+pub(crate) fn key_is_bound(row: &Row, at: usize) -> bool {
+    matches!(row.values.get(at), Some(Value::Bind(_)))
 }
 
 /// A piece sent as a statement of its own (an `INSERT` without `RETURNING`).
@@ -138,13 +164,13 @@ pub(crate) struct KeyBindsReadBack<'a, DB: HookBackend> {
 
 impl<'a, DB: HookBackend> KeyBindsReadBack<'a, DB> {
     /// `None` when a row's key value is not a lone placeholder.
-    pub(crate) fn new<M: HookModel>(
-        rows: &[Row],
+    pub(crate) fn new<'r, M: HookModel>(
+        rows: impl IntoIterator<Item = &'r Row>,
         positions: &[usize],
         binds: &'a DB::Binds,
     ) -> Option<Self> {
         let mut keys = Piece::default();
-        for (r, row) in rows.iter().enumerate() {
+        for (r, row) in rows.into_iter().enumerate() {
             keys.text(if r == 0 {
                 "SELECT "
             } else {

@@ -9,7 +9,7 @@ use super::changeset;
 use super::output::CallerRows;
 use super::piece::{Piece, Sql};
 use super::resend::{self, InsertChunk, InsertReturning, KeyBindsReadBack, Sent};
-use super::shape::{Clause, Delete, Insert, InsertForm, Parsed, Shape, Update, Value};
+use super::shape::{Clause, Delete, Insert, InsertForm, Parsed, Row, Shape, Update, Value};
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
@@ -272,22 +272,24 @@ where
     let returning = returning::<M, C>(request, &insert.table, insert.returning.as_ref())?;
     let binds = capture(conn, request)?;
     let chunk_size = conn.config().chunk_size;
-    let chunks =
-        resend::chunks::<C::Backend>(request.parsed, insert, request.cacheable, chunk_size);
-    let total = insert.values.as_ref().map(|v| v.rows.len());
-    let (count, rows) = if <C::Backend as HookBackend>::RETURNING {
-        let rows = conn.create_by::<M>(chunks.len(), total, |inner, k| {
-            M::load_framed(
-                inner,
-                &InsertReturning::<C::Backend> {
-                    body: &chunks[k].body,
-                    binds: &binds,
-                },
-            )
-        })?;
-        (rows.len(), rows)
+    let read_back = if <C::Backend as HookBackend>::RETURNING {
+        None
     } else {
-        let read_back = ReadBack::of::<M, C>(insert)?;
+        Some(ReadBack::of::<M, C>(insert)?)
+    };
+    let key_first = match read_back {
+        Some(ReadBack::Mixed(at)) => Some(at),
+        _ => None,
+    };
+    let chunks = resend::chunks::<C::Backend>(
+        request.parsed,
+        insert,
+        request.cacheable,
+        chunk_size,
+        key_first,
+    );
+    let total = insert.values.as_ref().map(|v| v.rows.len());
+    let (count, rows) = if let Some(read_back) = read_back {
         let mut count = 0;
         let rows = conn.create_by::<M>(chunks.len(), total, |inner, k| {
             let chunk = &chunks[k];
@@ -311,6 +313,17 @@ where
             }
         })?;
         (count, rows)
+    } else {
+        let rows = conn.create_by::<M>(chunks.len(), total, |inner, k| {
+            M::load_framed(
+                inner,
+                &InsertReturning::<C::Backend> {
+                    body: &chunks[k].body,
+                    binds: &binds,
+                },
+            )
+        })?;
+        (rows.len(), rows)
     };
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
 }
@@ -324,6 +337,11 @@ enum ReadBack {
     /// By the key values the statement bound, at these positions of its
     /// column list.
     Keys(Vec<usize>),
+    /// A one-column key, at this position of the column list, bound in
+    /// some rows and `DEFAULT` in the others (an `Option` key of Diesel's
+    /// `Insertable`): the rows with a bound key are sent first and read
+    /// by it, the others from `LAST_INSERT_ID()`.
+    Mixed(usize),
 }
 
 impl ReadBack {
@@ -361,12 +379,18 @@ impl ReadBack {
                         .iter()
                         .all(|&at| matches!(row.values.get(at), Some(Value::Bind(_))))
                 });
-                if plain {
-                    Ok(ReadBack::Keys(positions))
-                } else {
-                    Err(refuse(
-                        "each key value must be a plain bound value to read its row back",
-                    ))
+                let bound_or_default = |at: usize| {
+                    values.rows.iter().all(|row| {
+                        matches!(row.values.get(at), Some(Value::Bind(_) | Value::Default))
+                    })
+                };
+                match positions[..] {
+                    _ if plain => Ok(ReadBack::Keys(positions)),
+                    [at] if bound_or_default(at) => Ok(ReadBack::Mixed(at)),
+                    _ => Err(refuse(
+                        "each key value must be a plain bound value (or DEFAULT, for a \
+                         one-column key) to read its row back",
+                    )),
                 }
             }
             _ => Err(refuse(
@@ -392,24 +416,71 @@ impl ReadBack {
             _ if inserted == 0 => Ok(Vec::new()),
             ReadBack::Generated => M::load_framed(inner, &SelectInserted::<M>::new(inserted)),
             ReadBack::Keys(positions) => {
-                let rows = insert
-                    .values
-                    .as_ref()
-                    .and_then(|v| v.rows.get(chunk.rows.clone()))
-                    .unwrap_or_default();
-                let frame = KeyBindsReadBack::<C::Backend>::new::<M>(rows, positions, binds)
-                    .ok_or_else(|| {
-                        diesel::result::Error::QueryBuilderError(
-                            format!(
-                                "{}: each key value must be a plain bound value to read its \
-                                 row back; nothing was written",
-                                M::MODEL
-                            )
-                            .into(),
-                        )
-                    })?;
-                M::load_framed(inner, &frame)
+                let rows = chunk_rows(insert, chunk);
+                load_by_keys::<M, C>(inner, rows, positions, binds)
+            }
+            ReadBack::Mixed(at) => {
+                // Sent with the bound keys first: those rows are read by
+                // key, the others from `LAST_INSERT_ID()`; then put back
+                // in the statement's order.
+                let rows = chunk_rows(insert, chunk);
+                let given = rows.iter().filter(|r| resend::key_is_bound(r, *at));
+                let generated = rows.len() - given.clone().count();
+                let mut by_key = if generated < rows.len() {
+                    load_by_keys::<M, C>(inner, given, &[*at], binds)?.into_iter()
+                } else {
+                    Vec::new().into_iter()
+                };
+                let mut from_last_id = if generated > 0 {
+                    M::load_framed(inner, &SelectInserted::<M>::new(generated))?.into_iter()
+                } else {
+                    Vec::new().into_iter()
+                };
+                Ok(rows
+                    .iter()
+                    .filter_map(|row| {
+                        if resend::key_is_bound(row, *at) {
+                            by_key.next()
+                        } else {
+                            from_last_id.next()
+                        }
+                    })
+                    .collect())
             }
         }
     }
+}
+
+/// The rows of the caller's `VALUES` list that `chunk` holds.
+fn chunk_rows<'i>(insert: &'i Insert, chunk: &InsertChunk) -> &'i [Row] {
+    insert
+        .values
+        .as_ref()
+        .and_then(|v| v.rows.get(chunk.rows.clone()))
+        .unwrap_or_default()
+}
+
+/// The rows whose keys `rows` bound at `positions`, in their order.
+fn load_by_keys<'r, M, C>(
+    inner: &mut C,
+    rows: impl IntoIterator<Item = &'r Row>,
+    positions: &[usize],
+    binds: &<C::Backend as Capture>::Binds,
+) -> diesel::QueryResult<Vec<M>>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    let frame =
+        KeyBindsReadBack::<C::Backend>::new::<M>(rows, positions, binds).ok_or_else(|| {
+            diesel::result::Error::QueryBuilderError(
+                format!(
+                    "{}: each key value must be a plain bound value to read its row back; \
+                 nothing was written",
+                    M::MODEL
+                )
+                .into(),
+            )
+        })?;
+    M::load_framed(inner, &frame)
 }

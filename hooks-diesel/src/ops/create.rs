@@ -1,11 +1,13 @@
 //! Hooked bulk create.
 
+use std::collections::HashMap;
+
 use diesel::connection::LoadConnection;
 
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
-use crate::hooks_core::{ChangeSet, Event, Operation};
+use crate::hooks_core::{ChangeSet, Event, HookModel, Operation};
 use crate::query::HookedModel;
 
 impl<C> HookedConnection<C>
@@ -19,6 +21,14 @@ where
     /// BEFORE_CREATE hooks may edit or reject records; AFTER_CREATE hooks see
     /// the stored rows. One multi-row `INSERT ... RETURNING` per chunk. An
     /// empty batch does nothing and runs no hook.
+    ///
+    /// A model whose key is generated when unset (`#[hook(generated_when_unset)]`)
+    /// may mix records with a given key, written as it is, and records with
+    /// an unset key (`0`, `None`), which the database generates, in one
+    /// statement. Given keys are checked first, after BEFORE_CREATE hooks,
+    /// in each chunk: a key given twice is [`Error::DuplicateKey`], a key
+    /// some row has already is [`Error::KeyExists`] naming it, and nothing
+    /// is written.
     pub fn bulk_create<M: HookedModel<C::Backend>>(&mut self, records: Vec<M>) -> Result<Vec<M>> {
         if records.is_empty() {
             return Ok(records);
@@ -34,12 +44,16 @@ where
         self.hooked::<M, _>(Operation::Create, total, |conn, run| {
             let chunk = run.chunk_len(binds);
             let mut created = Vec::with_capacity(total);
+            let mut given = HashMap::new();
             let mut records = records.into_iter();
             while created.len() < total {
                 let part: Vec<M> = records.by_ref().take(chunk).collect();
                 let n = part.len();
                 let mut set = ChangeSet::created(part).at_offset(created.len());
                 run.dispatch(conn, Event::BeforeCreate, &mut set)?;
+                if M::KEY_GENERATED_WHEN_UNSET {
+                    check_given_keys(conn.inner_mut(), set.news(), created.len(), &mut given)?;
+                }
                 let stored = M::insert(conn.inner_mut(), set.news())?;
                 if stored.len() != n {
                     return Err(Error::Invalid(format!(
@@ -88,4 +102,57 @@ where
             Ok(created)
         })
     }
+}
+
+/// Refuses, before `records` are inserted, a given key seen earlier in the
+/// batch (`given` maps the keys seen so far to their positions) and given
+/// keys rows have already. `offset` is the position of the first record
+/// in the caller's batch. The check runs inside the operation's
+/// transaction; a row inserted by another transaction between the check
+/// and the insert still meets the database's unique constraint.
+fn check_given_keys<M, C>(
+    conn: &mut C,
+    records: &[M],
+    offset: usize,
+    given: &mut HashMap<M::Key, usize>,
+) -> Result<()>
+where
+    M: HookedModel<C::Backend>,
+    C: LoadConnection,
+    C::Backend: HookBackend,
+{
+    let mut keys = Vec::new();
+    let mut positions = HashMap::new();
+    for (at, record) in records.iter().enumerate().filter(|(_, r)| r.has_key()) {
+        let key = record.key();
+        if let Some(first) = given.insert(key.clone(), offset + at) {
+            return Err(Error::DuplicateKey {
+                model: M::MODEL,
+                operation: Operation::Create,
+                key: format!("{key:?}"),
+                positions: vec![first, offset + at],
+            });
+        }
+        positions.insert(key.clone(), offset + at);
+        keys.push(key);
+    }
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let mut existing: Vec<M::Key> = M::select_keys(conn, &keys, false)?
+        .iter()
+        .map(HookModel::key)
+        .collect();
+    if existing.is_empty() {
+        return Ok(());
+    }
+    existing.sort_by_key(|k| positions.get(k).copied());
+    Err(Error::KeyExists {
+        model: M::MODEL,
+        positions: existing
+            .iter()
+            .filter_map(|k| positions.get(k).copied())
+            .collect(),
+        keys: existing.iter().map(|k| format!("{k:?}")).collect(),
+    })
 }

@@ -34,12 +34,30 @@ where
     /// Creates the record when it has no key yet, updates it otherwise; a
     /// key whose row has vanished is an error naming it, never a silent
     /// insert. Returns the record as stored, and whether it was written.
+    ///
+    /// For a model whose key is generated when unset
+    /// (`#[hook(generated_when_unset)]`), a given key is one the caller
+    /// may choose for a new record: a record whose key no row has is
+    /// created with it (as Django's `save` does), in the same transaction
+    /// as the look-up; a record whose row exists is updated.
     pub fn save<M: HookedModel<C::Backend>>(&mut self, record: M) -> Result<Saved<M>> {
-        if record.has_key() {
-            self.update(record)
-        } else {
-            Ok(Saved::new(self.create(record)?, true))
+        if !record.has_key() {
+            return Ok(Saved::new(self.create(record)?, true));
         }
+        if !M::KEY_GENERATED_WHEN_UNSET {
+            return self.update(record);
+        }
+        self.write_transaction(|conn| {
+            // Not locked: on MySQL a locking read of a missing key would
+            // lock the gap, holding off every insert around it. The update
+            // locks the row it finds.
+            let stored = M::select_keys(conn.inner_mut(), &[record.key()], false)?;
+            if stored.is_empty() {
+                Ok(Saved::new(conn.create(record)?, true))
+            } else {
+                conn.update(record)
+            }
+        })
     }
 
     /// Deletes one stored record. Fails if its row no longer exists.

@@ -8,7 +8,7 @@ use diesel::connection::LoadConnection;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::Result;
-use crate::hooks_core::{compare, FieldKey, FieldSet, KeyFields};
+use crate::hooks_core::{compare, FieldKey, FieldSet, HookModel, KeyFields};
 use crate::model::TableModel;
 use crate::ops::update::Fields;
 use crate::query::{Filter, HookedModel};
@@ -136,6 +136,14 @@ where
     /// record matches. All hooked, in one transaction; the rows are read
     /// and locked first.
     ///
+    /// An updated row keeps its primary key. A created record is written
+    /// as `bulk_create` writes it: with the key it carries when the model's
+    /// key is generated when unset (`#[hook(generated_when_unset)]`; a key
+    /// some row has already is [`Error::KeyExists`](crate::Error::KeyExists)),
+    /// otherwise with a generated key. When `key` includes the primary key,
+    /// records whose primary key is unset (`0`, `None`) match no row: each
+    /// is created.
+    ///
     /// ```ignore
     /// let report = conn.bulk_sync(
     ///     wanted,
@@ -189,7 +197,7 @@ where
                 Some(only) => M::all_fields().difference(only).union(options.ignore),
                 None => options.ignore,
             };
-            let diff = compare(stored, records, key, ignore)?;
+            let diff = compare(stored, records, &NewWhenUnset(key), ignore)?;
             let mut report = SyncReport {
                 unchanged: diff.unchanged.len(),
                 ..SyncReport::default()
@@ -219,5 +227,31 @@ where
             tracing::debug!(?report, "bulk sync done");
             Ok(report)
         })
+    }
+}
+
+/// A bulk sync's key fields, under which a record whose primary key is
+/// unset matches nothing when they include the primary key: such a record
+/// is new, and several of them are not duplicates of one another. Each is
+/// told apart by its address, stable while `compare` matches them.
+struct NewWhenUnset<'k, K>(&'k K);
+
+impl<M: HookModel, K: KeyFields<M>> KeyFields<M> for NewWhenUnset<'_, K> {
+    type Value<'a>
+        = Result<K::Value<'a>, usize>
+    where
+        M: 'a;
+
+    fn value<'a>(&self, record: &'a M) -> Self::Value<'a> {
+        let primary = M::key_set().difference(self.0.fields()).is_empty();
+        if primary && !record.has_key() {
+            Err(std::ptr::from_ref(record) as usize)
+        } else {
+            Ok(self.0.value(record))
+        }
+    }
+
+    fn fields(&self) -> FieldSet {
+        self.0.fields()
     }
 }

@@ -16,14 +16,18 @@ use crate::backend::HookBackend;
 use crate::hooks_core::HookModel;
 use crate::model::DieselHookModel;
 
+/// The rows are written in the order given, which for a model whose key
+/// is generated when unset puts the records with a given key first (see
+/// [`statement_order`]); an unset key is written as the backend's
+/// [`GENERATE_KEY`](HookBackend::GENERATE_KEY).
 pub(crate) struct InsertRows<'a, M: Selectable<DB>, DB: Backend> {
-    records: &'a [M],
+    records: &'a [&'a M],
     returning: Option<M::SelectExpression>,
     _db: PhantomData<DB>,
 }
 
 impl<'a, M: Selectable<DB>, DB: Backend> InsertRows<'a, M, DB> {
-    pub(crate) fn new(records: &'a [M], returning: bool) -> Self {
+    pub(crate) fn new(records: &'a [&'a M], returning: bool) -> Self {
         InsertRows {
             records,
             returning: returning.then(M::construct_selection),
@@ -61,11 +65,16 @@ where
         out.push_sql(") VALUES ");
         for (r, record) in self.records.iter().enumerate() {
             out.push_sql(if r == 0 { "(" } else { ", (" });
-            for (n, (i, _)) in columns().enumerate() {
+            let generate_key = M::KEY_GENERATED_WHEN_UNSET && !record.has_key();
+            for (n, (i, field)) in columns().enumerate() {
                 if n > 0 {
                     out.push_sql(", ");
                 }
-                record.bind_field(i, &mut out)?;
+                if generate_key && field.key {
+                    out.push_sql(DB::GENERATE_KEY);
+                } else {
+                    record.bind_field(i, &mut out)?;
+                }
             }
             out.push_sql(")");
         }
@@ -75,6 +84,49 @@ where
         }
         Ok(())
     }
+}
+
+/// The order in which an `INSERT` writes `records`: theirs, except that
+/// for a model whose key is generated when unset the records with a given
+/// key come first (each group in the caller's order). Then the keys the
+/// database generates come after the given ones of the same statement:
+/// MySQL and SQLite generate above the largest key so far, so a generated
+/// key never takes one given later in the statement, and MySQL hands the
+/// generated rows consecutive keys from `LAST_INSERT_ID()` (a given key
+/// above its counter, met between two generated rows, would make it jump).
+pub(crate) fn statement_order<M: HookModel>(records: &[M]) -> Vec<&M> {
+    if !M::KEY_GENERATED_WHEN_UNSET {
+        return records.iter().collect();
+    }
+    let given = records.iter().filter(|r| r.has_key());
+    given
+        .chain(records.iter().filter(|r| !r.has_key()))
+        .collect()
+}
+
+/// `rows`, stored in [`statement_order`] of `records`, put back in the
+/// order of `records`.
+pub(crate) fn caller_order<M: HookModel>(records: &[M], rows: Vec<M>) -> Vec<M> {
+    if !M::KEY_GENERATED_WHEN_UNSET || rows.len() != records.len() {
+        return rows;
+    }
+    let given = records.iter().filter(|r| r.has_key()).count();
+    if given == 0 || given == records.len() {
+        return rows;
+    }
+    let mut given_rows = rows;
+    let mut generated = given_rows.split_off(given).into_iter();
+    let mut given_rows = given_rows.into_iter();
+    records
+        .iter()
+        .filter_map(|r| {
+            if r.has_key() {
+                given_rows.next()
+            } else {
+                generated.next()
+            }
+        })
+        .collect()
 }
 
 /// `SELECT <selection> FROM t WHERE key >= LAST_INSERT_ID() ORDER BY key
