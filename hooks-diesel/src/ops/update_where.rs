@@ -164,54 +164,40 @@ where
         run: &Run<C>,
         filter: &F,
         projection: &Projection<'_, C::Backend>,
-        mut keep: Option<&mut Vec<M>>,
+        keep: Option<&mut Vec<M>>,
     ) -> Result<usize>
     where
         M: HookedModel<C::Backend>,
         F: QueryFragment<C::Backend>,
     {
-        let chunk = run.chunk_len(key_binds::<M>() + M::FIELDS.len());
-        let mut after: Option<M::Key> = None;
-        let mut done = 0;
-        loop {
-            // One row more than the chunk tells whether another follows.
-            let mut pairs = M::select_projected(
-                self.inner_mut(),
-                filter,
-                projection,
-                after.as_ref(),
-                chunk + 1,
-                true,
-            )?;
-            let more = pairs.len() > chunk;
-            pairs.truncate(chunk);
-            let Some(last) = pairs.last().map(|(old, _)| old.key()) else {
-                break;
-            };
-            let read = pairs.len();
-            let (olds, news): (Vec<M>, Vec<M>) = pairs.into_iter().unzip();
-            let mut set = ChangeSet::updated(news, olds).at_offset(done);
-            run.dispatch(self, Event::BeforeUpdate, &mut set)?;
-            let changed = set.iter().fold(FieldSet::EMPTY, |f, (new, old)| {
-                f.union(old.map_or(FieldSet::EMPTY, |o| new.diff(o)))
-            });
-            let fields = projection.fields().union(changed).difference(M::key_set());
-            if !fields.is_empty() {
-                M::update_rows(self.inner_mut(), set.news(), fields)?;
-            }
-            self.record_write(M::MODEL, Operation::Update, read);
-            run.dispatch(self, Event::AfterUpdate, &mut set)?;
-            done += read;
-            if let Some(keep) = keep.as_deref_mut() {
-                keep.extend(set.into_news());
-            }
-            self.progress::<M>(Operation::Update, done, None);
-            if !more {
-                break;
-            }
-            after = Some(last);
-        }
-        Ok(done)
+        self.update_chunks(
+            run,
+            keep,
+            |conn, after, limit| {
+                Ok(M::select_projected(
+                    conn.inner_mut(),
+                    filter,
+                    projection,
+                    after,
+                    limit,
+                    true,
+                )?)
+            },
+            |(old, _)| old.key(),
+            |conn, pairs, offset| {
+                let (olds, news): (Vec<M>, Vec<M>) = pairs.into_iter().unzip();
+                let mut set = ChangeSet::updated(news, olds).at_offset(offset);
+                run.dispatch(conn, Event::BeforeUpdate, &mut set)?;
+                let changed = set.iter().fold(FieldSet::EMPTY, |f, (new, old)| {
+                    f.union(old.map_or(FieldSet::EMPTY, |o| new.diff(o)))
+                });
+                let fields = projection.fields().union(changed).difference(M::key_set());
+                if !fields.is_empty() {
+                    M::update_rows(conn.inner_mut(), set.news(), fields)?;
+                }
+                Ok(set)
+            },
+        )
     }
 
     /// The changeset applied by `UPDATE .. RETURNING` of each chunk's
@@ -222,44 +208,72 @@ where
         filter: &F,
         changeset: &S,
         restate: bool,
-        mut keep: Option<&mut Vec<M>>,
+        keep: Option<&mut Vec<M>>,
     ) -> Result<usize>
     where
         M: HookedModel<C::Backend>,
         F: QueryFragment<C::Backend>,
         S: QueryFragment<C::Backend>,
     {
+        self.update_chunks(
+            run,
+            keep,
+            |conn, after, limit| {
+                Ok(M::select_where(
+                    conn.inner_mut(),
+                    filter,
+                    after,
+                    Some(limit),
+                    true,
+                )?)
+            },
+            HookModel::key,
+            |conn, olds, offset| {
+                let keys: Vec<M::Key> = olds.iter().map(HookModel::key).collect();
+                let target = if restate {
+                    Target::Both(filter, &keys)
+                } else {
+                    Target::Keys(&keys)
+                };
+                let stored = M::update_set_returning(conn.inner_mut(), changeset, target)?;
+                let news = rows_in_order(&keys, stored)?;
+                let mut set = ChangeSet::updated(news, olds).at_offset(offset);
+                run.dispatch_after_write(conn, Event::BeforeUpdate, &mut set)?;
+                Ok(set)
+            },
+        )
+    }
+
+    /// The chunks of a set-based update in key order: `read(after, limit)`
+    /// locks the next rows (one more than a chunk, to tell whether another
+    /// follows), `write` turns a chunk into its written change set; then
+    /// AFTER hooks, progress, and the rows kept when asked.
+    fn update_chunks<M, T>(
+        &mut self,
+        run: &Run<C>,
+        mut keep: Option<&mut Vec<M>>,
+        mut read: impl FnMut(&mut Self, Option<&M::Key>, usize) -> Result<Vec<T>>,
+        key_of: impl Fn(&T) -> M::Key,
+        mut write: impl FnMut(&mut Self, Vec<T>, usize) -> Result<ChangeSet<M>>,
+    ) -> Result<usize>
+    where
+        M: HookedModel<C::Backend>,
+    {
         let chunk = run.chunk_len(key_binds::<M>() + M::FIELDS.len());
         let mut after: Option<M::Key> = None;
         let mut done = 0;
         loop {
-            // One row more than the chunk tells whether another follows.
-            let mut olds = M::select_where(
-                self.inner_mut(),
-                filter,
-                after.as_ref(),
-                Some(chunk + 1),
-                true,
-            )?;
-            let more = olds.len() > chunk;
-            olds.truncate(chunk);
-            let Some(last) = olds.last().map(HookModel::key) else {
+            let mut rows = read(self, after.as_ref(), chunk + 1)?;
+            let more = rows.len() > chunk;
+            rows.truncate(chunk);
+            let Some(last) = rows.last().map(&key_of) else {
                 break;
             };
-            let read = olds.len();
-            let keys: Vec<M::Key> = olds.iter().map(HookModel::key).collect();
-            let target = if restate {
-                Target::Both(filter, &keys)
-            } else {
-                Target::Keys(&keys)
-            };
-            let stored = M::update_set_returning(self.inner_mut(), changeset, target)?;
-            let news = rows_in_order(&keys, stored)?;
-            let mut set = ChangeSet::updated(news, olds).at_offset(done);
-            run.dispatch_after_write(self, Event::BeforeUpdate, &mut set)?;
-            self.record_write(M::MODEL, Operation::Update, read);
+            let count = rows.len();
+            let mut set = write(self, rows, done)?;
+            self.record_write(M::MODEL, Operation::Update, count);
             run.dispatch(self, Event::AfterUpdate, &mut set)?;
-            done += read;
+            done += count;
             if let Some(keep) = keep.as_deref_mut() {
                 keep.extend(set.into_news());
             }
