@@ -66,7 +66,12 @@ raw, equivalent) and prints one line per backend and phase.
 
 PostgreSQL is reached at $POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
 MySQL or MariaDB at $MYSQL_URL (default mysql://root@127.0.0.1:3306/test); each run
-works in a schema (PostgreSQL) or database (MySQL) of its own, dropped at the end.";
+works in a schema (PostgreSQL) or database (MySQL) of its own, dropped at the end.
+
+For profiling: BENCH_PG_OPTIONS adds settings to the PostgreSQL sessions
+(`-clog_min_duration_statement=0` logs every statement with its parse, bind
+and execute times); BENCH_MARK=1 sends `SELECT '<phase> <variant> <round>'`
+before each measured run, to find the runs in the server's log.";
 
 /// A command line that cannot be run.
 #[derive(Debug, PartialEq, Eq)]
