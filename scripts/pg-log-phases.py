@@ -17,7 +17,8 @@ server reported for the statements of that run, up to the benchmark's check
 of the table (the fingerprint query): parse (parse and rewrite), bind
 (planning, for the extended protocol) and execute, and simple statements
 (BEGIN, COMMIT). Warm-up rounds (round 0) are left out; with several
-measured rounds the figures are medians.
+measured rounds the figures are medians. With `--by-statement`, also the
+server time of each kind of statement (its first words), summed over a run.
 """
 
 import re
@@ -32,7 +33,18 @@ LINE = re.compile(
 MARK = re.compile(r"SELECT 'bench (?P<phase>\S+) (?P<variant>\S+) (?P<round>\d+)'")
 
 
+def kind_of(rest: str) -> str:
+    """The first words of a statement, as `SELECT .. FOR UPDATE` etc."""
+    sql = rest.split(": ", 1)[-1].strip()
+    words = sql.replace('"', "").split()
+    head = " ".join(words[:3]) if words else "?"
+    if words and words[0].upper() == "SELECT" and "FOR UPDATE" in sql.upper():
+        head += " .. FOR UPDATE"
+    return head[:60]
+
+
 def main() -> None:
+    by_statement = "--by-statement" in sys.argv[1:]
     runs = defaultdict(list)  # (phase, variant) -> [totals per round]
     current = None
     totals = None
@@ -61,6 +73,8 @@ def main() -> None:
         totals[kind] += float(m.group("ms"))
         if kind in ("execute", "statement"):
             totals["statements"] += 1
+        if by_statement:
+            totals["  " + kind_of(rest)] += float(m.group("ms"))
     header = f"{'phase':<16} {'variant':<19} {'stmts':>5} {'parse':>7} {'bind':>7} {'execute':>8} {'simple':>7} {'server':>7}"
     print(header)
     for (phase, variant), rounds in runs.items():
@@ -70,6 +84,9 @@ def main() -> None:
             f"{phase:<16} {variant:<19} {med('statements'):>5.0f} {med('parse'):>7.1f} "
             f"{med('bind'):>7.1f} {med('execute'):>8.1f} {med('statement'):>7.1f} {server:>7.1f}"
         )
+        for key in sorted({k for r in rounds for k in r if k.startswith("  ")}):
+            ms = statistics.median(r.get(key, 0.0) for r in rounds)
+            print(f"    {key.strip():<62} {ms:7.1f}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ use crate::raw;
 use crate::statements::{Ordinary, Style};
 use crate::BoxError;
 
-/// Runs one phase; `Ok(false)` for a phase the variant leaves out.
+/// Runs one phase; `Ok(false)` for a phase the variant leaves out. Never
+/// inlined, so that a profiler can collect exactly its calls.
+#[inline(never)]
 pub fn run(
     conn: &mut dyn Ordinary,
     input: Input<'_>,

@@ -446,6 +446,10 @@ macro_rules! impl_statements {
                     .load(self)
             }
 
+            // The hooked operations are never inlined, so that a profiler
+            // can collect exactly one phase's calls
+            // (`valgrind --tool=callgrind --toggle-collect='*::hooked_update'`).
+            #[inline(never)]
             fn hooked_create(
                 conn: &mut HookedConnection<Self>,
                 records: Vec<Account>,
@@ -453,6 +457,7 @@ macro_rules! impl_statements {
                 conn.bulk_create(records)
             }
 
+            #[inline(never)]
             fn hooked_update(
                 conn: &mut HookedConnection<Self>,
                 records: Vec<Account>,
@@ -460,6 +465,7 @@ macro_rules! impl_statements {
                 conn.bulk_update(records).map(Vec::from)
             }
 
+            #[inline(never)]
             fn hooked_freeze(conn: &mut HookedConnection<Self>) -> hooks_diesel::Result<usize> {
                 conn.update_where_count::<Account>(
                     accounts::status.eq(ACTIVE),
@@ -467,6 +473,7 @@ macro_rules! impl_statements {
                 )
             }
 
+            #[inline(never)]
             fn hooked_delete(
                 conn: &mut HookedConnection<Self>,
                 records: &[Account],
