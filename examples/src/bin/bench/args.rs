@@ -55,8 +55,11 @@ impl Default for Args {
 pub const USAGE: &str = "\
 usage: bench [--n N] [--backend sqlite|postgres|mysql|all] [--chunk SIZE] [--repeat R]
 
-Runs the accounts workload of shared/bench/WORKLOAD.md three ways (hooked,
-raw, equivalent) and prints one line per backend and phase.
+Runs the accounts workload of shared/bench/WORKLOAD.md hooked, raw and
+equivalent (each baseline with Diesel's query builder and with every
+statement prepared once: raw_prep, equiv_prep), and as ordinary Diesel
+writes through the hooked connection (diesel), and prints one line per
+backend and phase, then a total and the cost for tables without hooks.
 
   --n N          records per phase (default 10000)
   --backend B    sqlite, postgres, mysql (also MariaDB) or all (default all:
