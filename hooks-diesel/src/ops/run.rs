@@ -232,6 +232,11 @@ pub(crate) fn check_keys<M: HookModel>(records: &[M], operation: Operation) -> R
         });
     }
     let keys: Vec<M::Key> = records.iter().map(HookModel::key).collect();
+    // Keys in ascending order (records as they were loaded, the usual
+    // case) are distinct without hashing every one of them.
+    if keys.windows(2).all(|pair| pair[0] < pair[1]) {
+        return Ok(keys);
+    }
     let mut seen: HashMap<&M::Key, usize> = HashMap::with_capacity(keys.len());
     for (i, key) in keys.iter().enumerate() {
         if seen.insert(key, i).is_some() {
@@ -259,4 +264,67 @@ pub(crate) fn rows_in_order<M: HookModel>(keys: &[M::Key], rows: Vec<M>) -> Resu
         model: M::MODEL,
         keys,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_keys;
+    use crate::error::Error;
+    use crate::hooks_core::{FieldInfo, FieldSet, HookModel, Operation};
+
+    #[derive(Clone, Debug)]
+    struct Row(i64);
+
+    impl HookModel for Row {
+        type Key = i64;
+        const MODEL: &'static str = "Row";
+        const TABLE: &'static str = "rows";
+        const FIELDS: &'static [FieldInfo] = &[];
+        fn key(&self) -> i64 {
+            self.0
+        }
+        fn has_key(&self) -> bool {
+            self.0 != 0
+        }
+        fn set_key(&mut self, key: i64) {
+            self.0 = key;
+        }
+        fn diff(&self, _: &Self) -> FieldSet {
+            FieldSet::EMPTY
+        }
+        fn copy_fields(&mut self, _: &Self, _: FieldSet) {}
+    }
+
+    fn rows(keys: &[i64]) -> Vec<Row> {
+        keys.iter().map(|&k| Row(k)).collect()
+    }
+
+    #[test]
+    fn keys_in_any_order_come_back_in_the_callers_order() {
+        for keys in [&[1, 2, 5][..], &[5, 1, 2], &[7], &[3, 2, 1]] {
+            let checked = check_keys(&rows(keys), Operation::Update).ok();
+            assert_eq!(checked.as_deref(), Some(keys));
+        }
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_in_any_order() {
+        for (keys, twice) in [
+            (&[1, 2, 2, 3][..], vec![1, 2]),
+            (&[3, 1, 3], vec![0, 2]),
+            (&[1, 1], vec![0, 1]),
+            (&[2, 1, 1, 4], vec![1, 2]),
+        ] {
+            match check_keys(&rows(keys), Operation::Delete) {
+                Err(Error::DuplicateKey { positions, .. }) => assert_eq!(positions, twice),
+                other => panic!("{keys:?}: expected DuplicateKey, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_record_without_a_key_is_refused() {
+        let err = check_keys(&rows(&[1, 0, 2]), Operation::Update);
+        assert!(matches!(err, Err(Error::MissingKey { ref positions, .. }) if positions == &[1]));
+    }
 }

@@ -55,8 +55,11 @@ impl Default for Args {
 pub const USAGE: &str = "\
 usage: bench [--n N] [--backend sqlite|postgres|mysql|all] [--chunk SIZE] [--repeat R]
 
-Runs the accounts workload of shared/bench/WORKLOAD.md three ways (hooked,
-raw, equivalent) and prints one line per backend and phase.
+Runs the accounts workload of shared/bench/WORKLOAD.md hooked, raw and
+equivalent (each baseline with Diesel's query builder and with every
+statement prepared once: raw_prep, equiv_prep), and as ordinary Diesel
+writes through the hooked connection (diesel), and prints one line per
+backend and phase, then a total and the cost for tables without hooks.
 
   --n N          records per phase (default 10000)
   --backend B    sqlite, postgres, mysql (also MariaDB) or all (default all:
@@ -66,7 +69,12 @@ raw, equivalent) and prints one line per backend and phase.
 
 PostgreSQL is reached at $POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
 MySQL or MariaDB at $MYSQL_URL (default mysql://root@127.0.0.1:3306/test); each run
-works in a schema (PostgreSQL) or database (MySQL) of its own, dropped at the end.";
+works in a schema (PostgreSQL) or database (MySQL) of its own, dropped at the end.
+
+For profiling: BENCH_PG_OPTIONS adds settings to the PostgreSQL sessions
+(`-clog_min_duration_statement=0` logs every statement with its parse, bind
+and execute times); BENCH_MARK=1 sends `SELECT '<phase> <variant> <round>'`
+before each measured run, to find the runs in the server's log.";
 
 /// A command line that cannot be run.
 #[derive(Debug, PartialEq, Eq)]

@@ -8,10 +8,12 @@
 
 use crate::phases::Input;
 use crate::raw;
-use crate::statements::Ordinary;
+use crate::statements::{Ordinary, Style};
 use crate::BoxError;
 
-/// Runs one phase; `Ok(false)` for a phase the variant leaves out.
+/// Runs one phase; `Ok(false)` for a phase the variant leaves out. Never
+/// inlined, so that a profiler can collect exactly its calls.
+#[inline(never)]
 pub fn run(
     conn: &mut dyn Ordinary,
     input: Input<'_>,
@@ -19,12 +21,12 @@ pub fn run(
     bind_limit: usize,
 ) -> Result<bool, BoxError> {
     match input {
-        Input::Create(records) => raw::insert_all(conn, &records, chunk, bind_limit)?,
+        Input::Create(records) => raw::insert_all(conn, &records, chunk, bind_limit, Style::Dsl)?,
         Input::Update { .. } => return Ok(false),
         Input::Freeze => {
-            conn.freeze_active(None)?;
+            conn.freeze_active(None, Style::Dsl)?;
         }
-        Input::Delete(records) => raw::delete_all(conn, records, chunk, bind_limit)?,
+        Input::Delete(records) => raw::delete_all(conn, records, chunk, bind_limit, Style::Dsl)?,
     }
     Ok(true)
 }

@@ -9,10 +9,12 @@
 //! - `bulk_update`: per chunk, one `SELECT .. FOR UPDATE` of the old rows
 //!   (plain `SELECT` inside `BEGIN IMMEDIATE` on SQLite), the changed
 //!   records found by comparing with them, `updated_at` stamped, and one
-//!   set-based `UPDATE .. RETURNING` of the changed rows in each backend's
-//!   best shape (see [`Dialect::update_rows_returning`]; on MySQL an
-//!   `UPDATE .. JOIN` and a `SELECT` by key). Like the hooked `bulk_update`,
-//!   it gets all N records and finds the changed ones itself.
+//!   set-based `UPDATE` of the changed rows in each backend's best shape
+//!   (see [`Dialect::write_rows`]), fetching and binding what the hooked
+//!   `bulk_update` does: the whole old rows, then the keys and balances per
+//!   row and the one stamp; the new rows are the records written. Like the
+//!   hooked `bulk_update`, it gets all N records and finds the changed ones
+//!   itself.
 //! - `queryset_update`: one `SELECT .. FOR UPDATE` of the matching rows,
 //!   one `UPDATE .. RETURNING` that also stamps `updated_at` (on MySQL the
 //!   filtered `UPDATE` and a `SELECT` of the locked keys).
@@ -21,23 +23,25 @@
 //!
 //! The hook bodies (reject negative balances, count, stamp `updated_at`)
 //! are done inline, and new rows are paired with their old rows by key, as
-//! the hooks receive them.
+//! the hooks receive them. Written in two [`Style`]s: Diesel's query
+//! builder and `sql_query` (`equiv`), and with every statement prepared
+//! once (`equiv_prep`).
 //!
-//! [`Dialect::update_rows_returning`]: crate::statements::Dialect::update_rows_returning
+//! [`Dialect::write_rows`]: crate::statements::Dialect::write_rows
 
 use std::collections::HashMap;
 
 use hooks_examples::models::Account;
 
 use crate::phases::Input;
-use crate::statements::{rows_per_statement, Statements};
+use crate::statements::{rows_per_statement, Statements, Style};
 use crate::workload::now;
 use crate::BoxError;
 
 /// Insertable columns of `accounts`.
 const INSERT_BINDS: usize = 4;
-/// Binds per row of the set-based update: key, balance, `updated_at`.
-const UPDATE_BINDS: usize = 3;
+/// Binds per row of the set-based update: key and balance.
+const UPDATE_BINDS: usize = 2;
 
 /// Runs one phase; returns rows it obtained (dropped by the caller after
 /// the clock stops).
@@ -45,12 +49,13 @@ pub fn run<C: Statements>(
     conn: &mut C,
     input: Input<'_>,
     chunk: usize,
+    style: Style,
 ) -> Result<Vec<Account>, BoxError> {
     match input {
-        Input::Create(records) => create(conn, records, chunk),
-        Input::Update { records, .. } => update(conn, records, chunk),
-        Input::Freeze => freeze(conn),
-        Input::Delete(records) => delete(conn, records, chunk),
+        Input::Create(records) => create(conn, records, chunk, style),
+        Input::Update { records, .. } => update(conn, records, chunk, style),
+        Input::Freeze => freeze(conn, style),
+        Input::Delete(records) => delete(conn, records, chunk, style),
     }
 }
 
@@ -58,6 +63,7 @@ fn create<C: Statements>(
     conn: &mut C,
     records: Vec<Account>,
     chunk: usize,
+    style: Style,
 ) -> Result<Vec<Account>, BoxError> {
     let rows = rows_per_statement::<C>(chunk, INSERT_BINDS);
     conn.write_transaction(|conn| {
@@ -66,7 +72,7 @@ fn create<C: Statements>(
             if let Some(bad) = part.iter().find(|a| a.balance < 0) {
                 return Err(format!("{} has a negative balance", bad.owner).into());
             }
-            stored.extend(conn.insert_returning(part)?);
+            stored.extend(conn.insert_returning(part, style)?);
         }
         Ok(stored)
     })
@@ -76,6 +82,7 @@ fn update<C: Statements>(
     conn: &mut C,
     records: Vec<Account>,
     chunk: usize,
+    style: Style,
 ) -> Result<Vec<Account>, BoxError> {
     let rows = rows_per_statement::<C>(chunk, UPDATE_BINDS);
     conn.write_transaction(|conn| {
@@ -84,7 +91,7 @@ fn update<C: Statements>(
         while records.peek().is_some() {
             let part: Vec<Account> = records.by_ref().take(rows).collect();
             let keys: Vec<i64> = part.iter().map(|a| a.id).collect();
-            let mut olds = by_key(conn.select_keys_locked(&keys)?);
+            let mut olds = by_key(conn.select_keys_locked(&keys, style)?);
             if olds.len() != keys.len() {
                 return Err(format!(
                     "{} of {} rows vanished",
@@ -93,14 +100,17 @@ fn update<C: Statements>(
                 )
                 .into());
             }
-            let at = Some(now());
+            let at = now();
             let mut changed: Vec<Account> = part
                 .into_iter()
                 .filter(|record| olds.get(&record.id) != Some(record))
                 .collect();
-            changed.iter_mut().for_each(|a| a.updated_at = at);
-            let news = conn.update_rows_returning(&changed)?;
-            let pairs = pair(news, &mut olds)?;
+            changed.iter_mut().for_each(|a| a.updated_at = Some(at));
+            let matched = conn.write_rows(&changed, at, style)?;
+            if matched != changed.len() {
+                return Err(format!("UPDATE matched {matched} of {} rows", changed.len()).into());
+            }
+            let pairs = pair(changed, &mut olds)?;
             std::hint::black_box(balance_changes(&pairs));
             written.extend(pairs.into_iter().map(|(new, _)| new));
         }
@@ -108,12 +118,12 @@ fn update<C: Statements>(
     })
 }
 
-fn freeze<C: Statements>(conn: &mut C) -> Result<Vec<Account>, BoxError> {
+fn freeze<C: Statements>(conn: &mut C, style: Style) -> Result<Vec<Account>, BoxError> {
     conn.write_transaction(|conn| {
         let locked = conn.select_active_locked()?;
         let keys: Vec<i64> = locked.iter().map(|a| a.id).collect();
         let mut olds = by_key(locked);
-        let news = conn.freeze_active_returning(now(), &keys)?;
+        let news = conn.freeze_active_returning(now(), &keys, style)?;
         let pairs = pair(news, &mut olds)?;
         std::hint::black_box(balance_changes(&pairs));
         Ok(pairs.into_iter().map(|(new, _)| new).collect())
@@ -124,13 +134,14 @@ fn delete<C: Statements>(
     conn: &mut C,
     records: &[Account],
     chunk: usize,
+    style: Style,
 ) -> Result<Vec<Account>, BoxError> {
     let rows = rows_per_statement::<C>(chunk, 1);
     conn.write_transaction(|conn| {
         for part in records.chunks(rows) {
             let keys: Vec<i64> = part.iter().map(|a| a.id).collect();
-            let olds = conn.select_keys_locked(&keys)?;
-            let deleted = conn.delete_keys(&keys)?;
+            let olds = conn.select_keys_locked(&keys, style)?;
+            let deleted = conn.delete_keys(&keys, style)?;
             if olds.len() != keys.len() || deleted != keys.len() {
                 return Err(format!(
                     "{} keys: {} rows read, {deleted} deleted",
@@ -148,7 +159,7 @@ fn by_key(rows: Vec<Account>) -> HashMap<i64, Account> {
     rows.into_iter().map(|a| (a.id, a)).collect()
 }
 
-/// Each new row beside its old row.
+/// Each new row beside its old row (moved out of `olds`).
 fn pair(
     news: Vec<Account>,
     olds: &mut HashMap<i64, Account>,

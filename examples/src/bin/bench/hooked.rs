@@ -143,6 +143,9 @@ pub fn connect<C: Statements>(
 
 /// Runs one phase through the hooked operations; returns the records the
 /// operation handed back (dropped by the caller after the clock stops).
+/// Never inlined, so that a profiler can collect exactly its calls
+/// (`valgrind --tool=callgrind --toggle-collect='*hooked::run*'`).
+#[inline(never)]
 pub fn run<C: Statements>(
     conn: &mut HookedConnection<C>,
     input: Input<'_>,

@@ -1,6 +1,8 @@
 //! The benchmark of the accounts workload (`shared/bench/WORKLOAD.md`):
-//! every phase run hooked, raw and equivalent on SQLite, PostgreSQL and
-//! MySQL/MariaDB.
+//! every phase run hooked, raw and equivalent (each baseline twice: with
+//! Diesel's query builder, and with every statement prepared once) and as
+//! ordinary Diesel writes through the hooked connection, on SQLite,
+//! PostgreSQL and MySQL/MariaDB.
 //!
 //! ```text
 //! cargo run --release -p hooks-examples --features postgres,mysql --bin bench -- \
@@ -19,6 +21,7 @@ mod memory;
 mod mysql;
 mod phases;
 mod postgres;
+mod prepared;
 mod raw;
 mod report;
 mod sqlite;

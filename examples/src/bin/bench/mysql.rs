@@ -7,7 +7,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
-use diesel::dsl::sql;
 use diesel::mysql::Mysql;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
@@ -18,7 +17,8 @@ use hooks_examples::models::Account;
 use hooks_examples::schema::accounts;
 use hooks_examples::MYSQL_MIGRATIONS;
 
-use crate::statements::{Dialect, Ordinary};
+use crate::prepared::{AccountSql, Bind, Stmt};
+use crate::statements::{Dialect, Ordinary, Style, SELECT_COLUMNS};
 use crate::urls::{redact_password, with_database};
 use crate::BoxError;
 
@@ -94,53 +94,72 @@ impl Dialect for MysqlConnection {
         self.batch_execute("ANALYZE TABLE accounts")
     }
 
-    /// MySQL has neither `UPDATE .. FROM` nor `RETURNING`; the careful
-    /// user's shape is one `UPDATE accounts JOIN (SELECT ? AS vid, ? AS
-    /// vbalance, ? AS vupdated_at UNION ALL SELECT ?, ?, ? ..) v ON
-    /// accounts.id = v.vid SET ..` (raw SQL through `sql_query`, binds per
-    /// row), then one `SELECT .. WHERE id IN (..)` of the same keys for the
-    /// rows as stored (they stay locked by the caller's `FOR UPDATE`).
-    fn update_rows_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>> {
+    /// MySQL has no `UPDATE .. FROM`; the careful user's shape is one
+    /// `UPDATE accounts JOIN (SELECT ? AS vid, ? AS vbalance UNION ALL SELECT
+    /// ?, ? ..) v ON accounts.id = v.vid SET ..` (binds per row).
+    fn write_rows(
+        &mut self,
+        records: &[Account],
+        at: NaiveDateTime,
+        style: Style,
+    ) -> QueryResult<usize> {
         if records.is_empty() {
-            return Ok(Vec::new());
+            return Ok(0);
         }
-        let mut query = diesel::sql_query("UPDATE accounts JOIN (").into_boxed::<Mysql>();
-        for (i, record) in records.iter().enumerate() {
-            query = query
-                .sql(if i == 0 {
-                    "SELECT ? AS vid, ? AS vbalance, ? AS vupdated_at"
-                } else {
-                    " UNION ALL SELECT ?, ?, ?"
-                })
-                .bind::<BigInt, _>(record.id)
-                .bind::<BigInt, _>(record.balance)
-                .bind::<Nullable<Timestamp>, _>(record.updated_at);
+        const FIRST: &str = "SELECT ? AS vid, ? AS vbalance";
+        const NEXT: &str = " UNION ALL SELECT ?, ?";
+        const SET: &str = ") v ON accounts.id = v.vid \
+             SET accounts.balance = v.vbalance, accounts.updated_at = ";
+        match style {
+            Style::Dsl => {
+                let mut query = diesel::sql_query("UPDATE accounts JOIN (").into_boxed::<Mysql>();
+                for (i, record) in records.iter().enumerate() {
+                    query = query
+                        .sql(if i == 0 { FIRST } else { NEXT })
+                        .bind::<BigInt, _>(record.id)
+                        .bind::<BigInt, _>(record.balance);
+                }
+                query
+                    .sql(SET)
+                    .sql("?")
+                    .bind::<Nullable<Timestamp>, _>(Some(at))
+                    .execute(self)
+            }
+            Style::Prepared => {
+                let mut stmt = Stmt::<()>::new("UPDATE accounts JOIN (");
+                for (i, record) in records.iter().enumerate() {
+                    stmt = stmt
+                        .sql(if i == 0 {
+                            "SELECT "
+                        } else {
+                            " UNION ALL SELECT "
+                        })
+                        .bind(Bind::Int(record.id))
+                        .sql(if i == 0 { " AS vid, " } else { ", " })
+                        .bind(Bind::Int(record.balance))
+                        .sql(if i == 0 { " AS vbalance" } else { "" });
+                }
+                stmt.sql(SET).bind(Bind::Stamp(Some(at))).execute(self)
+            }
         }
-        query
-            .sql(") v ON accounts.id = v.vid ")
-            .sql("SET accounts.balance = v.vbalance, accounts.updated_at = v.vupdated_at")
-            .execute(self)?;
-        let keys: Vec<i64> = records.iter().map(|a| a.id).collect();
-        select_keys(self, &keys)
     }
 
     /// Diesel's batch insert (one multi-row `INSERT` on MySQL), then
-    /// `SELECT .. WHERE id BETWEEN LAST_INSERT_ID() AND LAST_INSERT_ID() +
-    /// n - 1 ORDER BY id`: InnoDB gives the rows of one `INSERT` consecutive
-    /// keys (`innodb_autoinc_lock_mode` 0 or 1, and 2 for simple inserts).
-    /// Each row is checked against its record, as the hooked read-back does.
-    fn insert_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>> {
+    /// `SELECT .. WHERE id >= LAST_INSERT_ID() ORDER BY id LIMIT n`: InnoDB
+    /// gives the rows of one `INSERT` consecutive keys
+    /// (`innodb_autoinc_lock_mode` 0 or 1, and 2 for simple inserts). Each
+    /// row is checked against its record, as the hooked read-back does.
+    /// `LAST_INSERT_ID()` is declared as a SQL function, so that Diesel
+    /// keeps the `SELECT` prepared (an `sql(..)` fragment never is).
+    fn insert_returning(&mut self, records: &[Account], style: Style) -> QueryResult<Vec<Account>> {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        let inserted = Ordinary::insert(self, records)?;
-        let last_offset = i64::try_from(inserted.saturating_sub(1)).unwrap_or(i64::MAX);
+        let inserted = Ordinary::insert(self, records, style)?;
         let rows: Vec<Account> = accounts::table
-            .filter(accounts::id.between(
-                sql::<BigInt>("LAST_INSERT_ID()"),
-                sql::<BigInt>("LAST_INSERT_ID() + ").bind::<BigInt, _>(last_offset),
-            ))
+            .filter(accounts::id.ge(last_insert_id()))
             .order(accounts::id)
+            .limit(i64::try_from(inserted).unwrap_or(i64::MAX))
             .select(Account::as_select())
             .load(self)?;
         let same = |row: &Account, record: &Account| {
@@ -163,22 +182,40 @@ impl Dialect for MysqlConnection {
         &mut self,
         at: NaiveDateTime,
         locked: &[i64],
+        style: Style,
     ) -> QueryResult<Vec<Account>> {
-        self.freeze_active(Some(at))?;
+        self.freeze_active(Some(at), style)?;
         let mut rows = Vec::with_capacity(locked.len());
         for part in locked.chunks(Self::BIND_LIMIT) {
-            rows.extend(select_keys(self, part)?);
+            rows.extend(select_keys(self, part, style)?);
         }
         Ok(rows)
     }
 }
 
+diesel::define_sql_function! {
+    /// MySQL's `LAST_INSERT_ID()`: the first key the last `INSERT` generated.
+    fn last_insert_id() -> BigInt;
+}
+
 /// `SELECT .. FROM accounts WHERE id IN (..) ORDER BY id`, without a lock
 /// (the caller already holds one).
-fn select_keys(conn: &mut MysqlConnection, keys: &[i64]) -> QueryResult<Vec<Account>> {
-    accounts::table
-        .filter(accounts::id.eq_any(keys))
-        .order(accounts::id)
-        .select(Account::as_select())
-        .load(conn)
+fn select_keys(
+    conn: &mut MysqlConnection,
+    keys: &[i64],
+    style: Style,
+) -> QueryResult<Vec<Account>> {
+    match style {
+        Style::Dsl => accounts::table
+            .filter(accounts::id.eq_any(keys))
+            .order(accounts::id)
+            .select(Account::as_select())
+            .load(conn),
+        Style::Prepared => Stmt::<AccountSql>::new("SELECT ")
+            .sql(SELECT_COLUMNS)
+            .sql(" FROM accounts WHERE id IN (")
+            .key_list(keys)
+            .sql(") ORDER BY id")
+            .load(conn),
+    }
 }

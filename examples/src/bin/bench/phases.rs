@@ -10,8 +10,9 @@ use hooks_diesel::HookedConnection;
 use hooks_examples::models::Account;
 
 use crate::hooked::{self, HookCounts};
+use crate::memory::thread_cpu_time;
 use crate::report::{Line, Overhead};
-use crate::statements::{Ordinary, Statements};
+use crate::statements::{Ordinary, Statements, Style};
 use crate::workload::{Fingerprint, Workload};
 use crate::{diesel_writes, equivalent, raw, BoxError};
 
@@ -52,19 +53,47 @@ impl fmt::Display for Phase {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {
     Hooked,
+    /// Raw, Diesel's query builder.
     Raw,
+    /// Raw, every statement prepared once.
+    RawPrepared,
+    /// Equivalent, Diesel's query builder and `sql_query`.
     Equivalent,
+    /// Equivalent, every statement prepared once.
+    EquivalentPrepared,
     /// Ordinary Diesel statements through the hooked connection.
     Diesel,
 }
 
 impl Variant {
-    const ALL: [Variant; 4] = [
+    const ALL: [Variant; 6] = [
         Variant::Hooked,
         Variant::Raw,
+        Variant::RawPrepared,
         Variant::Equivalent,
+        Variant::EquivalentPrepared,
         Variant::Diesel,
     ];
+
+    /// Whether the variant has a form of `phase` (the `diesel` variant has
+    /// none of `bulk_update`).
+    fn has(self, phase: Phase) -> bool {
+        !(self == Variant::Diesel && phase == Phase::BulkUpdate)
+    }
+
+    /// Runs without hooks (what the hook counts are not checked for).
+    fn unhooked(self) -> bool {
+        !matches!(self, Variant::Hooked | Variant::Diesel)
+    }
+}
+
+/// One run of one variant.
+struct Measured {
+    elapsed: Duration,
+    /// CPU time of this thread (the client's own work).
+    cpu: Duration,
+    /// Statements sent, for the hooked variant.
+    sent: Option<usize>,
 }
 
 /// What a phase gets, prepared before the clock starts.
@@ -99,7 +128,7 @@ pub fn run<C: Statements>(
     let mut plain = C::establish(url)?;
     let fresh = Workload::fresh(n);
     plain.reset_table()?;
-    raw::insert_all(&mut plain, &fresh, chunk, C::BIND_LIMIT)?;
+    raw::insert_all(&mut plain, &fresh, chunk, C::BIND_LIMIT, Style::Prepared)?;
     let stored = plain.load_all()?;
     let mut bench = Bench {
         plain,
@@ -108,6 +137,7 @@ pub fn run<C: Statements>(
         statements,
         workload: Workload::new(fresh, stored),
         chunk,
+        mark: std::env::var_os("BENCH_MARK").is_some(),
     };
     for phase in Phase::ALL {
         report(&bench.measure(phase, repeat)?);
@@ -126,41 +156,54 @@ struct Bench<C: Statements> {
     statements: Arc<AtomicUsize>,
     workload: Workload,
     chunk: usize,
+    /// Whether each measured run is announced to the server first
+    /// (`BENCH_MARK` set): a `SELECT '<phase> <variant> <round>'` on the
+    /// plain connection, to find the runs in a server's statement log.
+    mark: bool,
 }
 
 impl<C: Statements> Bench<C> {
     /// Measures `phase` `repeat` times per variant after one warm-up
     /// round, rotating the order of the variants, and reports the medians.
     fn measure(&mut self, phase: Phase, repeat: usize) -> Result<Line, BoxError> {
-        let mut times: [Vec<Duration>; 4] = Default::default();
+        let mut times: [Vec<Duration>; Variant::ALL.len()] = Default::default();
+        let mut hooked_cpu = Vec::new();
         let mut statements = 0;
         for round in 0..=repeat {
             let mut order = Variant::ALL;
             order.rotate_left(round % Variant::ALL.len());
-            for variant in order {
+            for variant in order.into_iter().filter(|v| v.has(phase)) {
                 self.prepare(phase)?;
-                let Some((elapsed, sent)) = self.run_once(phase, variant)? else {
-                    continue;
-                };
+                if self.mark {
+                    let mark = format!("SELECT 'bench {phase} {variant:?} {round}'");
+                    self.plain.batch_execute(&mark)?;
+                }
+                let run = self.run_once(phase, variant)?;
                 if round == 0 {
                     continue; // warm-up
                 }
-                if let Some(sent) = sent {
+                if let Some(sent) = run.sent {
                     statements = sent;
                 }
-                times[variant as usize].push(elapsed);
+                if variant == Variant::Hooked {
+                    hooked_cpu.push(run.cpu);
+                }
+                times[variant as usize].push(run.elapsed);
             }
         }
         let diesel = (!times[Variant::Diesel as usize].is_empty())
             .then(|| median(std::mem::take(&mut times[Variant::Diesel as usize])));
-        let [hooked, raw, equiv, _] = times.map(median);
+        let [hooked, raw, raw_prep, equiv, equiv_prep, _] = times.map(median);
         Ok(Line {
             backend: C::NAME,
             phase,
             n: self.workload.n(),
             hooked,
+            hooked_cpu: median(hooked_cpu),
             raw,
+            raw_prep,
             equiv,
+            equiv_prep,
             statements,
             diesel,
         })
@@ -186,7 +229,7 @@ impl<C: Statements> Bench<C> {
                         _ => C::through(&mut other),
                     };
                     let started = Instant::now();
-                    let done = raw::run(conn, input, self.chunk, C::BIND_LIMIT);
+                    let done = raw::run(conn, input, self.chunk, C::BIND_LIMIT, Style::Dsl);
                     let elapsed = started.elapsed();
                     drop(done.map_err(|e| {
                         format!("{}: {phase} through connection {which}: {e}", C::NAME)
@@ -224,6 +267,7 @@ impl<C: Statements> Bench<C> {
                 &self.workload.fresh,
                 self.chunk,
                 C::BIND_LIMIT,
+                Style::Prepared,
             )?;
             self.plain.after_seed()?;
             self.expect_table(self.workload.created(), "seeding")?;
@@ -232,40 +276,39 @@ impl<C: Statements> Bench<C> {
     }
 
     /// Runs one variant of `phase`; returns its time and, for the hooked
-    /// variant, the number of statements it sent; `None` when the variant
-    /// has no form of the phase.
-    fn run_once(
-        &mut self,
-        phase: Phase,
-        variant: Variant,
-    ) -> Result<Option<(Duration, Option<usize>)>, BoxError> {
+    /// variant, the number of statements it sent.
+    fn run_once(&mut self, phase: Phase, variant: Variant) -> Result<Measured, BoxError> {
         let input = input(&self.workload, phase);
+        let (chunk, limit) = (self.chunk, C::BIND_LIMIT);
         self.counts.take();
         let sent_before = self.statements.load(Ordering::Relaxed);
+        let cpu_before = thread_cpu_time();
         let started = Instant::now();
         let result = match variant {
             Variant::Hooked => hooked::run(&mut self.hooked, input),
-            Variant::Raw => raw::run(&mut self.plain, input, self.chunk, C::BIND_LIMIT),
-            Variant::Equivalent => equivalent::run(&mut self.plain, input, self.chunk),
+            Variant::Raw => raw::run(&mut self.plain, input, chunk, limit, Style::Dsl),
+            Variant::RawPrepared => raw::run(&mut self.plain, input, chunk, limit, Style::Prepared),
+            Variant::Equivalent => equivalent::run(&mut self.plain, input, chunk, Style::Dsl),
+            Variant::EquivalentPrepared => {
+                equivalent::run(&mut self.plain, input, chunk, Style::Prepared)
+            }
             Variant::Diesel => {
-                match diesel_writes::run(
-                    C::through(&mut self.hooked),
-                    input,
-                    self.chunk,
-                    C::BIND_LIMIT,
-                ) {
-                    Ok(true) => Ok(Vec::new()),
-                    Ok(false) => return Ok(None),
-                    Err(e) => Err(e),
-                }
+                diesel_writes::run(C::through(&mut self.hooked), input, chunk, limit)
+                    .map(|_| Vec::new())
             }
         };
         let elapsed = started.elapsed();
+        let cpu = thread_cpu_time().saturating_sub(cpu_before);
         let what = format!("{phase} ({variant:?})");
         drop(result.map_err(|e| format!("{}: {what} failed: {e}", C::NAME))?);
         self.expect_table(self.workload.after(phase), &what)?;
-        if variant == Variant::Raw || variant == Variant::Equivalent {
-            return Ok(Some((elapsed, None)));
+        let mut run = Measured {
+            elapsed,
+            cpu,
+            sent: None,
+        };
+        if variant.unhooked() {
+            return Ok(run);
         }
         let seen = self.counts.take();
         let expected = self.workload.hooks(phase);
@@ -276,11 +319,10 @@ impl<C: Statements> Bench<C> {
             )
             .into());
         }
-        let sent = self.statements.load(Ordering::Relaxed) - sent_before;
-        Ok(Some((
-            elapsed,
-            (variant == Variant::Hooked).then_some(sent),
-        )))
+        if variant == Variant::Hooked {
+            run.sent = Some(self.statements.load(Ordering::Relaxed) - sent_before);
+        }
+        Ok(run)
     }
 
     /// Fails unless the table matches `expected`.

@@ -1,6 +1,7 @@
 //! PostgreSQL: a fresh schema per run in the database of `POSTGRES_URL`,
 //! and the PostgreSQL side of [`Dialect`].
 
+use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Timestamp};
@@ -9,7 +10,8 @@ use diesel_migrations::MigrationHarness;
 use hooks_examples::models::Account;
 use hooks_examples::POSTGRES_MIGRATIONS;
 
-use crate::statements::{Dialect, StoredRow, RETURNING_COLUMNS};
+use crate::prepared::{Bind, Stmt};
+use crate::statements::{Dialect, Style};
 use crate::urls::redact_password;
 use crate::BoxError;
 
@@ -36,7 +38,13 @@ impl PgSchema {
         let name = format!("bench_{}_{}", std::process::id(), crate::unique_suffix());
         admin.batch_execute(&format!("CREATE SCHEMA {name}"))?;
         let separator = if base_url.contains('?') { '&' } else { '?' };
-        let url = format!("{base_url}{separator}options=-csearch_path%3D{name}");
+        // `BENCH_PG_OPTIONS`: more settings for the bench's sessions, as
+        // `-c name=value` options (`-clog_min_duration_statement=0` logs
+        // every statement with its parse, bind and execute times).
+        let extra = std::env::var("BENCH_PG_OPTIONS")
+            .map(|o| format!(" {o}").replace(' ', "%20").replace('=', "%3D"))
+            .unwrap_or_default();
+        let url = format!("{base_url}{separator}options=-csearch_path%3D{name}{extra}");
         let schema = PgSchema { admin, name, url };
         let mut conn = PgConnection::establish(&schema.url)?;
         conn.run_pending_migrations(POSTGRES_MIGRATIONS)?;
@@ -81,27 +89,40 @@ impl Dialect for PgConnection {
         self.batch_execute("ANALYZE accounts")
     }
 
-    /// `UPDATE accounts SET .. FROM unnest($1::int8[], $2::int8[],
-    /// $3::timestamp[]) AS v(..) WHERE accounts.id = v.vid RETURNING ..`:
-    /// three binds whatever the number of rows.
-    fn update_rows_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>> {
+    /// `UPDATE accounts SET balance = v.vbalance, updated_at = $1 FROM
+    /// unnest($2::int8[], $3::int8[]) AS v(vid, vbalance) WHERE accounts.id =
+    /// v.vid`: three binds whatever the number of rows.
+    fn write_rows(
+        &mut self,
+        records: &[Account],
+        at: NaiveDateTime,
+        style: Style,
+    ) -> QueryResult<usize> {
         if records.is_empty() {
-            return Ok(Vec::new());
+            return Ok(0);
         }
         let ids: Vec<i64> = records.iter().map(|a| a.id).collect();
         let balances: Vec<i64> = records.iter().map(|a| a.balance).collect();
-        let stamps: Vec<Option<chrono::NaiveDateTime>> =
-            records.iter().map(|a| a.updated_at).collect();
-        let sql = format!(
-            "UPDATE accounts SET balance = v.vbalance, updated_at = v.vupdated_at \
-             FROM unnest($1::int8[], $2::int8[], $3::timestamp[]) AS v(vid, vbalance, vupdated_at) \
-             WHERE accounts.id = v.vid RETURNING {RETURNING_COLUMNS}"
-        );
-        let rows: Vec<StoredRow> = diesel::sql_query(sql)
+        match style {
+            Style::Dsl => diesel::sql_query(
+                "UPDATE accounts SET balance = v.vbalance, updated_at = $1 \
+                 FROM unnest($2::int8[], $3::int8[]) AS v(vid, vbalance) \
+                 WHERE accounts.id = v.vid",
+            )
+            .bind::<Nullable<Timestamp>, _>(Some(at))
             .bind::<Array<BigInt>, _>(ids)
             .bind::<Array<BigInt>, _>(balances)
-            .bind::<Array<Nullable<Timestamp>>, _>(stamps)
-            .load(self)?;
-        Ok(rows.into_iter().map(Account::from).collect())
+            .execute(self),
+            Style::Prepared => {
+                Stmt::<()>::new("UPDATE accounts SET balance = v.vbalance, updated_at = ")
+                    .bind(Bind::Stamp(Some(at)))
+                    .sql(" FROM unnest(")
+                    .bind(Bind::Ints(ids))
+                    .sql("::int8[], ")
+                    .bind(Bind::Ints(balances))
+                    .sql("::int8[]) AS v(vid, vbalance) WHERE accounts.id = v.vid")
+                    .execute(self)
+            }
+        }
     }
 }

@@ -2,7 +2,9 @@
 //! the rows. One multi-row `INSERT` per chunk, one `UPDATE` per changed
 //! row, one filtered `UPDATE`, one `DELETE` by key list per chunk, each
 //! phase in one transaction. Every write that changes rows also stamps
-//! `updated_at`, so that all variants leave the same table behind.
+//! `updated_at`, so that all variants leave the same table behind. Written
+//! in two [`Style`]s: Diesel's query builder (`raw`), and with every
+//! statement prepared once (`raw_prep`).
 //!
 //! The same statements run through a `HookedConnection` measure what the
 //! connection costs a table without hooks.
@@ -10,7 +12,7 @@
 use hooks_examples::models::Account;
 
 use crate::phases::Input;
-use crate::statements::{rows_within, Ordinary};
+use crate::statements::{rows_within, Ordinary, Style};
 use crate::workload::now;
 use crate::BoxError;
 
@@ -24,10 +26,11 @@ pub fn run(
     input: Input<'_>,
     chunk: usize,
     bind_limit: usize,
+    style: Style,
 ) -> Result<Vec<Account>, BoxError> {
     match input {
         Input::Create(records) => {
-            insert_all(conn, &records, chunk, bind_limit)?;
+            insert_all(conn, &records, chunk, bind_limit, style)?;
             Ok(records)
         }
         Input::Update { records, changed } => {
@@ -35,18 +38,18 @@ pub fn run(
             conn.in_transaction(&mut |conn| {
                 for &i in changed {
                     let record = &records[i];
-                    conn.update_balance(record.id, record.balance, at)?;
+                    conn.update_balance(record.id, record.balance, at, style)?;
                 }
                 Ok(())
             })?;
             Ok(records)
         }
         Input::Freeze => {
-            conn.freeze_active(Some(now()))?;
+            conn.freeze_active(Some(now()), style)?;
             Ok(Vec::new())
         }
         Input::Delete(records) => {
-            delete_all(conn, records, chunk, bind_limit)?;
+            delete_all(conn, records, chunk, bind_limit, style)?;
             Ok(Vec::new())
         }
     }
@@ -59,11 +62,12 @@ pub fn insert_all(
     records: &[Account],
     chunk: usize,
     bind_limit: usize,
+    style: Style,
 ) -> diesel::QueryResult<()> {
     let rows = rows_within(chunk, bind_limit, INSERT_BINDS);
     conn.in_transaction(&mut |conn| {
         for part in records.chunks(rows) {
-            conn.insert(part)?;
+            conn.insert(part, style)?;
         }
         Ok(())
     })
@@ -76,12 +80,13 @@ pub fn delete_all(
     records: &[Account],
     chunk: usize,
     bind_limit: usize,
+    style: Style,
 ) -> diesel::QueryResult<()> {
     let rows = rows_within(chunk, bind_limit, 1);
     conn.in_transaction(&mut |conn| {
         for part in records.chunks(rows) {
             let keys: Vec<i64> = part.iter().map(|a| a.id).collect();
-            conn.delete_keys(&keys)?;
+            conn.delete_keys(&keys, style)?;
         }
         Ok(())
     })

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Timestamp};
@@ -12,7 +13,8 @@ use diesel_migrations::MigrationHarness;
 use hooks_examples::models::Account;
 use hooks_examples::SQLITE_MIGRATIONS;
 
-use crate::statements::{Dialect, StoredRow, RETURNING_COLUMNS};
+use crate::prepared::{Bind, Stmt};
+use crate::statements::{Dialect, Style};
 use crate::BoxError;
 
 /// A temporary database file with the migrations applied; removed (with its
@@ -80,26 +82,51 @@ impl Dialect for SqliteConnection {
         Ok(())
     }
 
-    /// `WITH v(vid, vbalance, vupdated_at) AS (VALUES (?, ?, ?), ..) UPDATE
-    /// accounts SET .. FROM v WHERE accounts.id = vid RETURNING ..`
-    fn update_rows_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>> {
+    /// `WITH v(vid, vbalance) AS (VALUES (?, ?), ..) UPDATE accounts SET
+    /// balance = vbalance, updated_at = ? FROM v WHERE accounts.id = vid`.
+    fn write_rows(
+        &mut self,
+        records: &[Account],
+        at: NaiveDateTime,
+        style: Style,
+    ) -> QueryResult<usize> {
         if records.is_empty() {
-            return Ok(Vec::new());
+            return Ok(0);
         }
-        let mut query = diesel::sql_query("WITH v(vid, vbalance, vupdated_at) AS (VALUES ")
-            .into_boxed::<Sqlite>();
-        for (i, record) in records.iter().enumerate() {
-            query = query
-                .sql(if i == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" })
-                .bind::<BigInt, _>(record.id)
-                .bind::<BigInt, _>(record.balance)
-                .bind::<Nullable<Timestamp>, _>(record.updated_at);
+        const HEAD: &str = "WITH v(vid, vbalance) AS (VALUES ";
+        const TAIL: &str = ") UPDATE accounts SET balance = vbalance, updated_at = ";
+        const WHERE: &str = " FROM v WHERE accounts.id = vid";
+        match style {
+            Style::Dsl => {
+                let mut query = diesel::sql_query(HEAD).into_boxed::<Sqlite>();
+                for (i, record) in records.iter().enumerate() {
+                    query = query
+                        .sql(if i == 0 { "(?, ?)" } else { ", (?, ?)" })
+                        .bind::<BigInt, _>(record.id)
+                        .bind::<BigInt, _>(record.balance);
+                }
+                query
+                    .sql(TAIL)
+                    .sql("?")
+                    .bind::<Nullable<Timestamp>, _>(Some(at))
+                    .sql(WHERE)
+                    .execute(self)
+            }
+            Style::Prepared => {
+                let mut stmt = Stmt::<()>::new(HEAD);
+                for (i, record) in records.iter().enumerate() {
+                    stmt = stmt
+                        .sql(if i == 0 { "(" } else { ", (" })
+                        .bind(Bind::Int(record.id))
+                        .sql(", ")
+                        .bind(Bind::Int(record.balance))
+                        .sql(")");
+                }
+                stmt.sql(TAIL)
+                    .bind(Bind::Stamp(Some(at)))
+                    .sql(WHERE)
+                    .execute(self)
+            }
         }
-        let rows: Vec<StoredRow> = query
-            .sql(") UPDATE accounts SET balance = vbalance, updated_at = vupdated_at FROM v ")
-            .sql("WHERE accounts.id = vid RETURNING ")
-            .sql(RETURNING_COLUMNS)
-            .load(self)?;
-        Ok(rows.into_iter().map(Account::from).collect())
     }
 }

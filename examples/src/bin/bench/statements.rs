@@ -15,6 +15,7 @@ use hooks_diesel::{HookedConnection, InnerConnection};
 use hooks_examples::models::Account;
 use hooks_examples::schema::accounts;
 
+use crate::prepared::{AccountSql, Bind, KeyIn, Stmt};
 use crate::workload::{fingerprint_sql, Fingerprint, ACTIVE, FROZEN};
 
 /// What differs between backends, written by hand in `sqlite.rs`,
@@ -43,18 +44,24 @@ pub trait Dialect: InnerConnection + Sized {
     /// Runs after the table was seeded (statistics for the planner).
     fn after_seed(&mut self) -> QueryResult<()>;
 
-    /// Writes `balance` and `updated_at` of each record, with one statement
-    /// joining the table with the records' values, and returns the rows as
-    /// stored. The best set-based shape of each backend (DESIGN.md, "Facts
-    /// already measured"): `unnest` of arrays on PostgreSQL, a `VALUES`
-    /// common table expression on SQLite, `UPDATE .. JOIN` of a `UNION ALL`
-    /// derived table and a `SELECT` by key on MySQL.
-    fn update_rows_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>>;
+    /// Writes each record's `balance` and the one stamp `at` to
+    /// `updated_at` with one statement joining the table with the records'
+    /// keys and balances, the columns and binds of the hooked `bulk_update`
+    /// (the best set-based shape of each backend, DESIGN.md "Facts already
+    /// measured"): `unnest` of arrays on PostgreSQL, a `VALUES` common table
+    /// expression on SQLite, `UPDATE .. JOIN` of a `UNION ALL` derived table
+    /// on MySQL. Returns the rows matched.
+    fn write_rows(
+        &mut self,
+        records: &[Account],
+        at: NaiveDateTime,
+        style: Style,
+    ) -> QueryResult<usize>;
 
     /// Inserts `records` with one statement and returns the rows as stored,
     /// in order: `INSERT .. RETURNING`, or on MySQL the `INSERT` and a
     /// `SELECT` of the keys from `LAST_INSERT_ID()` on.
-    fn insert_returning(&mut self, records: &[Account]) -> QueryResult<Vec<Account>>;
+    fn insert_returning(&mut self, records: &[Account], style: Style) -> QueryResult<Vec<Account>>;
 
     /// `UPDATE accounts SET status = 'frozen', updated_at = ? WHERE status =
     /// 'active'`, returning the rows as stored: with `RETURNING`, or on MySQL
@@ -64,6 +71,7 @@ pub trait Dialect: InnerConnection + Sized {
         &mut self,
         at: NaiveDateTime,
         locked: &[i64],
+        style: Style,
     ) -> QueryResult<Vec<Account>>;
 }
 
@@ -75,39 +83,80 @@ macro_rules! returning_statements {
         fn insert_returning(
             &mut self,
             records: &[::hooks_examples::models::Account],
+            style: $crate::statements::Style,
         ) -> ::diesel::QueryResult<Vec<::hooks_examples::models::Account>> {
             use ::diesel::prelude::*;
             use ::hooks_examples::models::Account;
             use ::hooks_examples::schema::accounts;
-            let rows: Vec<$crate::statements::AccountRow<'_>> =
-                records.iter().map(Into::into).collect();
-            ::diesel::insert_into(accounts::table)
-                .values(&rows)
-                .returning(Account::as_returning())
-                .get_results(self)
+            use $crate::prepared::AccountSql;
+            use $crate::statements::{insert_values, AccountRow, Style, SELECT_COLUMNS};
+            match style {
+                Style::Dsl => {
+                    let rows: Vec<AccountRow<'_>> = records.iter().map(AccountRow::from).collect();
+                    ::diesel::insert_into(accounts::table)
+                        .values(&rows)
+                        .returning(Account::as_returning())
+                        .get_results(self)
+                }
+                Style::Prepared => insert_values::<AccountSql>(records)
+                    .sql(" RETURNING ")
+                    .sql(SELECT_COLUMNS)
+                    .load(self),
+            }
         }
 
         fn freeze_active_returning(
             &mut self,
             at: ::chrono::NaiveDateTime,
             _locked: &[i64],
+            style: $crate::statements::Style,
         ) -> ::diesel::QueryResult<Vec<::hooks_examples::models::Account>> {
             use ::diesel::prelude::*;
             use ::hooks_examples::models::Account;
             use ::hooks_examples::schema::accounts;
+            use $crate::prepared::{AccountSql, Bind, Stmt};
+            use $crate::statements::{Style, SELECT_COLUMNS};
             use $crate::workload::{ACTIVE, FROZEN};
-            ::diesel::update(accounts::table.filter(accounts::status.eq(ACTIVE)))
-                .set((
-                    accounts::status.eq(FROZEN),
-                    accounts::updated_at.eq(Some(at)),
-                ))
-                .returning(Account::as_returning())
-                .get_results(self)
+            match style {
+                Style::Dsl => ::diesel::update(accounts::table.filter(accounts::status.eq(ACTIVE)))
+                    .set((
+                        accounts::status.eq(FROZEN),
+                        accounts::updated_at.eq(Some(at)),
+                    ))
+                    .returning(Account::as_returning())
+                    .get_results(self),
+                Style::Prepared => Stmt::<AccountSql>::new("UPDATE accounts SET status = ")
+                    .bind(Bind::Text(FROZEN))
+                    .sql(", updated_at = ")
+                    .bind(Bind::Stamp(Some(at)))
+                    .sql(" WHERE status = ")
+                    .bind(Bind::Text(ACTIVE))
+                    .sql(" RETURNING ")
+                    .sql(SELECT_COLUMNS)
+                    .load(self),
+            }
         }
     };
 }
 
 pub(crate) use returning_statements;
+
+/// How a baseline writes its statements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// Diesel's query builder and `sql_query`, as most Diesel code is
+    /// written. Diesel keeps the prepared statement of a query with a
+    /// static query id (`find`, `filter(..eq(..))`, batch inserts of
+    /// fixed-size arrays, `eq_any` on PostgreSQL) and prepares anew, every
+    /// time, `diesel::update(..)`, `sql_query`, `sql(..)` fragments and
+    /// `eq_any` lists of `?` on SQLite and MySQL.
+    Dsl,
+    /// Every statement prepared once per connection: the statements the
+    /// query builder does not cache are written by hand as query fragments
+    /// ([`crate::prepared`]), as a Diesel user who wants statement reuse
+    /// writes them.
+    Prepared,
+}
 
 /// The ordinary Diesel writes of the workload, sent through a bare
 /// connection (raw variant) or through a `HookedConnection` (the `diesel`
@@ -115,14 +164,20 @@ pub(crate) use returning_statements;
 pub trait Ordinary {
     /// `INSERT INTO accounts (..) VALUES (..), (..)`: one statement on every
     /// backend, since [`AccountRow`] binds `NULL` rather than `DEFAULT`.
-    fn insert(&mut self, records: &[Account]) -> QueryResult<usize>;
+    fn insert(&mut self, records: &[Account], style: Style) -> QueryResult<usize>;
     /// `UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?`.
-    fn update_balance(&mut self, id: i64, balance: i64, at: NaiveDateTime) -> QueryResult<usize>;
+    fn update_balance(
+        &mut self,
+        id: i64,
+        balance: i64,
+        at: NaiveDateTime,
+        style: Style,
+    ) -> QueryResult<usize>;
     /// `UPDATE accounts SET status = 'frozen'[, updated_at = ?] WHERE status =
     /// 'active'` (without the stamp when hooks stamp it).
-    fn freeze_active(&mut self, at: Option<NaiveDateTime>) -> QueryResult<usize>;
+    fn freeze_active(&mut self, at: Option<NaiveDateTime>, style: Style) -> QueryResult<usize>;
     /// `DELETE FROM accounts WHERE id IN (..)` (`= ANY($1)` on PostgreSQL).
-    fn delete_keys(&mut self, keys: &[i64]) -> QueryResult<usize>;
+    fn delete_keys(&mut self, keys: &[i64], style: Style) -> QueryResult<usize>;
     /// Runs `f` in a transaction (Diesel's `transaction`).
     fn in_transaction(
         &mut self,
@@ -153,13 +208,44 @@ impl<'a> From<&'a Account> for AccountRow<'a> {
     }
 }
 
+/// `INSERT INTO accounts (owner, balance, status, updated_at) VALUES (?, ?,
+/// ?, ?), ..`, written by hand: the statement Diesel's batch insert writes,
+/// kept prepared (Diesel caches a batch insert only of a fixed-size array
+/// of rows that own their values, which would mean copying every record).
+pub fn insert_values<ST>(records: &[Account]) -> Stmt<'_, ST> {
+    let mut stmt = Stmt::new("INSERT INTO accounts (owner, balance, status, updated_at) VALUES ");
+    for (i, a) in records.iter().enumerate() {
+        stmt = stmt
+            .sql(if i == 0 { "(" } else { ", (" })
+            .bind(Bind::Text(&a.owner))
+            .sql(", ")
+            .bind(Bind::Int(a.balance))
+            .sql(", ")
+            .bind(Bind::Text(&a.status))
+            .sql(", ")
+            .bind(Bind::Stamp(a.updated_at))
+            .sql(")");
+    }
+    stmt
+}
+
+/// The columns of `accounts`, in the order of `Account` (and of
+/// [`AccountSql`](crate::prepared::AccountSql)).
+pub const SELECT_COLUMNS: &str = "id, owner, balance, status, updated_at";
+
 /// Implements [`Ordinary`] for a connection type.
 macro_rules! impl_ordinary {
     ($($conn:ty),*) => {$(
         impl Ordinary for $conn {
-            fn insert(&mut self, records: &[Account]) -> QueryResult<usize> {
-                let rows: Vec<AccountRow<'_>> = records.iter().map(AccountRow::from).collect();
-                diesel::insert_into(accounts::table).values(&rows).execute(self)
+            fn insert(&mut self, records: &[Account], style: Style) -> QueryResult<usize> {
+                match style {
+                    Style::Dsl => {
+                        let rows: Vec<AccountRow<'_>> =
+                            records.iter().map(AccountRow::from).collect();
+                        diesel::insert_into(accounts::table).values(&rows).execute(self)
+                    }
+                    Style::Prepared => insert_values::<()>(records).execute(self),
+                }
             }
 
             fn update_balance(
@@ -167,32 +253,64 @@ macro_rules! impl_ordinary {
                 id: i64,
                 balance: i64,
                 at: NaiveDateTime,
+                style: Style,
             ) -> QueryResult<usize> {
-                diesel::update(accounts::table.find(id))
-                    .set((
-                        accounts::balance.eq(balance),
-                        accounts::updated_at.eq(Some(at)),
-                    ))
-                    .execute(self)
+                match style {
+                    Style::Dsl => diesel::update(accounts::table.find(id))
+                        .set((
+                            accounts::balance.eq(balance),
+                            accounts::updated_at.eq(Some(at)),
+                        ))
+                        .execute(self),
+                    Style::Prepared => Stmt::<()>::new("UPDATE accounts SET balance = ")
+                        .bind(Bind::Int(balance))
+                        .sql(", updated_at = ")
+                        .bind(Bind::Stamp(Some(at)))
+                        .sql(" WHERE id = ")
+                        .bind(Bind::Int(id))
+                        .execute(self),
+                }
             }
 
-            fn freeze_active(&mut self, at: Option<NaiveDateTime>) -> QueryResult<usize> {
+            fn freeze_active(
+                &mut self,
+                at: Option<NaiveDateTime>,
+                style: Style,
+            ) -> QueryResult<usize> {
                 let active = accounts::table.filter(accounts::status.eq(ACTIVE));
-                match at {
-                    Some(at) => diesel::update(active)
+                match (style, at) {
+                    (Style::Dsl, Some(at)) => diesel::update(active)
                         .set((
                             accounts::status.eq(FROZEN),
                             accounts::updated_at.eq(Some(at)),
                         ))
                         .execute(self),
-                    None => diesel::update(active)
+                    (Style::Dsl, None) => diesel::update(active)
                         .set(accounts::status.eq(FROZEN))
                         .execute(self),
+                    (Style::Prepared, at) => {
+                        let mut stmt = Stmt::<()>::new("UPDATE accounts SET status = ")
+                            .bind(Bind::Text(FROZEN));
+                        if let Some(at) = at {
+                            stmt = stmt.sql(", updated_at = ").bind(Bind::Stamp(Some(at)));
+                        }
+                        stmt.sql(" WHERE status = ")
+                            .bind(Bind::Text(ACTIVE))
+                            .execute(self)
+                    }
                 }
             }
 
-            fn delete_keys(&mut self, keys: &[i64]) -> QueryResult<usize> {
-                diesel::delete(accounts::table.filter(accounts::id.eq_any(keys))).execute(self)
+            fn delete_keys(&mut self, keys: &[i64], style: Style) -> QueryResult<usize> {
+                match style {
+                    Style::Dsl => diesel::delete(accounts::table.filter(accounts::id.eq_any(keys)))
+                        .execute(self),
+                    Style::Prepared => <<$conn as Connection>::Backend as KeyIn>::key_in(
+                        Stmt::<()>::new("DELETE FROM accounts WHERE id"),
+                        keys,
+                    )
+                    .execute(self),
+                }
             }
 
             fn in_transaction(
@@ -225,7 +343,7 @@ pub trait Statements: Dialect + Ordinary {
     fn fingerprint(&mut self) -> QueryResult<Fingerprint>;
 
     /// The rows with `keys`, in key order, locked where the backend can.
-    fn select_keys_locked(&mut self, keys: &[i64]) -> QueryResult<Vec<Account>>;
+    fn select_keys_locked(&mut self, keys: &[i64], style: Style) -> QueryResult<Vec<Account>>;
     /// The active rows, in key order, locked where the backend can.
     fn select_active_locked(&mut self) -> QueryResult<Vec<Account>>;
 
@@ -254,6 +372,13 @@ pub trait Statements: Dialect + Ordinary {
         conn: &mut HookedConnection<Self>,
         records: &[Account],
     ) -> hooks_diesel::Result<usize>;
+}
+
+/// The SQL of a lock clause.
+macro_rules! lock_sql {
+    (for_update) => {
+        " FOR UPDATE"
+    };
 }
 
 /// Implements [`Statements`] for a connection type; `lock = for_update`
@@ -288,13 +413,28 @@ macro_rules! impl_statements {
                 diesel::sql_query(fingerprint_sql(Self::BIGINT)).get_result(self)
             }
 
-            fn select_keys_locked(&mut self, keys: &[i64]) -> QueryResult<Vec<Account>> {
-                accounts::table
-                    .filter(accounts::id.eq_any(keys))
-                    .order(accounts::id)
-                    .select(Account::as_select())
-                    $(.$lock())?
-                    .load(self)
+            fn select_keys_locked(
+                &mut self,
+                keys: &[i64],
+                style: Style,
+            ) -> QueryResult<Vec<Account>> {
+                match style {
+                    Style::Dsl => accounts::table
+                        .filter(accounts::id.eq_any(keys))
+                        .order(accounts::id)
+                        .select(Account::as_select())
+                        $(.$lock())?
+                        .load(self),
+                    Style::Prepared => {
+                        let select = Stmt::<AccountSql>::new("SELECT ")
+                            .sql(SELECT_COLUMNS)
+                            .sql(" FROM accounts WHERE id");
+                        <<Self as Connection>::Backend as KeyIn>::key_in(select, keys)
+                            .sql(" ORDER BY id")
+                            $(.sql(lock_sql!($lock)))?
+                            .load(self)
+                    }
+                }
             }
 
             fn select_active_locked(&mut self) -> QueryResult<Vec<Account>> {
@@ -306,6 +446,10 @@ macro_rules! impl_statements {
                     .load(self)
             }
 
+            // The hooked operations are never inlined, so that a profiler
+            // can collect exactly one phase's calls
+            // (`valgrind --tool=callgrind --toggle-collect='*::hooked_update'`).
+            #[inline(never)]
             fn hooked_create(
                 conn: &mut HookedConnection<Self>,
                 records: Vec<Account>,
@@ -313,6 +457,7 @@ macro_rules! impl_statements {
                 conn.bulk_create(records)
             }
 
+            #[inline(never)]
             fn hooked_update(
                 conn: &mut HookedConnection<Self>,
                 records: Vec<Account>,
@@ -320,6 +465,7 @@ macro_rules! impl_statements {
                 conn.bulk_update(records).map(Vec::from)
             }
 
+            #[inline(never)]
             fn hooked_freeze(conn: &mut HookedConnection<Self>) -> hooks_diesel::Result<usize> {
                 conn.update_where_count::<Account>(
                     accounts::status.eq(ACTIVE),
@@ -327,6 +473,7 @@ macro_rules! impl_statements {
                 )
             }
 
+            #[inline(never)]
             fn hooked_delete(
                 conn: &mut HookedConnection<Self>,
                 records: &[Account],
@@ -352,31 +499,3 @@ pub fn rows_per_statement<C: Dialect>(chunk: usize, binds_per_row: usize) -> usi
 pub fn rows_within(chunk: usize, bind_limit: usize, binds_per_row: usize) -> usize {
     chunk.min(bind_limit / binds_per_row.max(1)).max(1)
 }
-
-/// An `accounts` row returned by raw SQL (`sql_query` needs
-/// `QueryableByName`, which `Account` does not derive).
-#[derive(QueryableByName)]
-#[diesel(table_name = accounts)]
-pub struct StoredRow {
-    id: i64,
-    owner: String,
-    balance: i64,
-    status: String,
-    updated_at: Option<NaiveDateTime>,
-}
-
-impl From<StoredRow> for Account {
-    fn from(row: StoredRow) -> Self {
-        Account {
-            id: row.id,
-            owner: row.owner,
-            balance: row.balance,
-            status: row.status,
-            updated_at: row.updated_at,
-        }
-    }
-}
-
-/// The columns of `accounts` for a `RETURNING` clause of raw SQL.
-pub const RETURNING_COLUMNS: &str = "accounts.id, accounts.owner, accounts.balance, \
-     accounts.status, accounts.updated_at";
