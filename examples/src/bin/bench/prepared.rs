@@ -18,10 +18,8 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use diesel::{QueryResult, RunQueryDsl};
 
-/// The SQL type of an `accounts` row as [`RETURNING_COLUMNS`] lists it
-/// (what `Account` is `Queryable` from).
-///
-/// [`RETURNING_COLUMNS`]: crate::statements::RETURNING_COLUMNS
+/// The SQL type of an `accounts` row in the order of its columns (what
+/// `Account` is `Queryable` from).
 pub type AccountSql = (BigInt, Text, BigInt, Text, Nullable<Timestamp>);
 
 /// A value bound to a placeholder.

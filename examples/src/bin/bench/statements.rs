@@ -230,7 +230,7 @@ pub fn insert_values<ST>(records: &[Account]) -> Stmt<'_, ST> {
 }
 
 /// The columns of `accounts`, in the order of `Account` (and of
-/// [`AccountSql`](crate::prepared::AccountSql)).
+/// [`crate::prepared::AccountSql`]).
 pub const SELECT_COLUMNS: &str = "id, owner, balance, status, updated_at";
 
 /// Implements [`Ordinary`] for a connection type.
