@@ -22,6 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+#[path = "shared/logs.rs"]
+mod logs;
+
 use clap::Parser;
 use diesel::prelude::*;
 use hooks_diesel::prelude::*;
@@ -63,7 +66,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    init_logs(args.verbose);
+    logs::init(args.verbose);
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -71,20 +74,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_logs(verbose: u8) {
-    let level = match verbose {
-        0 => tracing::Level::WARN,
-        1 => tracing::Level::INFO,
-        _ => tracing::Level::DEBUG,
-    };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_max_level(level)
-        .with_target(false)
-        .init();
 }
 
 fn run(args: &Args) -> Result<(), BoxError> {
@@ -104,7 +93,7 @@ fn run(args: &Args) -> Result<(), BoxError> {
     let backend = Backend::of(&url);
     println!(
         "importing into {backend} {} (batch size {}{})",
-        hooks_examples::db::redact_password(&url),
+        hooks_examples::urls::redact_password(&url),
         args.batch_size,
         if args.dry_run { ", dry run" } else { "" }
     );

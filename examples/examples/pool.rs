@@ -17,6 +17,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+#[path = "shared/logs.rs"]
+mod logs;
+
 use clap::Parser;
 use diesel::r2d2::{CustomizeConnection, R2D2Connection};
 use hooks_diesel::pool::{HookedConnectionManager, HookedPool};
@@ -53,17 +56,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let level = match args.verbose {
-        0 => tracing::Level::WARN,
-        1 => tracing::Level::INFO,
-        _ => tracing::Level::DEBUG,
-    };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_max_level(level)
-        .with_target(false)
-        .init();
+    logs::init(args.verbose);
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -87,7 +80,7 @@ fn run(args: &Args) -> Result<(), BoxError> {
         args.threads,
         args.transactions,
         args.accounts,
-        hooks_examples::db::redact_password(&url)
+        hooks_examples::urls::redact_password(&url)
     );
     let result = match backend {
         Backend::Sqlite => with_pool::<diesel::sqlite::SqliteConnection>(&url, args),

@@ -11,6 +11,8 @@ use diesel::{Connection, ConnectionError, QueryResult};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 use hooks_diesel::{HookBackend, InnerConnection};
 
+use crate::urls::redact_password;
+
 /// A boxed error, what the examples' functions return.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -120,21 +122,6 @@ fn connect_error(url: &str, error: ConnectionError) -> BoxError {
     format!("cannot connect to {}: {error}", redact_password(url)).into()
 }
 
-/// `url` with the password, if any, replaced by `***`, for messages.
-pub fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rsplit_once('@') {
-        Some((user_info, host)) if user_info.contains(':') => {
-            let user = user_info.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..])
-        }
-        _ => url.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,12 +137,7 @@ mod tests {
     }
 
     #[test]
-    fn passwords_are_hidden() {
-        assert_eq!(
-            redact_password("mysql://u:secret@h:3306/db"),
-            "mysql://u:***@h:3306/db"
-        );
-        assert_eq!(redact_password("postgres://u@h/db"), "postgres://u@h/db");
+    fn messages_hide_passwords() {
         let message = Backend::Postgres
             .unsupported("postgres://u:pw@h/db")
             .to_string();

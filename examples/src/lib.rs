@@ -7,6 +7,7 @@ pub mod audit;
 pub mod db;
 pub mod models;
 pub mod schema;
+pub mod urls;
 
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};

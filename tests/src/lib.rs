@@ -14,6 +14,7 @@
 pub mod db;
 pub mod recorder;
 pub mod rng;
+pub mod sessions;
 pub mod watchdog;
 pub mod writes;
 

@@ -28,16 +28,13 @@ use hooks_tests::models::Tally;
 use hooks_tests::recorder::Seen;
 use hooks_tests::rng::Rng;
 use hooks_tests::schema::tallies;
+use hooks_tests::sessions::is_postgres;
 use hooks_tests::watchdog;
 
 const THREADS: usize = 8;
 const HOT_ROWS: usize = 6;
 /// How long a load may take before the test calls it hung.
 const LIMIT: Duration = Duration::from_secs(120);
-
-fn is_postgres<C: 'static>() -> bool {
-    std::any::TypeId::of::<C>() == std::any::TypeId::of::<diesel::pg::PgConnection>()
-}
 
 /// PostgreSQL: detect deadlocks after 10 ms rather than a second
 /// (superuser only; the test is only slower without).

@@ -76,30 +76,6 @@ fn faulty<C: hooks_diesel::hooks_core::Hosts<Tally>>(fault: Fault) -> Registry<C
     registry
 }
 
-fn is_postgres<C: 'static>() -> bool {
-    std::any::TypeId::of::<C>() == std::any::TypeId::of::<diesel::pg::PgConnection>()
-}
-
-/// The statement that ends `$conn`'s session from another connection.
-macro_rules! kill_statement {
-    ($inner:ty, $conn:expr) => {{
-        use diesel::sql_types::BigInt;
-        let postgres = is_postgres::<$inner>();
-        let id: i64 = diesel::select(diesel::dsl::sql::<BigInt>(if postgres {
-            "CAST(pg_backend_pid() AS BIGINT)"
-        } else {
-            "CAST(CONNECTION_ID() AS SIGNED)"
-        }))
-        .get_result($conn)
-        .expect("session id");
-        if postgres {
-            format!("SELECT pg_terminate_backend({id})")
-        } else {
-            format!("KILL CONNECTION {id}")
-        }
-    }};
-}
-
 mod killed {
     use super::*;
 
@@ -133,7 +109,7 @@ mod killed {
             .unwrap();
         for round in 0..3 {
             let mut conn = pool.get().unwrap();
-            *kill.lock().unwrap() = kill_statement!(Inner, &mut *conn);
+            *kill.lock().unwrap() = hooks_tests::kill_statement!(Inner, &mut *conn);
             let result = conn.bulk_create(
                 (0..3 * CHUNK).map(|i| Tally::new(format!("r{round}-{i}"), 1)).collect(),
             );

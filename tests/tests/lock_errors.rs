@@ -15,6 +15,7 @@ use hooks_diesel::prelude::*;
 use hooks_tests::backend_suite;
 use hooks_tests::models::Account;
 use hooks_tests::schema::accounts;
+use hooks_tests::sessions::is_postgres;
 
 /// How long an operation that should return at once may take before the
 /// test calls it hung.
@@ -27,30 +28,6 @@ fn short_lock_wait<C: 'static>() -> &'static str {
     } else {
         "SET SESSION innodb_lock_wait_timeout = 1"
     }
-}
-
-fn is_postgres<C: 'static>() -> bool {
-    std::any::TypeId::of::<C>() == std::any::TypeId::of::<diesel::pg::PgConnection>()
-}
-
-/// The statement that ends `$conn`'s session from another connection.
-macro_rules! kill_statement {
-    ($inner:ty, $conn:expr) => {{
-        use diesel::sql_types::BigInt;
-        let postgres = is_postgres::<$inner>();
-        let id: i64 = diesel::select(diesel::dsl::sql::<BigInt>(if postgres {
-            "CAST(pg_backend_pid() AS BIGINT)"
-        } else {
-            "CAST(CONNECTION_ID() AS SIGNED)"
-        }))
-        .get_result($conn)
-        .expect("session id");
-        if postgres {
-            format!("SELECT pg_terminate_backend({id})")
-        } else {
-            format!("KILL CONNECTION {id}")
-        }
-    }};
 }
 
 backend_suite! {
@@ -82,7 +59,7 @@ backend_suite! {
         locker.batch_execute("COMMIT").unwrap();
 
         // The same two keys again: must return, and write.
-        let kill = kill_statement!(Inner, &mut conn);
+        let kill = hooks_tests::kill_statement!(Inner, &mut conn);
         let (done, wait) = mpsc::channel();
         let again = bump(&stored, 1);
         let worker = thread::spawn(move || {

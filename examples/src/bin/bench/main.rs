@@ -26,7 +26,6 @@ mod raw;
 mod report;
 mod sqlite;
 mod statements;
-mod urls;
 mod workload;
 
 use std::io::Write;

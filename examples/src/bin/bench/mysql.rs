@@ -19,8 +19,8 @@ use hooks_examples::MYSQL_MIGRATIONS;
 
 use crate::prepared::{AccountSql, Bind, Stmt};
 use crate::statements::{Dialect, Ordinary, Style, SELECT_COLUMNS};
-use crate::urls::{redact_password, with_database};
 use crate::BoxError;
+use hooks_examples::urls::{redact_password, with_database};
 
 /// Where MySQL is reached when `MYSQL_URL` is not set.
 pub const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306/test";

@@ -12,8 +12,8 @@ use hooks_examples::POSTGRES_MIGRATIONS;
 
 use crate::prepared::{Bind, Stmt};
 use crate::statements::{Dialect, Style};
-use crate::urls::redact_password;
 use crate::BoxError;
+use hooks_examples::urls::redact_password;
 
 /// Where PostgreSQL is reached when `POSTGRES_URL` is not set.
 pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
