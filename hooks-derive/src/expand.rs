@@ -291,6 +291,15 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
         let st = sql_type(model.table, f, krate);
         quote!(#index => <#db as #krate::HookBackend>::push_array::<#st, Self>(column, out),)
     });
+    let array_probes = model.fields.iter().map(|f| {
+        let index = f.index;
+        let st = sql_type(model.table, f, krate);
+        quote! {
+            if (&#krate::SqlTypeProbe::<#st>::NEW).is_array() {
+                fields.insert(#index);
+            }
+        }
+    });
     let single = model.key.len() == 1;
     let key_part = |part: usize| {
         if single {
@@ -379,6 +388,14 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
                     #(#column_arms)*
                     #no_field
                 }
+            }
+
+            fn array_fields() -> #krate::hooks_core::FieldSet {
+                #[allow(unused_imports)]
+                use #krate::{ArraySqlType as _, ScalarSqlType as _};
+                let mut fields = #krate::hooks_core::FieldSet::EMPTY;
+                #(#array_probes)*
+                fields
             }
         }
     }

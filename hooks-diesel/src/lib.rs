@@ -117,7 +117,10 @@ pub use committed::Committed;
 pub use connection::{Config, HookedConnection, InnerConnection, UnhookedWrites};
 pub use error::{Error, Result};
 pub use hosted::HookedOps;
-pub use model::{no_such_field, sql_table_name, DieselHookModel, SqlTableName, TableModel};
+pub use model::{
+    no_such_field, sql_table_name, ArraySqlType, DieselHookModel, ScalarSqlType, SqlTableName,
+    SqlTypeProbe, TableModel,
+};
 pub use ops::{SyncOptions, SyncReport};
 pub use progress::{OnProgress, Progress};
 pub use query::{AllRows, Changes, Column, Filter, Frame, HookedModel, LoadRow};

@@ -13,9 +13,9 @@ use super::piece::{push_piece, Piece};
 use crate::backend::HookBackend;
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
-use crate::hooks_core::HookModel;
+use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::DieselHookModel;
-use crate::query::Column;
+use crate::query::{binds_as_arrays, Column};
 
 /// A statement rendered once, with its binds: what the caller's `load`
 /// receives.
@@ -44,7 +44,8 @@ impl<DB: HookBackend> CallerRows<DB> {
             )));
         }
         let binds_per_row = M::FIELDS.len();
-        if !DB::ARRAYS && rows.len() * binds_per_row >= DB::BIND_LIMIT {
+        let arrays = binds_as_arrays::<M, DB>(FieldSet::first(M::FIELDS.len()));
+        if !arrays && rows.len() * binds_per_row >= DB::BIND_LIMIT {
             return Err(Error::UnsupportedWrite {
                 form: "RETURNING".into(),
                 table: M::TABLE.into(),
@@ -68,6 +69,7 @@ impl<DB: HookBackend> CallerRows<DB> {
                 })
                 .collect(),
             rows,
+            arrays,
         };
         let backend = DB::default();
         let mut builder = <DB as Backend>::QueryBuilder::default();
@@ -116,6 +118,8 @@ struct RowsAs<'a, M: HookModel, DB: HookBackend> {
     returning: Option<(&'a Piece, Option<&'a DB::Binds>)>,
     columns: Vec<Column<'a, M>>,
     rows: &'a [M],
+    /// Whether the rows are bound as column arrays (else `VALUES` rows).
+    arrays: bool,
 }
 
 impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for RowsAs<'_, M, DB> {
@@ -134,12 +138,12 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for RowsAs<'_, M
             None => out.push_sql("1"),
         }
         out.push_sql(" FROM ");
-        if DB::ARRAYS {
+        if self.arrays {
             self.push_arrays(&mut out)?;
         } else {
             self.push_values(&mut out)?;
         }
-        if self.returning.is_none() || self.rows.is_empty() && !DB::ARRAYS {
+        if self.returning.is_none() || self.rows.is_empty() && !self.arrays {
             out.push_sql(" WHERE 1 = 0");
         }
         Ok(())
@@ -202,7 +206,9 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> RowsAs<'_, M, DB> {
                 }
                 out.push_sql(")");
             }
-            out.push_sql(")");
+            // PostgreSQL before 16 wants every subquery in FROM named.
+            out.push_sql(") AS ");
+            out.push_identifier("rows")?;
         }
         out.push_sql(") AS ");
         out.push_identifier(M::TABLE)

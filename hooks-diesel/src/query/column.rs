@@ -10,7 +10,7 @@ use diesel::sql_types::TypeMetadata;
 use diesel::QueryResult;
 
 use crate::backend::HookBackend;
-use crate::hooks_core::HookModel;
+use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::DieselHookModel;
 
 /// The values of one field across records, or of one key part across keys.
@@ -83,4 +83,11 @@ impl<M: HookModel> fmt::Debug for Column<'_, M> {
             self.len()
         )
     }
+}
+
+/// Whether `fields` may be bound as [`Column`] arrays on `DB`: it has array
+/// parameters, and none of them is itself an array (PostgreSQL has no
+/// arrays of arrays), else statements send `VALUES` rows.
+pub(crate) fn binds_as_arrays<M: DieselHookModel<DB>, DB: HookBackend>(fields: FieldSet) -> bool {
+    DB::ARRAYS && M::array_fields().intersection(fields).is_empty()
 }

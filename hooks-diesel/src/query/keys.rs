@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use diesel::query_builder::AstPass;
 use diesel::QueryResult;
 
+use super::column::binds_as_arrays;
 use super::Column;
 use crate::backend::HookBackend;
 use crate::hooks_core::HookModel;
@@ -106,7 +107,7 @@ pub(crate) fn push_key_in_by<'b, M: DieselHookModel<DB>, DB: HookBackend>(
     mut bind: impl FnMut(usize, usize, &mut AstPass<'_, 'b, DB>) -> QueryResult<()>,
 ) -> QueryResult<()> {
     push_key_columns::<M, DB>(out, true)?;
-    if DB::ARRAYS {
+    if binds_as_arrays::<M, DB>(M::key_set()) {
         if let [single] = columns {
             out.push_sql(" = ANY(");
             M::bind_column(single, out)?;

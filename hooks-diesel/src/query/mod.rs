@@ -14,6 +14,7 @@ mod statements;
 mod target;
 mod update;
 
+pub(crate) use column::binds_as_arrays;
 pub use column::Column;
 pub(crate) use delete::DeleteWhere;
 pub use filter::{AllRows, Changes, Filter};

@@ -7,6 +7,7 @@ use diesel::expression::Selectable;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::QueryResult;
 
+use super::column::binds_as_arrays;
 use super::keys::{push_columns, push_key_in_by};
 use super::target::Target;
 use super::Column;
@@ -218,7 +219,9 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'
         if DB::UPDATE_JOIN {
             return self.walk_join(out);
         }
-        if !DB::ARRAYS {
+        let varying = self.fields.difference(self.uniform).union(M::key_set());
+        let arrays = binds_as_arrays::<M, DB>(varying);
+        if !arrays {
             out.push_sql("WITH ");
             out.push_identifier(VALUES)?;
             out.push_sql(" ");
@@ -231,7 +234,7 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'
         out.push_identifier(M::TABLE)?;
         self.push_assignments(false, &mut out)?;
         out.push_sql(" FROM ");
-        if DB::ARRAYS {
+        if arrays {
             out.push_sql("unnest(");
             push_columns(&self.columns, &mut out)?;
             out.push_sql(") AS ");
