@@ -3,8 +3,8 @@
 //! SQL scan of `scan` and `shape`); a write to a table that has hooks is
 //! captured (its text and binds) and routed to the hooked operations of
 //! the table's model (`route`), which re-send its pieces (`piece`) inside
-//! their own statements; the caller gets what plain Diesel returns
-//! (`output`). What cannot be routed faithfully falls to the
+//! their own statements (an upsert: `upsert`); the caller gets what plain
+//! Diesel returns (`output`). What cannot be routed faithfully falls to the
 //! `UnhookedWrites` policy (`policy`).
 //!
 //! The connection calls this module in one place: [`HookedConnection::intercept`].
@@ -17,6 +17,7 @@ mod resend;
 mod route;
 mod scan;
 mod shape;
+mod upsert;
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;

@@ -120,6 +120,18 @@ impl Piece {
         }
     }
 
+    /// `1 = 1`, the condition that sends all `total` captured binds on
+    /// backends that cannot split them (see [`Piece::filter`]).
+    pub(crate) fn always(total: usize) -> Self {
+        Piece {
+            carries: Some(Carry {
+                total,
+                condition: true,
+            }),
+            ..Piece::literal("1 = 1")
+        }
+    }
+
     /// Makes this the piece that sends all `total` captured binds (it must
     /// name the last of them).
     pub(crate) fn carrying(mut self, total: usize) -> Self {

@@ -10,6 +10,7 @@ use super::output::CallerRows;
 use super::piece::{Piece, Sql};
 use super::resend::{self, InsertChunk, InsertReturning, KeyBindsReadBack, Sent};
 use super::shape::{Clause, Delete, Insert, InsertForm, Parsed, Row, Shape, Update, Value};
+use super::upsert;
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
@@ -97,7 +98,11 @@ fn runs_hooks<M: HookModel, C: InnerConnection>(
     !conn.scope_mut().is_bypassed::<M>() && conn.registry().has_operation_hooks::<M>(operation)
 }
 
-fn unsupported<M: HookModel, C: InnerConnection>(table: &str, form: &str, why: &str) -> Error {
+pub(super) fn unsupported<M: HookModel, C: InnerConnection>(
+    table: &str,
+    form: &str,
+    why: &str,
+) -> Error {
     Error::UnsupportedWrite {
         form: form.to_string(),
         table: table.to_string(),
@@ -109,7 +114,7 @@ fn unsupported<M: HookModel, C: InnerConnection>(table: &str, form: &str, why: &
 
 /// The statement's `RETURNING` clause as a piece, refused where its binds
 /// could not be re-sent apart from the others.
-fn returning<M: HookModel, C: InnerConnection>(
+pub(super) fn returning<M: HookModel, C: InnerConnection>(
     request: &Request<'_, C::Backend>,
     table: &str,
     clause: Option<&Clause>,
@@ -133,7 +138,7 @@ fn returning<M: HookModel, C: InnerConnection>(
     Ok(Some(piece))
 }
 
-fn capture<C: InnerConnection>(
+pub(super) fn capture<C: InnerConnection>(
     conn: &mut HookedConnection<C>,
     request: &Request<'_, C::Backend>,
 ) -> Result<<C::Backend as Capture>::Binds> {
@@ -145,7 +150,7 @@ fn capture<C: InnerConnection>(
 }
 
 /// `Count`, or the rows in the caller's shape.
-fn answer<M, C>(
+pub(super) fn answer<M, C>(
     conn: &mut HookedConnection<C>,
     request: &Request<'_, C::Backend>,
     count: usize,
@@ -248,7 +253,11 @@ where
     let creates = runs_hooks::<M, C>(conn, Operation::Create);
     match insert.form {
         InsertForm::Upsert(form) => {
-            if creates || runs_hooks::<M, C>(conn, Operation::Update) {
+            let hooked = creates || runs_hooks::<M, C>(conn, Operation::Update);
+            if hooked && form == upsert::FORM && <C::Backend as HookBackend>::RETURNING {
+                return upsert::upsert_rows::<M, C>(conn, request, insert);
+            }
+            if hooked {
                 return Err(unsupported::<M, C>(
                     &insert.table,
                     form,
@@ -452,7 +461,7 @@ impl ReadBack {
 }
 
 /// The rows of the caller's `VALUES` list that `chunk` holds.
-fn chunk_rows<'i>(insert: &'i Insert, chunk: &InsertChunk) -> &'i [Row] {
+pub(super) fn chunk_rows<'i>(insert: &'i Insert, chunk: &InsertChunk) -> &'i [Row] {
     insert
         .values
         .as_ref()

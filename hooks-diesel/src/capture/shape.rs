@@ -61,6 +61,9 @@ pub(crate) struct Insert {
     /// The `VALUES` list; `None` for `SELECT` and `DEFAULT VALUES`
     /// sources.
     pub values: Option<Values>,
+    /// The columns of `ON CONFLICT (a, b)`, unquoted, when the statement
+    /// names its conflict target that way.
+    pub conflict_target: Option<Vec<String>>,
 }
 
 /// `<head: INSERT .. VALUES> <rows, comma-separated> <tail: ON CONFLICT ..>`.
@@ -363,12 +366,7 @@ impl Top<'_> {
         let returning = self.find(at, end, &["RETURNING"]);
         let body_end = returning.unwrap_or(end);
         let columns = if self.punct(at) == Some(b'(') {
-            let close = self.closing(at)?;
-            let names = self.list(at + 1, close, |top, r| {
-                top.name(r.start)
-                    .filter(|(_, after)| *after == r.end)
-                    .map(|(n, _)| n)
-            })?;
+            let (names, close) = self.names(at)?;
             at = close + 1;
             Some(names)
         } else {
@@ -377,6 +375,7 @@ impl Top<'_> {
         let conflict = (at..body_end)
             .find(|&j| self.depth(j) == 0 && self.is(j, "ON") && self.conflict_clause(j + 1));
         let source_end = conflict.unwrap_or(body_end);
+        let mut conflict_target = None;
         if let Some(on) = conflict {
             if form != InsertForm::Plain {
                 return None;
@@ -385,6 +384,9 @@ impl Top<'_> {
                 InsertForm::Upsert("ON DUPLICATE KEY UPDATE")
             } else {
                 let action = self.find(on + 1, body_end, &["DO"])?;
+                if self.punct(on + 2) == Some(b'(') {
+                    conflict_target = self.names(on + 2).map(|(names, _)| names);
+                }
                 if self.is(action + 1, "NOTHING") {
                     InsertForm::Ignore("ON CONFLICT DO NOTHING")
                 } else {
@@ -414,7 +416,20 @@ impl Top<'_> {
             returning: returning.map(|r| r + 1..end),
             columns,
             values,
+            conflict_target,
         })
+    }
+
+    /// The names listed in the parentheses opening at `open`, unquoted,
+    /// and the index of the closing one.
+    fn names(&self, open: usize) -> Option<(Vec<String>, usize)> {
+        let close = self.closing(open)?;
+        let names = self.list(open + 1, close, |top, r| {
+            top.name(r.start)
+                .filter(|(_, after)| *after == r.end)
+                .map(|(n, _)| n)
+        })?;
+        Some((names, close))
     }
 
     fn conflict_clause(&self, i: usize) -> bool {
@@ -704,6 +719,25 @@ mod tests {
         );
         assert_eq!(parsed.text(&values.rows[1].tokens), "(?, ? + 1, ?)");
         assert!(values.tail.is_empty());
+        let target = |sql: &str| match parse(sql.to_string(), Dialect::Postgres)
+            .ok()
+            .map(|p| p.shape)
+        {
+            Some(Shape::Insert(insert)) => insert.conflict_target,
+            _ => None,
+        };
+        assert_eq!(
+            target(
+                r#"INSERT INTO "t" ("a", "b") VALUES ($1, $2) ON CONFLICT ("a", "b") DO UPDATE SET "b" = excluded."b""#
+            ),
+            Some(vec!["a".to_string(), "b".to_string()])
+        );
+        assert_eq!(
+            target(
+                r#"INSERT INTO "t" ("a") VALUES ($1) ON CONFLICT ON CONSTRAINT "t_a" DO NOTHING"#
+            ),
+            None
+        );
         let forms = [
             (
                 r#"INSERT INTO "t" ("a") VALUES ($1) ON CONFLICT DO NOTHING RETURNING "t"."a""#,

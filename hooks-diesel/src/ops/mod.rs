@@ -10,7 +10,9 @@ mod single;
 mod sync;
 mod update;
 mod update_where;
+mod upsert;
 
 pub(crate) use run::Run;
 pub use sync::{SyncOptions, SyncReport};
 pub(crate) use update_where::Values;
+pub(crate) use upsert::Upserted;

@@ -1,0 +1,186 @@
+//! An intercepted `INSERT .. ON CONFLICT (<target>) DO UPDATE ..` on a
+//! backend with `RETURNING` (PostgreSQL, SQLite): per chunk, the stored
+//! rows its rows conflict with are read and locked first (by the values
+//! the statement binds for its conflict target), then the statement runs
+//! as written with the model's `RETURNING`; a row returned whose key an
+//! old row has was updated, the others were inserted.
+//!
+//! On PostgreSQL another transaction may insert and commit a conflicting
+//! row between the read and the statement (no lock covers a row that does
+//! not exist yet); the statement then updates a row that was not read.
+//! Such a row is found by its `xmax` (set on a row an upsert updated,
+//! `0` on one it inserted) and the statement is rolled back with a
+//! serialization failure, which `retry_transaction` retries.
+
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::QueryResult;
+
+use super::resend::{self, InsertReturning, KeyBindsReadBack};
+use super::route::{answer, capture, chunk_rows, returning, unsupported, Request, Routed};
+use super::scan::Dialect;
+use super::shape::{Insert, Value};
+use crate::backend::{Capture, HookBackend};
+use crate::connection::{HookedConnection, InnerConnection};
+use crate::error::Result;
+use crate::hooks_core::HookModel;
+use crate::model::DieselHookModel;
+use crate::ops::Upserted;
+use crate::query::{key_columns, push_key_in, Column, HookedModel};
+
+/// The form this module hooks, as `shape` names it.
+pub(crate) const FORM: &str = "ON CONFLICT DO UPDATE";
+
+pub(super) fn upsert_rows<M, C>(
+    conn: &mut HookedConnection<C>,
+    request: &Request<'_, C::Backend>,
+    insert: &Insert,
+) -> Result<Routed<C::Backend>>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    let (positions, columns) = conflict_target::<M, C>(insert)?;
+    let returning = returning::<M, C>(request, &insert.table, insert.returning.as_ref())?;
+    let binds = capture(conn, request)?;
+    let chunks = resend::chunks::<C::Backend>(
+        request.parsed,
+        insert,
+        request.cacheable,
+        conn.config().chunk_size,
+        None,
+    );
+    let total = insert.values.as_ref().map(|v| v.rows.len());
+    let bind_count = request.parsed.bind_count();
+    let rows = conn.upsert_by::<M>(chunks.len(), total, |inner, k| {
+        let chunk = &chunks[k];
+        let olds = KeyBindsReadBack::<C::Backend>::conflicting::<M>(
+            chunk_rows(insert, chunk),
+            &positions,
+            columns.clone(),
+            bind_count,
+            &binds,
+        )
+        .ok_or_else(|| {
+            DieselError::QueryBuilderError(
+                format!("{}: a conflict target value is not a bound value", M::MODEL).into(),
+            )
+        })
+        .and_then(|read| M::load_framed(inner, &read))?;
+        let written = M::load_framed(
+            inner,
+            &InsertReturning::<C::Backend> {
+                body: &chunk.body,
+                binds: &binds,
+            },
+        )?;
+        check_inserted::<M, C>(inner, &olds, &written)?;
+        Ok(Upserted { olds, written })
+    })?;
+    answer::<M, C>(conn, request, rows.len(), rows, returning, Some(&binds))
+}
+
+/// Where each row binds the columns of the conflict target, and those
+/// columns as the model names them; refused unless the statement names
+/// its target by columns of the model and binds each of their values.
+fn conflict_target<M, C>(insert: &Insert) -> Result<(Vec<usize>, Vec<&'static str>)>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    let refuse = |why: &str| unsupported::<M, C>(&insert.table, FORM, why);
+    let target = insert.conflict_target.as_ref().ok_or_else(|| {
+        refuse("name the conflict target by its columns (`on_conflict(column)`), not a constraint")
+    })?;
+    let (Some(columns), Some(values)) = (insert.columns.as_ref(), insert.values.as_ref()) else {
+        return Err(refuse(
+            "its rows must be a VALUES list with a column list to read the rows they conflict with",
+        ));
+    };
+    let mut positions = Vec::with_capacity(target.len());
+    let mut names = Vec::with_capacity(target.len());
+    for column in target {
+        let field = M::FIELDS
+            .iter()
+            .find(|f| f.column.eq_ignore_ascii_case(column))
+            .ok_or_else(|| refuse(&format!("the conflict target `{column}` is not a field")))?;
+        let at = columns
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(column))
+            .ok_or_else(|| {
+                refuse(&format!(
+                    "the conflict target `{column}` must be among the inserted columns"
+                ))
+            })?;
+        positions.push(at);
+        names.push(field.column);
+    }
+    let bound = values.rows.iter().all(|row| {
+        positions
+            .iter()
+            .all(|&at| matches!(row.values.get(at), Some(Value::Bind(_))))
+    });
+    if !bound {
+        return Err(refuse(
+            "each value of the conflict target must be a plain bound value",
+        ));
+    }
+    Ok((positions, names))
+}
+
+/// PostgreSQL: fails when a row taken for inserted (no old row has its
+/// key) was in fact updated, a row a concurrent transaction inserted
+/// after the old rows were read.
+fn check_inserted<M, C>(inner: &mut C, olds: &[M], written: &[M]) -> QueryResult<()>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    if <C::Backend as Capture>::DIALECT != Dialect::Postgres {
+        return Ok(());
+    }
+    let old_keys: std::collections::HashSet<M::Key> = olds.iter().map(HookModel::key).collect();
+    let inserted: Vec<M::Key> = written
+        .iter()
+        .map(HookModel::key)
+        .filter(|k| !old_keys.contains(k))
+        .collect();
+    if inserted.is_empty() {
+        return Ok(());
+    }
+    let filter = UpdatedRows::<M> {
+        keys: &inserted,
+        columns: key_columns::<M>(&inserted),
+    };
+    let updated = M::select_where(inner, &filter, None, None, false)?;
+    if updated.is_empty() {
+        return Ok(());
+    }
+    Err(DieselError::DatabaseError(
+        DatabaseErrorKind::SerializationFailure,
+        Box::new(format!(
+            "{}: a row conflicting with this upsert was inserted by another transaction after \
+             the rows it conflicts with were read (key {:?}); nothing was written: retry the \
+             transaction (`retry_transaction` does)",
+            M::MODEL,
+            updated[0].key()
+        )),
+    ))
+}
+
+/// `<key> IN (<keys>) AND xmax <> 0`: which of `keys` a statement of this
+/// transaction updated or locked (PostgreSQL).
+struct UpdatedRows<'a, M: HookModel> {
+    keys: &'a [M::Key],
+    columns: Vec<Column<'a, M>>,
+}
+
+impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdatedRows<'_, M> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        push_key_in::<M, DB>(self.keys, &self.columns, &mut out)?;
+        out.push_sql(" AND CAST(CAST(");
+        out.push_identifier(M::TABLE)?;
+        out.push_sql(".xmax AS TEXT) AS BIGINT) <> 0");
+        Ok(())
+    }
+}

@@ -1,0 +1,121 @@
+//! Hooked upserts: statements that insert rows and update the stored rows
+//! they conflict with (an intercepted `INSERT .. ON CONFLICT .. DO
+//! UPDATE`). The rows inserted reach the create hooks, the rows updated
+//! the update hooks with their old rows.
+
+use std::collections::HashMap;
+
+use diesel::connection::LoadConnection;
+
+use crate::backend::HookBackend;
+use crate::connection::HookedConnection;
+use crate::error::{Error, Result};
+use crate::hooks_core::{ChangeSet, Event, HookModel, Operation};
+use crate::query::HookedModel;
+
+/// What one upsert statement did: the stored rows it conflicted with
+/// (read and locked before it ran), and the rows it returned.
+pub(crate) struct Upserted<M> {
+    /// The stored rows whose conflict target the statement's rows matched.
+    pub olds: Vec<M>,
+    /// The rows as written, in the statement's order.
+    pub written: Vec<M>,
+}
+
+impl<C> HookedConnection<C>
+where
+    C: crate::connection::InnerConnection + LoadConnection,
+    C::Backend: HookBackend,
+{
+    /// Runs `write(inner, k)` for each of `chunks` upsert statements of `M`
+    /// (`total` rows, when known) as one hooked operation. A row written
+    /// whose key an old row has was updated: BEFORE_UPDATE and
+    /// AFTER_UPDATE hooks see `(row as written, old row)`. The others were
+    /// inserted: BEFORE_CREATE and AFTER_CREATE hooks see them. BEFORE
+    /// hooks run after the statement (their edits are written back, a
+    /// rejection rolls everything back), creates before updates. Returns
+    /// the rows in the statements' order, as the hooks left them.
+    pub(crate) fn upsert_by<M: HookedModel<C::Backend>>(
+        &mut self,
+        chunks: usize,
+        total: Option<usize>,
+        mut write: impl FnMut(&mut C, usize) -> diesel::QueryResult<Upserted<M>>,
+    ) -> Result<Vec<M>> {
+        self.hooked::<M, _>(Operation::Create, 0, |conn, run| {
+            let mut done = Vec::new();
+            for k in 0..chunks {
+                let Upserted { olds, written } = write(conn.inner_mut(), k)?;
+                let (mut created, mut updated, places) = split::<M>(olds, written, done.len())?;
+                run.dispatch_after_write(conn, Event::BeforeCreate, &mut created)?;
+                run.dispatch_after_write(conn, Event::BeforeUpdate, &mut updated)?;
+                conn.record_write(M::MODEL, Operation::Create, created.len());
+                conn.record_write(M::MODEL, Operation::Update, updated.len());
+                run.dispatch(conn, Event::AfterCreate, &mut created)?;
+                run.dispatch(conn, Event::AfterUpdate, &mut updated)?;
+                let mut created = created.into_news().into_iter();
+                let mut updated = updated.into_news().into_iter();
+                for was_update in places {
+                    let row = if was_update {
+                        updated.next()
+                    } else {
+                        created.next()
+                    };
+                    done.extend(row);
+                }
+                conn.progress::<M>(Operation::Create, done.len(), total);
+            }
+            Ok(done)
+        })
+    }
+}
+
+/// The rows `written` split into those inserted and those updated (paired
+/// with their `olds`), each set naming the rows' positions in the caller's
+/// statement (the first at `offset`), and for each written row whether it
+/// was updated.
+#[allow(clippy::type_complexity)]
+fn split<M: HookModel>(
+    olds: Vec<M>,
+    written: Vec<M>,
+    offset: usize,
+) -> Result<(ChangeSet<M>, ChangeSet<M>, Vec<bool>)> {
+    let mut olds: HashMap<M::Key, M> = olds.into_iter().map(|o| (o.key(), o)).collect();
+    let mut seen = HashMap::with_capacity(written.len());
+    let (mut created, mut news, mut old_rows) = (Vec::new(), Vec::new(), Vec::new());
+    let mut places = Vec::with_capacity(written.len());
+    for (position, row) in written.into_iter().enumerate() {
+        let key = row.key();
+        if let Some(first) = seen.insert(key.clone(), position) {
+            // SQLite lets a later row of one statement update the row an
+            // earlier one wrote; no hook could tell that row's story.
+            return Err(Error::DuplicateKey {
+                model: M::MODEL,
+                operation: Operation::Update,
+                key: format!("{key:?}"),
+                positions: vec![offset + first, offset + position],
+            });
+        }
+        match olds.remove(&key) {
+            Some(old) => {
+                news.push(row);
+                old_rows.push(old);
+                places.push(true);
+            }
+            None => {
+                created.push(row);
+                places.push(false);
+            }
+        }
+    }
+    let at = |updated: bool| -> Vec<usize> {
+        (0..places.len())
+            .filter(|&i| places[i] == updated)
+            .map(|i| offset + i)
+            .collect()
+    };
+    Ok((
+        ChangeSet::created(created).at_positions(at(false)),
+        ChangeSet::updated(news, old_rows).at_positions(at(true)),
+        places,
+    ))
+}
