@@ -517,6 +517,39 @@ mod conflicts {
             );
         }
 
+        fn on_conflict_do_update_where_hooks_only_the_rows_it_updates(db) {
+            let calls = Calls::new();
+            let mut conn = db.connect(recording(&calls));
+            let a = conn.without_hooks(|conn| conn.create(Account::new("a", 5, "active"))).unwrap();
+            let b = conn.without_hooks(|conn| conn.create(Account::new("b", 5, "active"))).unwrap();
+            // Only raises: a's 3 is skipped, b's 9 written. (One row per
+            // statement: Diesel has no batch form of this for a wrapper of
+            // SQLite.)
+            let raise = |id: i64, balance: i64, conn: &mut HookedConnection<_>| {
+                let upsert = diesel::insert_into(accounts::table)
+                    .values((accounts::id.eq(id), accounts::owner.eq("o"), accounts::balance.eq(balance), accounts::status.eq("x")))
+                    .on_conflict(accounts::id)
+                    .do_update()
+                    .set(accounts::balance.eq(diesel::upsert::excluded(accounts::balance)));
+                diesel::query_dsl::methods::FilterDsl::filter(
+                    upsert,
+                    accounts::balance.lt(diesel::upsert::excluded(accounts::balance)),
+                )
+                .execute(conn)
+            };
+            assert_eq!(raise(a.id, 3, &mut conn).unwrap(), 0);
+            assert_eq!(raise(b.id, 9, &mut conn).unwrap(), 1);
+            assert_eq!(
+                of(&calls, "after_update"),
+                [("after_update", b.id, "b".to_string(), 9, "active".to_string(), Some(5))]
+            );
+            assert!(of(&calls, "after_create").is_empty());
+            assert_eq!(
+                stored!(db),
+                [("a".to_string(), 5, "active".to_string()), ("b".to_string(), 9, "active".to_string())]
+            );
+        }
+
         fn on_conflict_do_update_by_a_unique_column_pairs_rows_by_key(db) {
             let calls = Calls::new();
             let mut conn = db.connect(recording(&calls));
