@@ -461,6 +461,33 @@ mod conflicts {
             );
         }
 
+        fn a_large_upsert_reads_the_rows_it_conflicts_with(db) {
+            // More rows than SQLite allows terms in a compound SELECT (500).
+            let calls = Calls::new();
+            let mut conn = db.connect(recording(&calls));
+            let stored: Vec<Account> = conn
+                .without_hooks(|conn| conn.bulk_create((0..300).map(|i| Account::new(format!("s{i}"), i, "active")).collect()))
+                .unwrap();
+            let first = stored[0].id;
+            let rows: Vec<_> = (0..600)
+                .map(|i| (accounts::id.eq(first + i), accounts::owner.eq(format!("u{i}")), accounts::balance.eq(1000 + i), accounts::status.eq("x")))
+                .collect();
+            let n = diesel::insert_into(accounts::table)
+                .values(&rows)
+                .on_conflict(accounts::id)
+                .do_update()
+                .set(accounts::balance.eq(diesel::upsert::excluded(accounts::balance)))
+                .execute(&mut conn)
+                .unwrap();
+            assert_eq!(n, 600);
+            let updated = of(&calls, "after_update");
+            assert_eq!(updated.len(), 300);
+            assert!(updated.iter().all(|u| u.5 == Some(u.1 - first) && u.3 == 1000 + u.5.unwrap_or(-1)), "old balances paired");
+            let created = of(&calls, "after_create");
+            assert_eq!(created.len(), 300);
+            assert!(created.iter().all(|c| c.1 >= first + 300 && c.5.is_none()));
+        }
+
         fn on_conflict_do_update_returns_the_rows_in_the_shape_asked(db) {
             let calls = Calls::new();
             let mut conn = db.connect(recording(&calls));

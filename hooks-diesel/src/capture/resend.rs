@@ -200,13 +200,39 @@ impl<'a, DB: HookBackend> KeyBindsReadBack<'a, DB> {
     ) -> Option<Self> {
         let carrier = (!DB::SPLITS_BINDS).then(|| Piece::always(total));
         Some(KeyBindsReadBack {
-            keys: Self::values(rows, positions)?,
+            keys: Self::values_list(rows, positions)?,
             carrier,
             binds,
             table: M::TABLE,
             columns,
             key_order: Some(M::key_fields().map(|i| M::FIELDS[i].column).collect()),
         })
+    }
+
+    /// `VALUES (?, ?), (?, ?)`: columns `column1`, `column2`, .. on
+    /// PostgreSQL and SQLite, and no limit on the rows (SQLite caps a
+    /// `UNION ALL` at 500 terms).
+    fn values_list<'r>(
+        rows: impl IntoIterator<Item = &'r Row>,
+        positions: &[usize],
+    ) -> Option<Piece> {
+        let mut list = Piece::literal("VALUES ");
+        for (r, row) in rows.into_iter().enumerate() {
+            list.text(if r == 0 { "(" } else { ", (" });
+            for (part, &at) in positions.iter().enumerate() {
+                match row.values.get(at) {
+                    Some(Value::Bind(index)) => {
+                        if part > 0 {
+                            list.text(", ");
+                        }
+                        list.bind(*index);
+                    }
+                    _ => return None,
+                }
+            }
+            list.text(")");
+        }
+        Some(list.cacheable(false))
     }
 
     /// `SELECT ? AS hooks_k0, .., 0 AS hooks_n UNION ALL ..`.
@@ -263,8 +289,8 @@ impl<DB: HookBackend> Frame<DB> for KeyBindsReadBack<'_, DB> {
 }
 
 impl<DB: HookBackend> KeyBindsReadBack<'_, DB> {
-    /// ` FROM t WHERE (t.a, t.b) IN (SELECT hooks_k0, hooks_k1 FROM (..)
-    /// AS hooks_keys) ORDER BY <key> FOR UPDATE OF t`: a semi-join, so
+    /// ` FROM t WHERE (t.a, t.b) IN (SELECT column1, column2 FROM (VALUES
+    /// ..) AS hooks_keys) ORDER BY <key> FOR UPDATE OF t`: a semi-join, so
     /// each stored row comes once, however many values match it.
     fn tail_conflicting<'b>(
         &'b self,
@@ -281,7 +307,7 @@ impl<DB: HookBackend> KeyBindsReadBack<'_, DB> {
                     out.push_sql(".");
                     out.push_identifier(column)?;
                 } else {
-                    out.push_sql(&format!("hooks_k{n}"));
+                    out.push_sql(&format!("column{}", n + 1));
                 }
             }
             Ok::<_, diesel::result::Error>(())
