@@ -605,6 +605,35 @@ mod conflicts {
         }
     }
 
+    mod key_changes {
+        use super::*;
+        use diesel::connection::SimpleConnection;
+
+        backend_suite! {
+            backends(sqlite, postgres);
+
+            fn an_upsert_that_changes_keys_is_refused(db) {
+                let calls = Calls::new();
+                let mut conn = db.connect(recording(&calls));
+                conn.batch_execute("CREATE UNIQUE INDEX accounts_owner_unique ON accounts (owner)").unwrap();
+                let a = conn.without_hooks(|conn| conn.create(Account::new("a", 1, "active"))).unwrap();
+                let err = diesel::insert_into(accounts::table)
+                    .values((accounts::owner.eq("a"), accounts::balance.eq(8), accounts::status.eq("x")))
+                    .on_conflict(accounts::owner)
+                    .do_update()
+                    .set(accounts::id.eq(accounts::id + 1000))
+                    .execute(&mut conn)
+                    .unwrap_err();
+                let message = err.to_string();
+                assert!(message.contains("changed the key"), "{message}");
+                assert!(message.contains(&(a.id + 1000).to_string()), "{message}");
+                let ids: Vec<i64> = accounts::table.select(accounts::id).load(&mut db.raw()).unwrap();
+                assert_eq!(ids, [a.id], "nothing written");
+                assert!(of(&calls, "after_create").is_empty());
+            }
+        }
+    }
+
     mod postgres_forms {
         use super::*;
         use diesel::connection::SimpleConnection;

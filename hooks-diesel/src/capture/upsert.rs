@@ -12,6 +12,8 @@
 //! `0` on one it inserted) and the statement is rolled back with a
 //! serialization failure, which `retry_transaction` retries.
 
+use std::collections::HashSet;
+
 use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::QueryResult;
@@ -23,7 +25,7 @@ use super::shape::{Insert, Value};
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::Result;
-use crate::hooks_core::HookModel;
+use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::DieselHookModel;
 use crate::ops::Upserted;
 use crate::query::{key_columns, push_key_in, Column, HookedModel};
@@ -40,7 +42,7 @@ where
     C: InnerConnection,
     M: HookedModel<C::Backend>,
 {
-    let (positions, columns) = conflict_target::<M, C>(insert)?;
+    let (positions, columns, target) = conflict_target::<M, C>(insert)?;
     let returning = returning::<M, C>(request, &insert.table, insert.returning.as_ref())?;
     let binds = capture(conn, request)?;
     let chunks = resend::chunks::<C::Backend>(
@@ -74,16 +76,17 @@ where
                 binds: &binds,
             },
         )?;
-        check_inserted::<M, C>(inner, &olds, &written)?;
+        check_inserted::<M, C>(inner, &olds, &written, target)?;
         Ok(Upserted { olds, written })
     })?;
     answer::<M, C>(conn, request, rows.len(), rows, returning, Some(&binds))
 }
 
-/// Where each row binds the columns of the conflict target, and those
-/// columns as the model names them; refused unless the statement names
-/// its target by columns of the model and binds each of their values.
-fn conflict_target<M, C>(insert: &Insert) -> Result<(Vec<usize>, Vec<&'static str>)>
+/// Where each row binds the columns of the conflict target, those columns
+/// as the model names them, and their fields; refused unless the
+/// statement names its target by columns of the model and binds each of
+/// their values.
+fn conflict_target<M, C>(insert: &Insert) -> Result<(Vec<usize>, Vec<&'static str>, FieldSet)>
 where
     C: InnerConnection,
     M: HookedModel<C::Backend>,
@@ -99,11 +102,14 @@ where
     };
     let mut positions = Vec::with_capacity(target.len());
     let mut names = Vec::with_capacity(target.len());
+    let mut fields = FieldSet::EMPTY;
     for column in target {
-        let field = M::FIELDS
+        let (index, field) = M::FIELDS
             .iter()
-            .find(|f| f.column.eq_ignore_ascii_case(column))
+            .enumerate()
+            .find(|(_, f)| f.column.eq_ignore_ascii_case(column))
             .ok_or_else(|| refuse(&format!("the conflict target `{column}` is not a field")))?;
+        fields.insert(index);
         let at = columns
             .iter()
             .position(|c| c.eq_ignore_ascii_case(column))
@@ -125,32 +131,58 @@ where
             "each value of the conflict target must be a plain bound value",
         ));
     }
-    Ok((positions, names))
+    Ok((positions, names, fields))
 }
 
-/// PostgreSQL: fails when a row taken for inserted (no old row has its
-/// key) was in fact updated, a row a concurrent transaction inserted
-/// after the old rows were read.
-fn check_inserted<M, C>(inner: &mut C, olds: &[M], written: &[M]) -> QueryResult<()>
+/// Fails when a row taken for inserted (no old row has its key) was in
+/// fact updated: its conflict-target values are an old row's, the
+/// statement having changed the key (`DO UPDATE SET id = ..`); or, on
+/// PostgreSQL, PostgreSQL marks it updated, a row a concurrent transaction
+/// inserted after the old rows were read.
+fn check_inserted<M, C>(
+    inner: &mut C,
+    olds: &[M],
+    written: &[M],
+    target: FieldSet,
+) -> QueryResult<()>
 where
     C: InnerConnection,
     M: HookedModel<C::Backend>,
 {
-    if <C::Backend as Capture>::DIALECT != Dialect::Postgres {
-        return Ok(());
-    }
-    let old_keys: std::collections::HashSet<M::Key> = olds.iter().map(HookModel::key).collect();
-    let inserted: Vec<M::Key> = written
+    let old_keys: HashSet<M::Key> = olds.iter().map(HookModel::key).collect();
+    let inserted: Vec<&M> = written
         .iter()
-        .map(HookModel::key)
-        .filter(|k| !old_keys.contains(k))
+        .filter(|row| !old_keys.contains(&row.key()))
         .collect();
-    if inserted.is_empty() {
+    let unmatched: Vec<&M> = {
+        let written_keys: HashSet<M::Key> = written.iter().map(HookModel::key).collect();
+        olds.iter()
+            .filter(|old| !written_keys.contains(&old.key()))
+            .collect()
+    };
+    if let Some(row) = inserted.iter().find(|row| {
+        unmatched
+            .iter()
+            .any(|old| row.diff(old).intersection(target).is_empty())
+    }) {
+        return Err(DieselError::QueryBuilderError(
+            format!(
+                "{}: the upsert changed the key of the row it updated (now {:?}); nothing was \
+                 written: hooks pair old and new rows by key, so leave the key out of \
+                 `do_update().set(..)`",
+                M::MODEL,
+                row.key()
+            )
+            .into(),
+        ));
+    }
+    if inserted.is_empty() || <C::Backend as Capture>::DIALECT != Dialect::Postgres {
         return Ok(());
     }
+    let keys: Vec<M::Key> = inserted.iter().map(|row| row.key()).collect();
     let filter = UpdatedRows::<M> {
-        keys: &inserted,
-        columns: key_columns::<M>(&inserted),
+        keys: &keys,
+        columns: key_columns::<M>(&keys),
     };
     let updated = M::select_where(inner, &filter, None, None, false)?;
     if updated.is_empty() {
