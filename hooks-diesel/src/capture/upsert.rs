@@ -12,8 +12,6 @@
 //! `0` on one it inserted) and the statement is rolled back with a
 //! serialization failure, which `retry_transaction` retries.
 
-use std::collections::HashSet;
-
 use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::QueryResult;
@@ -54,7 +52,7 @@ where
     );
     let total = insert.values.as_ref().map(|v| v.rows.len());
     let bind_count = request.parsed.bind_count();
-    let rows = conn.upsert_by::<M>(chunks.len(), total, |inner, k| {
+    let write = |inner: &mut C, k: usize| {
         let chunk = &chunks[k];
         let olds = KeyBindsReadBack::<C::Backend>::conflicting::<M>(
             chunk_rows(insert, chunk),
@@ -76,9 +74,9 @@ where
                 binds: &binds,
             },
         )?;
-        check_inserted::<M, C>(inner, &olds, &written, target)?;
         Ok(Upserted { olds, written })
-    })?;
+    };
+    let rows = conn.upsert_by::<M>(chunks.len(), total, target, write, check_inserted::<M, C>)?;
     answer::<M, C>(conn, request, rows.len(), rows, returning, Some(&binds))
 }
 
@@ -134,52 +132,18 @@ where
     Ok((positions, names, fields))
 }
 
-/// Fails when a row taken for inserted (no old row has its key) was in
-/// fact updated: its conflict-target values are an old row's, the
-/// statement having changed the key (`DO UPDATE SET id = ..`); or, on
-/// PostgreSQL, PostgreSQL marks it updated, a row a concurrent transaction
-/// inserted after the old rows were read.
-fn check_inserted<M, C>(
-    inner: &mut C,
-    olds: &[M],
-    written: &[M],
-    target: FieldSet,
-) -> QueryResult<()>
+/// PostgreSQL: fails when a row taken for inserted (no old row had its
+/// key) was in fact updated, PostgreSQL marking it so: a row a concurrent
+/// transaction inserted after the old rows were read.
+fn check_inserted<M, C>(inner: &mut C, inserted: &[M]) -> QueryResult<()>
 where
     C: InnerConnection,
     M: HookedModel<C::Backend>,
 {
-    let old_keys: HashSet<M::Key> = olds.iter().map(HookModel::key).collect();
-    let inserted: Vec<&M> = written
-        .iter()
-        .filter(|row| !old_keys.contains(&row.key()))
-        .collect();
-    let unmatched: Vec<&M> = {
-        let written_keys: HashSet<M::Key> = written.iter().map(HookModel::key).collect();
-        olds.iter()
-            .filter(|old| !written_keys.contains(&old.key()))
-            .collect()
-    };
-    if let Some(row) = inserted.iter().find(|row| {
-        unmatched
-            .iter()
-            .any(|old| row.diff(old).intersection(target).is_empty())
-    }) {
-        return Err(DieselError::QueryBuilderError(
-            format!(
-                "{}: the upsert changed the key of the row it updated (now {:?}); nothing was \
-                 written: hooks pair old and new rows by key, so leave the key out of \
-                 `do_update().set(..)`",
-                M::MODEL,
-                row.key()
-            )
-            .into(),
-        ));
-    }
     if inserted.is_empty() || <C::Backend as Capture>::DIALECT != Dialect::Postgres {
         return Ok(());
     }
-    let keys: Vec<M::Key> = inserted.iter().map(|row| row.key()).collect();
+    let keys: Vec<M::Key> = inserted.iter().map(HookModel::key).collect();
     let filter = UpdatedRows::<M> {
         keys: &keys,
         columns: key_columns::<M>(&keys),

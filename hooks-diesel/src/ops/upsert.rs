@@ -10,7 +10,7 @@ use diesel::connection::LoadConnection;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
-use crate::hooks_core::{ChangeSet, Event, HookModel, Operation};
+use crate::hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
 use crate::query::HookedModel;
 
 /// What one upsert statement did: the stored rows it conflicted with
@@ -35,17 +35,27 @@ where
     /// hooks run after the statement (their edits are written back, a
     /// rejection rolls everything back), creates before updates. Returns
     /// the rows in the statements' order, as the hooks left them.
+    ///
+    /// `target` holds the fields of the conflict target: a row taken for
+    /// inserted whose target values an old row left unwritten has is that
+    /// row under a key the statement changed, which no hook could pair, and
+    /// fails the operation. `verify_inserted` may fail it too, given the
+    /// rows taken for inserted, before any hook runs.
     pub(crate) fn upsert_by<M: HookedModel<C::Backend>>(
         &mut self,
         chunks: usize,
         total: Option<usize>,
+        target: FieldSet,
         mut write: impl FnMut(&mut C, usize) -> diesel::QueryResult<Upserted<M>>,
+        mut verify_inserted: impl FnMut(&mut C, &[M]) -> diesel::QueryResult<()>,
     ) -> Result<Vec<M>> {
-        self.hooked::<M, _>(Operation::Create, 0, |conn, run| {
+        self.hooked::<M, _>(Operation::Create, total.unwrap_or(0), |conn, run| {
             let mut done = Vec::new();
             for k in 0..chunks {
                 let Upserted { olds, written } = write(conn.inner_mut(), k)?;
-                let (mut created, mut updated, places) = split::<M>(olds, written, done.len())?;
+                let (mut created, mut updated, places) =
+                    split::<M>(olds, written, done.len(), target)?;
+                verify_inserted(conn.inner_mut(), created.news())?;
                 run.dispatch_after_write(conn, Event::BeforeCreate, &mut created)?;
                 run.dispatch_after_write(conn, Event::BeforeUpdate, &mut updated)?;
                 conn.record_write(M::MODEL, Operation::Create, created.len());
@@ -70,14 +80,16 @@ where
 }
 
 /// The rows `written` split into those inserted and those updated (paired
-/// with their `olds`), each set naming the rows' positions in the caller's
-/// statement (the first at `offset`), and for each written row whether it
-/// was updated.
+/// with their `olds` by key), each set naming the rows' positions in the
+/// caller's statement (the first at `offset`), and for each written row
+/// whether it was updated. Fails on a row written twice, and on a row
+/// taken for inserted whose `target` fields an unpaired old row has.
 #[allow(clippy::type_complexity)]
 fn split<M: HookModel>(
     olds: Vec<M>,
     written: Vec<M>,
     offset: usize,
+    target: FieldSet,
 ) -> Result<(ChangeSet<M>, ChangeSet<M>, Vec<bool>)> {
     let mut olds: HashMap<M::Key, M> = olds.into_iter().map(|o| (o.key(), o)).collect();
     let mut seen = HashMap::with_capacity(written.len());
@@ -106,6 +118,19 @@ fn split<M: HookModel>(
                 places.push(false);
             }
         }
+    }
+    // `olds` holds the old rows no written row has the key of.
+    if let Some(row) = created.iter().find(|row| {
+        olds.values()
+            .any(|old| row.diff(old).intersection(target).is_empty())
+    }) {
+        return Err(Error::Invalid(format!(
+            "{}: the upsert changed the key of the row it updated (now {:?}); nothing was \
+             written: hooks pair old and new rows by key, so leave the key out of \
+             `do_update().set(..)`",
+            M::MODEL,
+            row.key()
+        )));
     }
     let at = |updated: bool| -> Vec<usize> {
         (0..places.len())
