@@ -112,7 +112,16 @@ pub(crate) fn chunks<DB: HookBackend>(
 
 /// Whether `row`'s value at `at` (its key) is a bound value.
 pub(crate) fn key_is_bound(row: &Row, at: usize) -> bool {
-    matches!(row.values.get(at), Some(Value::Bind(_)))
+    bound_at(row, at).is_some()
+}
+
+/// The captured bind `row` has at position `at`, when its value there is
+/// a lone placeholder.
+pub(crate) fn bound_at(row: &Row, at: usize) -> Option<usize> {
+    match row.values.get(at) {
+        Some(Value::Bind(index)) => Some(*index),
+        _ => None,
+    }
 }
 
 /// A piece sent as a statement of its own (an `INSERT` without `RETURNING`).
@@ -153,90 +162,22 @@ impl<DB: HookBackend> Frame<DB> for InsertReturning<'_, DB> {
 /// `SELECT <selection> FROM t JOIN (SELECT ? AS hooks_k0, 0 AS hooks_n
 /// UNION ALL ...) AS hooks_keys ON t.k = hooks_keys.hooks_k0 ORDER BY
 /// hooks_keys.hooks_n`: the inserted rows, in the statement's order, by
-/// the key values it bound; or ([`conflicting`](Self::conflicting)) the
-/// stored rows an upsert's rows conflict with, locked, in key order.
+/// the key values it bound.
 pub(crate) struct KeyBindsReadBack<'a, DB: HookBackend> {
-    /// The derived table of values, binds included.
+    /// The derived table of keys, binds included.
     keys: Piece,
-    /// On backends that cannot split binds, the condition that sends them.
-    carrier: Option<Piece>,
     binds: &'a <DB as Capture>::Binds,
     table: &'static str,
-    /// The columns matched to the bound values, in order.
     columns: Vec<&'static str>,
-    /// `None`: the statement's order; otherwise these (key) columns, and
-    /// the rows locked.
-    key_order: Option<Vec<&'static str>>,
 }
 
 impl<'a, DB: HookBackend> KeyBindsReadBack<'a, DB> {
-    /// The inserted rows by their keys, bound at `positions` of each row.
     /// `None` when a row's key value is not a lone placeholder.
     pub(crate) fn new<'r, M: HookModel>(
         rows: impl IntoIterator<Item = &'r Row>,
         positions: &[usize],
         binds: &'a DB::Binds,
     ) -> Option<Self> {
-        Some(KeyBindsReadBack {
-            keys: Self::values(rows, positions)?,
-            carrier: None,
-            binds,
-            table: M::TABLE,
-            columns: M::key_fields().map(|i| M::FIELDS[i].column).collect(),
-            key_order: None,
-        })
-    }
-
-    /// The stored rows whose `columns` equal the values `rows` bound at
-    /// `positions` (an upsert's conflict target), each once, in key
-    /// order, locked. `total` is the number of the captured statement's
-    /// binds. `None` when a value is not a lone placeholder.
-    pub(crate) fn conflicting<'r, M: HookModel>(
-        rows: impl IntoIterator<Item = &'r Row>,
-        positions: &[usize],
-        columns: Vec<&'static str>,
-        total: usize,
-        binds: &'a DB::Binds,
-    ) -> Option<Self> {
-        let carrier = (!DB::SPLITS_BINDS).then(|| Piece::always(total));
-        Some(KeyBindsReadBack {
-            keys: Self::values_list(rows, positions)?,
-            carrier,
-            binds,
-            table: M::TABLE,
-            columns,
-            key_order: Some(M::key_fields().map(|i| M::FIELDS[i].column).collect()),
-        })
-    }
-
-    /// `VALUES (?, ?), (?, ?)`: columns `column1`, `column2`, .. on
-    /// PostgreSQL and SQLite, and no limit on the rows (SQLite caps a
-    /// `UNION ALL` at 500 terms).
-    fn values_list<'r>(
-        rows: impl IntoIterator<Item = &'r Row>,
-        positions: &[usize],
-    ) -> Option<Piece> {
-        let mut list = Piece::literal("VALUES ");
-        for (r, row) in rows.into_iter().enumerate() {
-            list.text(if r == 0 { "(" } else { ", (" });
-            for (part, &at) in positions.iter().enumerate() {
-                match row.values.get(at) {
-                    Some(Value::Bind(index)) => {
-                        if part > 0 {
-                            list.text(", ");
-                        }
-                        list.bind(*index);
-                    }
-                    _ => return None,
-                }
-            }
-            list.text(")");
-        }
-        Some(list.cacheable(false))
-    }
-
-    /// `SELECT ? AS hooks_k0, .., 0 AS hooks_n UNION ALL ..`.
-    fn values<'r>(rows: impl IntoIterator<Item = &'r Row>, positions: &[usize]) -> Option<Piece> {
         let mut keys = Piece::default();
         for (r, row) in rows.into_iter().enumerate() {
             keys.text(if r == 0 {
@@ -245,17 +186,17 @@ impl<'a, DB: HookBackend> KeyBindsReadBack<'a, DB> {
                 " UNION ALL SELECT "
             });
             for (part, &at) in positions.iter().enumerate() {
-                match row.values.get(at) {
-                    Some(Value::Bind(index)) => {
-                        keys.bind(*index);
-                        keys.text(&format!(" AS hooks_k{part}, "));
-                    }
-                    _ => return None,
-                }
+                keys.bind(bound_at(row, at)?);
+                keys.text(&format!(" AS hooks_k{part}, "));
             }
             keys.text(&format!("{r} AS hooks_n"));
         }
-        Some(keys)
+        Some(KeyBindsReadBack {
+            keys,
+            binds,
+            table: M::TABLE,
+            columns: M::key_fields().map(|i| M::FIELDS[i].column).collect(),
+        })
     }
 }
 
@@ -266,9 +207,6 @@ impl<DB: HookBackend> Frame<DB> for KeyBindsReadBack<'_, DB> {
     }
 
     fn tail<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        if let Some(key_columns) = &self.key_order {
-            return self.tail_conflicting(key_columns, out);
-        }
         out.push_sql(" FROM ");
         out.push_identifier(self.table)?;
         out.push_sql(" JOIN (");
@@ -284,53 +222,6 @@ impl<DB: HookBackend> Frame<DB> for KeyBindsReadBack<'_, DB> {
             out.push_sql(&format!(" = hooks_keys.hooks_k{part}"));
         }
         out.push_sql(" ORDER BY hooks_keys.hooks_n");
-        Ok(())
-    }
-}
-
-impl<DB: HookBackend> KeyBindsReadBack<'_, DB> {
-    /// ` FROM t WHERE (t.a, t.b) IN (SELECT column1, column2 FROM (VALUES
-    /// ..) AS hooks_keys) ORDER BY <key> FOR UPDATE OF t`: a semi-join, so
-    /// each stored row comes once, however many values match it.
-    fn tail_conflicting<'b>(
-        &'b self,
-        key_columns: &[&'static str],
-        out: &mut AstPass<'_, 'b, DB>,
-    ) -> QueryResult<()> {
-        let list = |out: &mut AstPass<'_, 'b, DB>, columns: &[&'static str], table: bool| {
-            for (n, column) in columns.iter().enumerate() {
-                if n > 0 {
-                    out.push_sql(", ");
-                }
-                if table {
-                    out.push_identifier(self.table)?;
-                    out.push_sql(".");
-                    out.push_identifier(column)?;
-                } else {
-                    out.push_sql(&format!("column{}", n + 1));
-                }
-            }
-            Ok::<_, diesel::result::Error>(())
-        };
-        out.push_sql(" FROM ");
-        out.push_identifier(self.table)?;
-        out.push_sql(" WHERE (");
-        list(out, &self.columns, true)?;
-        out.push_sql(") IN (SELECT ");
-        list(out, &self.columns, false)?;
-        out.push_sql(" FROM (");
-        push_piece(&self.keys, self.binds, out)?;
-        out.push_sql(") AS hooks_keys)");
-        if let Some(carrier) = &self.carrier {
-            out.push_sql(" AND ");
-            push_piece(carrier, self.binds, out)?;
-        }
-        out.push_sql(" ORDER BY ");
-        list(out, key_columns, true)?;
-        if DB::ROW_LOCKS {
-            out.push_sql(" FOR UPDATE OF ");
-            out.push_identifier(self.table)?;
-        }
         Ok(())
     }
 }

@@ -383,11 +383,10 @@ impl ReadBack {
             positions.into_iter().collect::<Option<Vec<usize>>>(),
         ) {
             (Some(values), Some(positions)) => {
-                let plain = values.rows.iter().all(|row| {
-                    positions
-                        .iter()
-                        .all(|&at| matches!(row.values.get(at), Some(Value::Bind(_))))
-                });
+                let plain = values
+                    .rows
+                    .iter()
+                    .all(|row| positions.iter().all(|&at| resend::key_is_bound(row, at)));
                 let bound_or_default = |at: usize| {
                     values.rows.iter().all(|row| {
                         matches!(row.values.get(at), Some(Value::Bind(_) | Value::Default))

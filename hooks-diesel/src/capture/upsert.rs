@@ -16,17 +16,18 @@ use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::QueryResult;
 
-use super::resend::{self, InsertReturning, KeyBindsReadBack};
+use super::piece::{push_piece, Piece};
+use super::resend::{self, bound_at, InsertReturning};
 use super::route::{answer, capture, chunk_rows, returning, unsupported, Request, Routed};
 use super::scan::Dialect;
-use super::shape::{Insert, Value};
+use super::shape::{Insert, Row};
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::Result;
 use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::DieselHookModel;
 use crate::ops::Upserted;
-use crate::query::{key_columns, push_key_in, Column, HookedModel};
+use crate::query::{key_columns, push_key_in, Column, Frame, HookedModel};
 
 /// The form this module hooks, as `shape` names it.
 pub(crate) const FORM: &str = "ON CONFLICT DO UPDATE";
@@ -54,10 +55,10 @@ where
     let bind_count = request.parsed.bind_count();
     let write = |inner: &mut C, k: usize| {
         let chunk = &chunks[k];
-        let olds = KeyBindsReadBack::<C::Backend>::conflicting::<M>(
+        let olds = ConflictingRows::<C::Backend>::new::<M>(
             chunk_rows(insert, chunk),
             &positions,
-            columns.clone(),
+            &columns,
             bind_count,
             &binds,
         )
@@ -119,11 +120,10 @@ where
         positions.push(at);
         names.push(field.column);
     }
-    let bound = values.rows.iter().all(|row| {
-        positions
-            .iter()
-            .all(|&at| matches!(row.values.get(at), Some(Value::Bind(_))))
-    });
+    let bound = values
+        .rows
+        .iter()
+        .all(|row| positions.iter().all(|&at| bound_at(row, at).is_some()));
     if !bound {
         return Err(refuse(
             "each value of the conflict target must be a plain bound value",
@@ -177,6 +177,106 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdatedRows<
         out.push_sql(" AND CAST(CAST(");
         out.push_identifier(M::TABLE)?;
         out.push_sql(".xmax AS TEXT) AS BIGINT) <> 0");
+        Ok(())
+    }
+}
+
+/// `SELECT <selection> FROM t WHERE (t.a, t.b) IN (SELECT column1, column2
+/// FROM (VALUES (?, ?), ..) AS hooks_keys) ORDER BY <key> FOR UPDATE OF t`:
+/// the stored rows whose conflict-target columns equal the values an
+/// upsert's rows bind, each once (a semi-join), in key order, locked. A
+/// `VALUES` list, as SQLite caps a `UNION ALL` at 500 terms.
+struct ConflictingRows<'a, DB: HookBackend> {
+    values: Piece,
+    /// On backends that cannot split binds, the condition that sends them.
+    carrier: Option<Piece>,
+    binds: &'a <DB as Capture>::Binds,
+    table: &'static str,
+    columns: &'a [&'static str],
+    key_columns: Vec<&'static str>,
+}
+
+impl<'a, DB: HookBackend> ConflictingRows<'a, DB> {
+    /// `columns` are bound at `positions` of each of `rows`; `total` is the
+    /// number of the captured statement's binds. `None` when a value is
+    /// not a lone placeholder.
+    fn new<'r, M: HookModel>(
+        rows: impl IntoIterator<Item = &'r Row>,
+        positions: &[usize],
+        columns: &'a [&'static str],
+        total: usize,
+        binds: &'a DB::Binds,
+    ) -> Option<Self> {
+        let mut values = Piece::literal("VALUES ");
+        for (r, row) in rows.into_iter().enumerate() {
+            values.text(if r == 0 { "(" } else { ", (" });
+            for (part, &at) in positions.iter().enumerate() {
+                if part > 0 {
+                    values.text(", ");
+                }
+                values.bind(bound_at(row, at)?);
+            }
+            values.text(")");
+        }
+        Some(ConflictingRows {
+            values: values.cacheable(false),
+            carrier: (!DB::SPLITS_BINDS).then(|| Piece::always(total)),
+            binds,
+            table: M::TABLE,
+            columns,
+            key_columns: M::key_fields().map(|i| M::FIELDS[i].column).collect(),
+        })
+    }
+
+    /// `t.a, t.b`, or `column1, column2` (the `VALUES` list's names).
+    fn push_list(
+        &self,
+        out: &mut AstPass<'_, '_, DB>,
+        columns: &[&'static str],
+        qualified: bool,
+    ) -> QueryResult<()> {
+        for (n, column) in columns.iter().enumerate() {
+            if n > 0 {
+                out.push_sql(", ");
+            }
+            if qualified {
+                out.push_identifier(self.table)?;
+                out.push_sql(".");
+                out.push_identifier(column)?;
+            } else {
+                out.push_sql(&format!("column{}", n + 1));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<DB: HookBackend> Frame<DB> for ConflictingRows<'_, DB> {
+    fn head<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("SELECT ");
+        Ok(())
+    }
+
+    fn tail<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(" FROM ");
+        out.push_identifier(self.table)?;
+        out.push_sql(" WHERE (");
+        self.push_list(out, self.columns, true)?;
+        out.push_sql(") IN (SELECT ");
+        self.push_list(out, self.columns, false)?;
+        out.push_sql(" FROM (");
+        push_piece(&self.values, self.binds, out)?;
+        out.push_sql(") AS hooks_keys)");
+        if let Some(carrier) = &self.carrier {
+            out.push_sql(" AND ");
+            push_piece(carrier, self.binds, out)?;
+        }
+        out.push_sql(" ORDER BY ");
+        self.push_list(out, &self.key_columns, true)?;
+        if DB::ROW_LOCKS {
+            out.push_sql(" FOR UPDATE OF ");
+            out.push_identifier(self.table)?;
+        }
         Ok(())
     }
 }
