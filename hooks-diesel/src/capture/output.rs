@@ -15,7 +15,7 @@ use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::DieselHookModel;
-use crate::query::{binds_as_arrays, Column};
+use crate::query::{binds_as_arrays, push_rows, Column};
 
 /// A statement rendered once, with its binds: what the caller's `load`
 /// receives.
@@ -196,16 +196,7 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> RowsAs<'_, M, DB> {
         }
         if !self.rows.is_empty() {
             out.push_sql(" FROM (VALUES ");
-            for (r, row) in self.rows.iter().enumerate() {
-                out.push_sql(if r == 0 { "(" } else { ", (" });
-                for field in 0..M::FIELDS.len() {
-                    if field > 0 {
-                        out.push_sql(", ");
-                    }
-                    row.bind_field(field, out)?;
-                }
-                out.push_sql(")");
-            }
+            push_rows(self.rows, || 0..M::FIELDS.len(), out)?;
             // PostgreSQL before 16 wants every subquery in FROM named.
             out.push_sql(") AS ");
             out.push_identifier("rows")?;

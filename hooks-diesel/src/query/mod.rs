@@ -28,4 +28,4 @@ pub(crate) use project::SelectProjected;
 pub(crate) use select::{SelectByKeys, SelectWhere};
 pub use statements::HookedModel;
 pub(crate) use target::{NoFilter, Target};
-pub(crate) use update::{UpdateRows, UpdateSet};
+pub(crate) use update::{push_rows, UpdateRows, UpdateSet};

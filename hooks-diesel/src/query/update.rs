@@ -94,17 +94,7 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
 
     /// `(?, ?), (?, ?)`: one row of binds per record.
     fn push_value_rows<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        for (r, record) in self.records.iter().enumerate() {
-            out.push_sql(if r == 0 { "(" } else { ", (" });
-            for (n, i) in self.column_indices().enumerate() {
-                if n > 0 {
-                    out.push_sql(", ");
-                }
-                record.bind_field(i, out)?;
-            }
-            out.push_sql(")");
-        }
-        Ok(())
+        push_rows(self.records, || self.column_indices(), out)
     }
 
     /// `v.col`.
@@ -303,4 +293,28 @@ where
         }
         Ok(())
     }
+}
+
+/// `(?, ?), (?, ?)`: for each record, a row binding its `fields()`.
+pub(crate) fn push_rows<'b, M, DB, I>(
+    records: &'b [M],
+    fields: impl Fn() -> I,
+    out: &mut AstPass<'_, 'b, DB>,
+) -> QueryResult<()>
+where
+    M: DieselHookModel<DB>,
+    DB: HookBackend,
+    I: Iterator<Item = usize>,
+{
+    for (r, record) in records.iter().enumerate() {
+        out.push_sql(if r == 0 { "(" } else { ", (" });
+        for (n, field) in fields().enumerate() {
+            if n > 0 {
+                out.push_sql(", ");
+            }
+            record.bind_field(field, out)?;
+        }
+        out.push_sql(")");
+    }
+    Ok(())
 }
