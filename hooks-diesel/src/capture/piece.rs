@@ -99,46 +99,31 @@ impl Piece {
     /// A `WHERE` clause as `(<clause>)`, or `1 = 1` without one: the piece
     /// that carries the binds of every statement it is part of.
     pub(crate) fn filter(parsed: &Parsed, clause: Option<&Clause>, cacheable: bool) -> Self {
-        let piece = match clause {
-            Some(clause) => {
-                let mut inner = Piece::of(parsed, clause, cacheable);
-                inner.segments.insert(0, Segment::Text("(".into()));
-                inner.text(")");
-                inner
-            }
-            None => Piece {
-                cacheable,
-                ..Piece::literal("1 = 1")
-            },
+        let Some(clause) = clause else {
+            return Piece::always(parsed.bind_count()).cacheable(cacheable);
         };
-        Piece {
-            carries: Some(Carry {
-                total: parsed.bind_count(),
-                condition: true,
-            }),
-            ..piece
-        }
+        let mut inner = Piece::of(parsed, clause, cacheable);
+        inner.segments.insert(0, Segment::Text("(".into()));
+        inner.text(")");
+        inner.carrying_binds(parsed.bind_count(), true)
     }
 
     /// `1 = 1`, the condition that sends all `total` captured binds on
     /// backends that cannot split them (see [`Piece::filter`]).
     pub(crate) fn always(total: usize) -> Self {
-        Piece {
-            carries: Some(Carry {
-                total,
-                condition: true,
-            }),
-            ..Piece::literal("1 = 1")
-        }
+        Piece::literal("1 = 1").carrying_binds(total, true)
     }
 
     /// Makes this the piece that sends all `total` captured binds (it must
     /// name the last of them).
-    pub(crate) fn carrying(mut self, total: usize) -> Self {
-        self.carries = Some(Carry {
-            total,
-            condition: false,
-        });
+    pub(crate) fn carrying(self, total: usize) -> Self {
+        self.carrying_binds(total, false)
+    }
+
+    /// Makes this the piece that sends all `total` captured binds; a
+    /// `condition` may leave the last unnamed (see [`Carry::condition`]).
+    fn carrying_binds(mut self, total: usize, condition: bool) -> Self {
+        self.carries = Some(Carry { total, condition });
         self
     }
 
