@@ -54,10 +54,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// One column of each common type, for the differential suite that
+    /// compares hooked and bare writes ([`ExactRow`](crate::models::ExactRow)).
+    exact_rows (id) {
+        id -> BigInt,
+        big -> BigInt,
+        small -> Nullable<Integer>,
+        txt -> Text,
+        note -> Nullable<Text>,
+        ratio -> Nullable<Double>,
+        flag -> Bool,
+        at -> Nullable<Timestamp>,
+        status -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     audit_changes,
     audit_log,
+    exact_rows,
     memberships,
     tallies
 );
