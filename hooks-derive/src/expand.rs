@@ -325,6 +325,22 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
             ),
         }
     });
+    let type_arms = model.fields.iter().map(|f| {
+        let index = f.index;
+        let st = sql_type(model.table, f, krate);
+        quote! {
+            #index => ::core::result::Result::Ok(
+                <#db as #diesel::sql_types::HasSqlType<#st>>::metadata(lookup),
+            ),
+        }
+    });
+    let key_sql_type = match model.key.as_slice() {
+        [single] => sql_type(model.table, single, krate),
+        parts => {
+            let types = parts.iter().map(|f| sql_type(model.table, f, krate));
+            quote!((#(#types,)*))
+        }
+    };
     let no_field =
         quote!(_ => ::core::result::Result::Err(#krate::no_such_field(#model_name, field)),);
     let no_part =
@@ -341,6 +357,18 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
             #db: #krate::HookBackend,
             #(#bounds)*
         {
+            type KeySqlType = #key_sql_type;
+
+            fn field_type(
+                field: usize,
+                lookup: &mut #lookup,
+            ) -> #diesel::QueryResult<<#db as #diesel::sql_types::TypeMetadata>::TypeMetadata> {
+                match field {
+                    #(#type_arms)*
+                    #no_field
+                }
+            }
+
             fn bind_field<'b>(&'b self, field: usize, out: &mut #ast_pass) -> #diesel::QueryResult<()> {
                 match field {
                     #(#field_arms)*

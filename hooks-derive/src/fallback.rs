@@ -76,6 +76,15 @@ pub fn expand(input: &Input) -> TokenStream {
 
             #[automatically_derived]
             impl<__DB: #krate::HookBackend> #krate::DieselHookModel<__DB> for #ident {
+                type KeySqlType = ();
+
+                fn field_type(
+                    field: usize,
+                    _: &mut <__DB as #diesel::sql_types::TypeMetadata>::MetadataLookup,
+                ) -> #diesel::QueryResult<<__DB as #diesel::sql_types::TypeMetadata>::TypeMetadata> {
+                    ::core::result::Result::Err(#krate::no_such_field(#model_name, field))
+                }
+
                 fn bind_field<'b>(
                     &'b self,
                     field: usize,

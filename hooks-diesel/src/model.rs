@@ -26,6 +26,17 @@ pub trait TableModel: HookModel {
 /// Implemented by `#[derive(HookModel)]` for every backend whose SQL types
 /// the fields convert to.
 pub trait DieselHookModel<DB: HookBackend>: TableModel {
+    /// The SQL type of the primary key's columns (a tuple for a composite
+    /// key), for reading keys alone.
+    type KeySqlType;
+
+    /// The SQL type field `field` is bound with, as the backend describes
+    /// it (for casting an expression to the field's type).
+    fn field_type(
+        field: usize,
+        lookup: &mut <DB as TypeMetadata>::MetadataLookup,
+    ) -> QueryResult<<DB as TypeMetadata>::TypeMetadata>;
+
     /// Binds field `field` (its index in `HookModel::FIELDS`) of this record.
     fn bind_field<'b>(&'b self, field: usize, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
 

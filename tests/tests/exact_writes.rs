@@ -66,6 +66,7 @@ where
             .borrow_mut()
             .check(&case)
             .map_err(TestCaseError::fail)?;
+
         tally.borrow_mut()[verdict as usize] += 1;
         Ok(())
     });

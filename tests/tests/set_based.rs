@@ -1,7 +1,8 @@
-//! Set-based updates with hooks: two statements per chunk (the rows locked
-//! and projected through the changeset, then one UPDATE of the final
-//! values), whatever the hooks edit; and the rows written are what plain
-//! Diesel would write.
+//! Set-based updates with hooks: the matching rows read and locked first
+//! (all of them, or their keys when they are more than a chunk), then per
+//! chunk the rows with the changeset's values and one UPDATE applying the
+//! changeset by key, with what every hook gave all rows alike; and the
+//! rows written are what plain Diesel would write.
 
 use diesel::prelude::*;
 use hooks_diesel::prelude::*;
@@ -59,11 +60,18 @@ backend_suite! {
             .update_where::<Account>(accounts::status.eq("active"), (accounts::balance.eq(accounts::balance * 10), accounts::status.eq("frozen")))
             .unwrap();
         assert_eq!(rows.len(), 5);
-        // Five rows in chunks of two: three chunks of one locking SELECT
-        // and one UPDATE each; no UPDATE writes a row twice.
-        assert_eq!(statements.count("SELECT"), 3, "{:#?}", statements.sql());
-        assert_eq!(statements.updates().len(), 3, "{:#?}", statements.sql());
-        assert!(statements.updates().iter().all(|u| !u.contains("RETURNING")), "{:#?}", statements.updates());
+        // Five rows in chunks of two: a first locking read (one chunk and
+        // one row), then every key at once, then three chunks of one
+        // SELECT and one UPDATE each (on MySQL, which has no RETURNING,
+        // one more SELECT reads each chunk back, and one UPDATE that
+        // matches no row checks the condition first). The hook's stamp is
+        // written by the same UPDATEs: no row is written twice.
+        let (selects, updates) = match BACKEND {
+            hooks_tests::BackendKind::Mysql => (8, 4),
+            _ => (5, 3),
+        };
+        assert_eq!(statements.count("SELECT"), selects, "{:#?}", statements.sql());
+        assert_eq!(statements.updates().len(), updates, "{:#?}", statements.sql());
         assert_eq!(
             seen.all(),
             [1, 3, 5, 7, 9].map(|i| (format!("o{i}"), i, i * 10, "frozen".to_string())),
@@ -79,8 +87,11 @@ backend_suite! {
             .execute(&mut conn)
             .unwrap();
         assert_eq!(n, 5);
-        assert_eq!(statements.count("SELECT"), 3, "{:#?}", statements.sql());
-        assert_eq!(statements.updates().len(), 3, "{:#?}", statements.sql());
+        assert_eq!(statements.count("SELECT"), selects, "{:#?}", statements.sql());
+        // An ordinary statement on SQLite, whose captured binds are sent
+        // all at once, writes the hook's stamp by an UPDATE of its own.
+        let writes = if BACKEND == hooks_tests::BackendKind::Sqlite { 2 * updates } else { updates };
+        assert_eq!(statements.updates().len(), writes, "{:#?}", statements.sql());
     }
 
     fn the_rows_written_are_what_plain_diesel_writes(db) {

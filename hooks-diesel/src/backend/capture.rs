@@ -31,6 +31,10 @@ pub trait Capture: Backend + Sized {
         lookup: &mut <Self as TypeMetadata>::MetadataLookup,
     ) -> QueryResult<Self::Binds>;
 
+    /// How many binds were captured.
+    #[doc(hidden)]
+    fn bind_count(binds: &Self::Binds) -> usize;
+
     /// Writes a placeholder for the next bind (`$n`, `?`).
     #[doc(hidden)]
     fn push_placeholder(out: &mut AstPass<'_, '_, Self>) -> QueryResult<()>;

@@ -9,6 +9,7 @@ use crate::model::DieselHookModel;
 use crate::query::Column;
 
 mod capture;
+mod session;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
@@ -19,10 +20,11 @@ mod raw;
 mod sqlite;
 
 pub(crate) use capture::Capture;
+pub(crate) use session::Session;
 
 /// A backend the hooked operations know how to write to (SQLite,
 /// PostgreSQL, MySQL; sealed).
-pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture {
+pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture + Session {
     /// Short name for messages and spans.
     const NAME: &'static str;
     /// The most bind parameters one statement may carry.
@@ -45,6 +47,17 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture {
     /// `NULL`. For keys generated when unset
     /// (`HookModel::KEY_GENERATED_WHEN_UNSET`).
     const GENERATE_KEY: &'static str = "DEFAULT";
+    /// Whether the condition of an intercepted `UPDATE` or `DELETE` is
+    /// first sent in a write that matches no row (`WHERE (<condition>)
+    /// AND RAND() < 0`), so that it fails where the original would: see
+    /// the MySQL implementation.
+    const CHECKS_CONDITION_BY_WRITE: bool = false;
+    /// Whether an `UPDATE` whose condition reads its own table (a
+    /// subquery) is written in two passes, its assignments computed from
+    /// the old row rather than left to right (MariaDB): such a statement
+    /// is re-sent with its own condition beside the keys, so that it is
+    /// written the same way.
+    const TWO_PASS_SELF_UPDATES: bool = false;
     /// Whether a statement that returns rows may stay in Diesel's
     /// prepared-statement cache between executions (see
     /// `query::select::keep_rows_statement_uncached`).
@@ -58,6 +71,15 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture {
         C: diesel::connection::LoadConnection<Backend = Self>,
     {
         Ok(true)
+    }
+
+    /// The SQL type an expression is cast to (`CAST(e AS <type>)`) so that
+    /// it reads back as a value of the field type `metadata` describes;
+    /// `None` reads it as it is (SQLite, whose values carry their type,
+    /// and types without a known name).
+    fn cast_type(metadata: &<Self as diesel::sql_types::TypeMetadata>::TypeMetadata) -> Option<&'static str> {
+        let _ = metadata;
+        None
     }
 
     /// Binds `column` as one array of `ST` values. Backends without arrays

@@ -12,6 +12,33 @@ impl HookBackend for Mysql {
     const ROW_LOCKS: bool = true;
     const ARRAYS: bool = false;
     const UPDATE_JOIN: bool = true;
+    /// Strict mode (MariaDB's default) fails an `UPDATE` or `DELETE` on a
+    /// conversion warning its condition raises (`Truncated incorrect
+    /// DECIMAL value`), which a `SELECT` of the same condition only reports,
+    /// or never evaluates when its optimizer finds the condition false.
+    const CHECKS_CONDITION_BY_WRITE: bool = true;
+    /// MariaDB computes the assignments of an `UPDATE` whose table a
+    /// subquery reads from the old row; otherwise left to right.
+    const TWO_PASS_SELF_UPDATES: bool = true;
+
+    /// The targets MySQL's `CAST` takes, by the wire type a field reads.
+    fn cast_type(metadata: &diesel::mysql::MysqlType) -> Option<&'static str> {
+        use diesel::mysql::MysqlType as T;
+        Some(match metadata {
+            T::Tiny | T::Short | T::Long | T::LongLong => "SIGNED",
+            T::UnsignedTiny | T::UnsignedShort | T::UnsignedLong | T::UnsignedLongLong => {
+                "UNSIGNED"
+            }
+            T::Float | T::Double => "DOUBLE",
+            T::Numeric => "DECIMAL(65, 30)",
+            T::String | T::Enum | T::Set => "CHAR",
+            T::Blob => "BINARY",
+            T::Date => "DATE",
+            T::Time => "TIME(6)",
+            T::DateTime | T::Timestamp => "DATETIME(6)",
+            _ => return None,
+        })
+    }
 
     /// `innodb_autoinc_lock_mode` 0 ("traditional") and 1 ("consecutive",
     /// MariaDB's default) give one statement consecutive keys; 2
@@ -45,6 +72,10 @@ impl super::Capture for Mysql {
         super::raw::capture_raw(query, lookup, &Mysql)
     }
 
+    fn bind_count(binds: &Self::Binds) -> usize {
+        binds.binds.len()
+    }
+
     fn push_placeholder(
         out: &mut diesel::query_builder::AstPass<'_, '_, Self>,
     ) -> diesel::QueryResult<()> {
@@ -73,4 +104,71 @@ impl super::Capture for Mysql {
     ) -> diesel::QueryResult<()> {
         super::raw::push_raw_piece(piece, binds, out)
     }
+}
+
+impl super::Session for Mysql {
+    /// `sql_mode`'s `ANSI_QUOTES` (also in `ANSI`) makes `"` quote names;
+    /// `NO_BACKSLASH_ESCAPES` makes a backslash an ordinary character.
+    fn lexing<C: diesel::connection::LoadConnection<Backend = Self>>(
+        conn: &mut C,
+    ) -> diesel::QueryResult<crate::capture::Lexing> {
+        use diesel::RunQueryDsl;
+        let mode: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+            "CAST(@@SESSION.sql_mode AS CHAR)",
+        ))
+        .get_result(conn)?;
+        let has = |flag: &str| mode.split(',').any(|m| m.eq_ignore_ascii_case(flag));
+        Ok(crate::capture::Lexing {
+            ansi_quotes: has("ANSI_QUOTES") || has("ANSI"),
+            backslash_escapes: !has("NO_BACKSLASH_ESCAPES"),
+            ..crate::capture::Lexing::default_for(crate::capture::Dialect::Mysql)
+        })
+    }
+
+    /// Table names are case-sensitive unless the server stores them in
+    /// lower case (`lower_case_table_names` 1 or 2), quoted or not.
+    fn names_table<C: diesel::connection::LoadConnection<Backend = Self>>(
+        conn: &mut C,
+        written: &crate::capture::Name,
+        table: &str,
+    ) -> diesel::QueryResult<bool> {
+        if written.text == table {
+            return Ok(true);
+        }
+        folds_case(conn)
+    }
+
+    /// The current database (`DATABASE()`), with the server's case rule.
+    fn qualifies_table<C: diesel::connection::LoadConnection<Backend = Self>>(
+        conn: &mut C,
+        qualifier: &[crate::capture::Name],
+        _table: &str,
+    ) -> diesel::QueryResult<bool> {
+        use diesel::RunQueryDsl;
+        let [database] = qualifier else {
+            return Ok(false);
+        };
+        let current: Option<String> = diesel::select(diesel::dsl::sql::<
+            diesel::sql_types::Nullable<diesel::sql_types::Text>,
+        >("DATABASE()"))
+        .get_result(conn)?;
+        Ok(match current {
+            Some(current) if current == database.text => true,
+            Some(current) if current.eq_ignore_ascii_case(&database.text) => folds_case(conn)?,
+            _ => false,
+        })
+    }
+}
+
+/// Whether the server compares table and database names without regard
+/// to case (`lower_case_table_names` other than 0).
+fn folds_case<C: diesel::connection::LoadConnection<Backend = Mysql>>(
+    conn: &mut C,
+) -> diesel::QueryResult<bool> {
+    use diesel::RunQueryDsl;
+    let mode: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "CAST(@@lower_case_table_names AS SIGNED)",
+    ))
+    .get_result(conn)?;
+    Ok(mode != 0)
 }

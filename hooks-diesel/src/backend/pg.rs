@@ -19,6 +19,44 @@ impl HookBackend for Pg {
     const ROW_LOCKS: bool = true;
     const ARRAYS: bool = true;
 
+    /// The built-in types by OID; other types are read as they are.
+    fn cast_type(metadata: &diesel::pg::PgTypeMetadata) -> Option<&'static str> {
+        Some(match metadata.oid().ok()? {
+            16 => "boolean",
+            17 => "bytea",
+            20 => "bigint",
+            21 => "smallint",
+            23 => "integer",
+            25 => "text",
+            114 => "json",
+            700 => "real",
+            701 => "double precision",
+            1042 => "character",
+            1043 => "character varying",
+            1082 => "date",
+            1083 => "time",
+            1114 => "timestamp",
+            1184 => "timestamptz",
+            1186 => "interval",
+            1700 => "numeric",
+            2950 => "uuid",
+            3802 => "jsonb",
+            1000 => "boolean[]",
+            1005 => "smallint[]",
+            1007 => "integer[]",
+            1016 => "bigint[]",
+            1009 => "text[]",
+            1015 => "character varying[]",
+            1021 => "real[]",
+            1022 => "double precision[]",
+            1115 => "timestamp[]",
+            1182 => "date[]",
+            1231 => "numeric[]",
+            2951 => "uuid[]",
+            _ => return None,
+        })
+    }
+
     fn push_array<'b, ST: 'static, M>(
         column: &'b Column<'_, M>,
         out: &mut AstPass<'_, 'b, Self>,
@@ -74,6 +112,10 @@ impl super::Capture for Pg {
         super::raw::capture_raw(query, lookup, &Pg)
     }
 
+    fn bind_count(binds: &Self::Binds) -> usize {
+        binds.binds.len()
+    }
+
     fn push_placeholder(out: &mut AstPass<'_, '_, Self>) -> QueryResult<()> {
         out.push_bind_param::<diesel::sql_types::Integer, i32>(&super::capture::PLACEHOLDER)
     }
@@ -97,5 +139,65 @@ impl super::Capture for Pg {
         out: &mut AstPass<'_, 'b, Self>,
     ) -> QueryResult<()> {
         super::raw::push_raw_piece(piece, binds, out)
+    }
+}
+
+impl super::Session for Pg {
+    /// With `standard_conforming_strings` off, `'..'` strings take
+    /// backslash escapes.
+    fn lexing<C: diesel::connection::LoadConnection<Backend = Self>>(
+        conn: &mut C,
+    ) -> QueryResult<crate::capture::Lexing> {
+        use diesel::RunQueryDsl;
+        let standard: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+            "current_setting('standard_conforming_strings')",
+        ))
+        .get_result(conn)?;
+        Ok(crate::capture::Lexing {
+            backslash_escapes: standard != "on",
+            ..crate::capture::Lexing::default_for(crate::capture::Dialect::Postgres)
+        })
+    }
+
+    /// An unquoted name is folded to lower case; a quoted one is exact.
+    fn names_table<C: diesel::connection::LoadConnection<Backend = Self>>(
+        _conn: &mut C,
+        written: &crate::capture::Name,
+        table: &str,
+    ) -> QueryResult<bool> {
+        Ok(if written.quoted {
+            written.text == table
+        } else {
+            written.text.to_ascii_lowercase() == table
+        })
+    }
+
+    /// The same relation, asked of the catalog (`to_regclass` follows the
+    /// search path for the unqualified name).
+    fn qualifies_table<C: diesel::connection::LoadConnection<Backend = Self>>(
+        conn: &mut C,
+        qualifier: &[crate::capture::Name],
+        table: &str,
+    ) -> QueryResult<bool> {
+        use diesel::RunQueryDsl;
+        let mut qualified: Vec<String> = qualifier
+            .iter()
+            .map(|part| {
+                if part.quoted {
+                    super::session::quoted(&part.text)
+                } else {
+                    super::session::quoted(&part.text.to_ascii_lowercase())
+                }
+            })
+            .collect();
+        qualified.push(super::session::quoted(table));
+        diesel::select(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("COALESCE(to_regclass(")
+                .bind::<diesel::sql_types::Text, _>(qualified.join("."))
+                .sql(") = to_regclass(")
+                .bind::<diesel::sql_types::Text, _>(super::session::quoted(table))
+                .sql("), false)"),
+        )
+        .get_result(conn)
     }
 }

@@ -35,6 +35,16 @@ impl super::Capture for Sqlite {
         Ok(binds.moveable())
     }
 
+    /// The captured binds are opaque; their debug forms count them.
+    fn bind_count(binds: &Self::Binds) -> usize {
+        let mut shown = Vec::new();
+        <<Sqlite as Backend>::BindCollector<'static> as MoveableBindCollector<Sqlite>>::push_debug_binds(
+            binds,
+            &mut shown,
+        );
+        shown.len()
+    }
+
     fn push_placeholder(out: &mut AstPass<'_, '_, Self>) -> QueryResult<()> {
         out.push_bind_param::<diesel::sql_types::Integer, i32>(&super::capture::PLACEHOLDER)
     }
@@ -81,4 +91,50 @@ fn push_numbered(piece: &Piece, out: &mut AstPass<'_, '_, Sqlite>) -> QueryResul
         out.push_sql(&format!("?{}", index + 1));
         Ok(())
     })
+}
+
+impl super::Session for Sqlite {
+    fn lexing<C: diesel::connection::LoadConnection<Backend = Self>>(
+        _conn: &mut C,
+    ) -> QueryResult<crate::capture::Lexing> {
+        Ok(crate::capture::Lexing::default_for(
+            crate::capture::Dialect::Sqlite,
+        ))
+    }
+
+    /// SQLite compares names without regard to ASCII case, quoted or not.
+    fn names_table<C: diesel::connection::LoadConnection<Backend = Self>>(
+        _conn: &mut C,
+        written: &crate::capture::Name,
+        table: &str,
+    ) -> QueryResult<bool> {
+        Ok(written.text.eq_ignore_ascii_case(table))
+    }
+
+    /// An unqualified name is looked up in `temp`, then `main`, then the
+    /// attached databases in the order they were attached.
+    fn qualifies_table<C: diesel::connection::LoadConnection<Backend = Self>>(
+        conn: &mut C,
+        qualifier: &[crate::capture::Name],
+        table: &str,
+    ) -> QueryResult<bool> {
+        use diesel::RunQueryDsl;
+        let [schema] = qualifier else {
+            return Ok(false);
+        };
+        let resolved: Option<String> = diesel::select(
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(
+                "(SELECT d.name FROM pragma_database_list AS d \
+                 JOIN pragma_table_list AS t ON t.schema = d.name \
+                 WHERE t.name = ",
+            )
+            .bind::<diesel::sql_types::Text, _>(table)
+            .sql(
+                " COLLATE NOCASE ORDER BY CASE d.name WHEN 'temp' THEN 0 WHEN 'main' THEN 1 \
+                 ELSE 2 + d.seq END LIMIT 1)",
+            ),
+        )
+        .get_result::<Option<String>>(conn)?;
+        Ok(resolved.is_some_and(|r| r.eq_ignore_ascii_case(&schema.text)))
+    }
 }

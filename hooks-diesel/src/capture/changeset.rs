@@ -54,6 +54,24 @@ pub(crate) fn projection<'a, M: HookModel, DB: HookBackend>(
     Some(Projection { exprs, binds })
 }
 
+/// The key column `set` assigns, if it assigns one of `M`'s; a statement
+/// that changes keys cannot be paired old row to new row. An assignment
+/// list that cannot be read (`SET (a, b) = ..`) may assign one too.
+pub(crate) fn assigned_key<M: HookModel>(parsed: &Parsed, set: &Clause) -> Option<String> {
+    let Some(assignments) = parsed.assignments(set) else {
+        return Some("(an assignment list it cannot read)".into());
+    };
+    assignments.into_iter().map(|(column, _)| column).find(|column| {
+        M::key_fields().any(|i| M::FIELDS[i].column.eq_ignore_ascii_case(column))
+    })
+}
+
+/// Whether `set` reads rows (a subquery), whose values would change as
+/// earlier rows are written: such a changeset is written by one statement.
+pub(crate) fn reads_rows(parsed: &Parsed, set: &Clause) -> bool {
+    parsed.names_in(set).any(|name| name.eq_ignore_ascii_case("SELECT"))
+}
+
 /// A changeset scanned on its own: its text, its binds, and whether
 /// Diesel may cache statements that embed it.
 pub(crate) type Captured<DB> = (Parsed, <DB as Capture>::Binds, bool);

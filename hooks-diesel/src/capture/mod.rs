@@ -10,6 +10,7 @@
 //! The connection calls this module in one place: [`HookedConnection::intercept`].
 
 mod changeset;
+mod identify;
 mod output;
 mod piece;
 mod policy;
@@ -27,18 +28,18 @@ use diesel::backend::Backend;
 use diesel::query_builder::QueryFragment;
 use diesel::QueryResult;
 
-pub(crate) use changeset::{projection, whole};
+pub(crate) use changeset::{assigned_key, projection, reads_rows, whole};
 pub(crate) use output::AsCallerQuery;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub use piece::Segment;
-pub(crate) use piece::{push_piece, push_text, writes_sql};
+pub(crate) use piece::{push_piece, push_text, writes_sql, Sql};
 pub use piece::{Carry, Piece};
 pub(crate) use route::{Route, Routed, Want};
-pub use scan::Dialect;
+pub use scan::{Dialect, Lexing};
+pub use shape::Name;
 
 use self::route::Request;
 use self::shape::{Parsed, Shape};
-use crate::backend::HookBackend;
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::Error;
 
@@ -163,36 +164,42 @@ impl<C: InnerConnection> HookedConnection<C> {
         }
         // The written table and statement kind are fixed by a statement's
         // type; its text (and so the positions of its clauses) only when
-        // Diesel may cache it by type.
+        // Diesel may cache it by type. An answer that asked the session
+        // (its lexing settings, a qualified table name) is not kept.
         let text_fixed = query.is_safe_to_cache_prepared(&backend)?;
-        let parsed = match shape::parse(sql, dialect) {
+        let (lexing, asked) = self.lexing_for(&sql)?;
+        let parsed = match shape::parse(sql, lexing) {
             Ok(parsed) => parsed,
-            Err(why) => return Ok((self.unscannable(query, why)?, true)),
+            Err(why) => return Ok((self.unscannable(query, why)?, !asked)),
         };
-        let table = match &parsed.shape {
-            Shape::Insert(insert) => Some(insert.table.as_str()),
-            Shape::Update(update) => Some(update.table.as_str()),
-            Shape::Delete(delete) => Some(delete.table.as_str()),
+        let target = match &parsed.shape {
+            Shape::Insert(insert) => Some(&insert.target),
+            Shape::Update(update) => Some(&update.target),
+            Shape::Delete(delete) => Some(&delete.target),
             Shape::Other => None,
         };
-        let Some(table) = table else {
-            let tables = self.hooked_among(parsed.written_tables());
+        let Some(target) = target else {
+            let tables = self.hooked_among(&parsed.written_tables())?;
             return Ok(if tables.is_empty() {
-                (Classified::Pass, true)
+                (Classified::Pass, !asked)
             } else {
                 (
                     Classified::Unhooked {
                         tables,
                         refused: None,
                     },
-                    text_fixed,
+                    text_fixed && !asked,
                 )
             });
+        };
+        let keep = !asked && target.qualifier.is_empty();
+        let Some(table) = self.identify(target)? else {
+            return Ok((Classified::Pass, keep));
         };
         let models: Vec<_> = self.registry().models_of_table(table).cloned().collect();
         let classified =
             match models.as_slice() {
-                [] => return Ok((Classified::Pass, true)),
+                [] => return Ok((Classified::Pass, keep)),
                 [model] => match model
                     .attachment
                     .as_ref()
@@ -215,7 +222,7 @@ impl<C: InnerConnection> HookedConnection<C> {
                 )),
                 },
             };
-        Ok((classified, text_fixed))
+        Ok((classified, text_fixed && keep))
     }
 
     /// A statement whose text cannot be scanned faithfully: unhooked if it
@@ -239,17 +246,4 @@ impl<C: InnerConnection> HookedConnection<C> {
             }
         })
     }
-
-    fn hooked_among(&self, tables: Vec<String>) -> Vec<String> {
-        tables
-            .into_iter()
-            .filter(|t| self.registry().models_of_table(t).next().is_some())
-            .collect()
-    }
-}
-
-/// The SQL dialect of a backend, for statements the connection receives
-/// as text (`batch_execute`).
-pub(crate) fn dialect<DB: HookBackend>() -> Dialect {
-    <DB as crate::backend::Capture>::DIALECT
 }

@@ -114,6 +114,12 @@ impl Piece {
         Piece::literal("1 = 1").carrying_binds(total, true)
     }
 
+    /// `1 = 0`, a condition no row meets, sending all `total` captured
+    /// binds as [`Piece::always`] does.
+    pub(crate) fn never(total: usize) -> Self {
+        Piece::literal("1 = 0").carrying_binds(total, true)
+    }
+
     /// Makes this the piece that sends all `total` captured binds (it must
     /// name the last of them).
     pub(crate) fn carrying(self, total: usize) -> Self {

@@ -45,12 +45,9 @@ impl<C: InnerConnection> HookedConnection<C> {
         if self.registry().is_empty() || self.hooks_all_off() {
             return Ok(());
         }
-        let tables = match parse(sql.to_string(), super::dialect::<C::Backend>()) {
-            Ok(parsed) => parsed
-                .written_tables()
-                .into_iter()
-                .filter(|t| self.registry().models_of_table(t).next().is_some())
-                .collect(),
+        let (lexing, _) = self.lexing_for(sql)?;
+        let tables = match parse(sql.to_string(), lexing) {
+            Ok(parsed) => self.hooked_among(&parsed.written_tables())?,
             Err(_) => mentioned_tables(self.registry().tables(), sql),
         };
         self.apply_policy(&tables)

@@ -15,7 +15,7 @@ use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::{HookModel, Operation};
-use crate::ops::Values;
+use crate::ops::{assigned_fields, Plan};
 use crate::query::{HookedModel, SelectInserted};
 
 /// What the caller of the intercepted statement asked for.
@@ -112,6 +112,25 @@ pub(super) fn unsupported<M: HookModel, C: InnerConnection>(
     }
 }
 
+/// A value the statement reads or writes that does not read as a field
+/// of `M` (SQLite keeps text in an integer column): the hooks cannot be
+/// handed the row, and the write is refused (rolled back).
+pub(super) fn unreadable<'a, M: HookModel, C: InnerConnection>(
+    table: &'a str,
+    form: &'a str,
+) -> impl FnOnce(Error) -> Error + 'a {
+    move |error| match error {
+        Error::Database(diesel::result::Error::DeserializationError(why)) => {
+            unsupported::<M, C>(
+                table,
+                form,
+                &format!("a row it reads or writes does not read as the model ({why})"),
+            )
+        }
+        other => other,
+    }
+}
+
 /// The statement's `RETURNING` clause as a piece, refused where its binds
 /// could not be re-sent apart from the others.
 pub(super) fn returning<M: HookModel, C: InnerConnection>(
@@ -122,6 +141,22 @@ pub(super) fn returning<M: HookModel, C: InnerConnection>(
     let Some(clause) = clause else {
         return Ok(None);
     };
+    if !<C::Backend as HookBackend>::RETURNING {
+        return Err(unsupported::<M, C>(
+            table,
+            "RETURNING",
+            "the library reads the rows it writes back by key on this backend and cannot hand \
+             back a RETURNING clause; send the write with `execute` and read the rows after it",
+        ));
+    }
+    if request.parsed.names_in(clause).any(|n| n.eq_ignore_ascii_case("SELECT")) {
+        return Err(unsupported::<M, C>(
+            table,
+            "RETURNING with a subquery",
+            "its rows are computed after every chunk is written, where the original computes \
+             them before; read them with a query after the write",
+        ));
+    }
     let mut piece = Piece::of(request.parsed, clause, request.cacheable);
     if piece.has_binds() {
         // Its binds are the statement's last: it names the last one.
@@ -138,15 +173,28 @@ pub(super) fn returning<M: HookModel, C: InnerConnection>(
     Ok(Some(piece))
 }
 
-pub(super) fn capture<C: InnerConnection>(
+/// The binds of the intercepted statement; refused when they are not
+/// the ones its text refers to (a placeholder inside a comment, say),
+/// which the database itself would refuse.
+pub(super) fn capture<M: HookModel, C: InnerConnection>(
     conn: &mut HookedConnection<C>,
     request: &Request<'_, C::Backend>,
+    table: &str,
 ) -> Result<<C::Backend as Capture>::Binds> {
     let lookup = conn.inner_mut().metadata_lookup();
-    Ok(<C::Backend as Capture>::capture_binds(
-        request.query,
-        lookup,
-    )?)
+    let binds = <C::Backend as Capture>::capture_binds(request.query, lookup)?;
+    let (given, named) = (
+        <C::Backend as Capture>::bind_count(&binds),
+        request.parsed.bind_count(),
+    );
+    if given != named {
+        return Err(unsupported::<M, C>(
+            table,
+            "a statement whose placeholders are not its binds",
+            &format!("its text refers to {named} bind values and {given} were given"),
+        ));
+    }
+    Ok(binds)
 }
 
 /// `Count`, or the rows in the caller's shape.
@@ -185,34 +233,57 @@ where
     if !runs_hooks::<M, C>(conn, Operation::Update) {
         return Ok(Routed::Unhooked);
     }
+    let parsed = request.parsed;
+    if let Some(column) = changeset::assigned_key::<M>(parsed, &update.set) {
+        return Err(unsupported::<M, C>(
+            &update.table,
+            "UPDATE assigning the primary key",
+            &format!(
+                "hooks pair old and new rows by key, and `{column}` would change it; write the \
+                 new row and delete the old one instead"
+            ),
+        ));
+    }
     let returning = returning::<M, C>(request, &update.table, update.returning.as_ref())?;
-    let binds = capture(conn, request)?;
-    let set = Piece::of(request.parsed, &update.set, request.cacheable);
-    let filter = Piece::filter(request.parsed, update.filter.as_ref(), request.cacheable);
-    let filter_sql = Sql::<C::Backend> {
-        piece: &filter,
+    let binds = capture::<M, C>(conn, request, &update.table)?;
+    let cacheable = request.cacheable;
+    let total = parsed.bind_count();
+    let set = Piece::of(parsed, &update.set, cacheable);
+    let filter = Piece::filter(parsed, update.filter.as_ref(), cacheable);
+    let never = Piece::never(total).cacheable(cacheable);
+    // Statements by key carry the captured binds beside the keys where
+    // binds cannot be split (SQLite).
+    let always = (!<C::Backend as Capture>::SPLITS_BINDS)
+        .then(|| Piece::always(total).cacheable(cacheable));
+    let sql = |piece| Sql::<C::Backend> {
+        piece,
         binds: &binds,
     };
-    let set_sql = Sql::<C::Backend> {
-        piece: &set,
-        binds: &binds,
+    // A condition reading the table makes MariaDB write in two passes:
+    // all rows in one statement, which restates the condition.
+    let self_reading = <C::Backend as HookBackend>::TWO_PASS_SELF_UPDATES
+        && update
+            .filter
+            .as_ref()
+            .is_some_and(|clause| changeset::reads_rows(parsed, clause));
+    let carrier = match &always {
+        Some(always) => Some(sql(always)),
+        None => self_reading.then(|| sql(&filter)),
     };
-    let projected = changeset::projection::<M, C::Backend>(
-        request.parsed,
-        &update.set,
-        request.cacheable,
-        &binds,
-        false,
-    );
-    let values = Values::Given {
+    let projected =
+        changeset::projection::<M, C::Backend>(parsed, &update.set, cacheable, &binds, false);
+    let plan = Plan {
+        assigned: assigned_fields::<M, C::Backend>(projected.as_ref()),
         projection: projected.as_ref(),
-        // Backends that cannot split binds send the filter's again with
-        // the changeset's.
-        restate: !<C::Backend as Capture>::SPLITS_BINDS,
+        carrier: carrier.as_ref(),
+        whole: self_reading || changeset::reads_rows(parsed, &update.set),
+        never: Some(&sql(&never)),
     };
     let mut rows = Vec::new();
     let keep = (request.want == Want::Rows).then_some(&mut rows);
-    let count = conn.update_matching::<M, _, _>(&filter_sql, &set_sql, values, keep)?;
+    let count = conn
+        .update_matching::<M, _, _>(&sql(&filter), &sql(&set), plan, keep)
+        .map_err(unreadable::<M, C>(&update.table, "UPDATE"))?;
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
 }
 
@@ -229,7 +300,7 @@ where
         return Ok(Routed::Unhooked);
     }
     let returning = returning::<M, C>(request, &delete.table, delete.returning.as_ref())?;
-    let binds = capture(conn, request)?;
+    let binds = capture::<M, C>(conn, request, &delete.table)?;
     let filter = Piece::filter(request.parsed, delete.filter.as_ref(), request.cacheable);
     let filter_sql = Sql::<C::Backend> {
         piece: &filter,
@@ -237,7 +308,9 @@ where
     };
     let mut rows = Vec::new();
     let keep = (request.want == Want::Rows).then_some(&mut rows);
-    let count = conn.delete_matching::<M, _>(&filter_sql, keep)?;
+    let count = conn
+        .delete_matching::<M, _>(&filter_sql, keep)
+        .map_err(unreadable::<M, C>(&delete.table, "DELETE"))?;
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
 }
 
@@ -279,7 +352,7 @@ where
         return Ok(Routed::Unhooked);
     }
     let returning = returning::<M, C>(request, &insert.table, insert.returning.as_ref())?;
-    let binds = capture(conn, request)?;
+    let binds = capture::<M, C>(conn, request, &insert.table)?;
     let chunk_size = conn.config().chunk_size;
     let read_back = if <C::Backend as HookBackend>::RETURNING {
         None
@@ -320,7 +393,8 @@ where
                     .into(),
                 ))
             }
-        })?;
+        })
+        .map_err(unreadable::<M, C>(&insert.table, "INSERT"))?;
         (count, rows)
     } else {
         let rows = conn.create_by::<M>(chunks.len(), total, |inner, k| {
@@ -331,7 +405,8 @@ where
                     binds: &binds,
                 },
             )
-        })?;
+        })
+        .map_err(unreadable::<M, C>(&insert.table, "INSERT"))?;
         (rows.len(), rows)
     };
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))

@@ -16,6 +16,52 @@ pub enum Dialect {
     Mysql,
 }
 
+/// How a session lexes statements: its dialect, and the settings that
+/// change what a quote or a backslash means (MySQL's `sql_mode`
+/// `ANSI_QUOTES` and `NO_BACKSLASH_ESCAPES`, PostgreSQL's
+/// `standard_conforming_strings`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[doc(hidden)]
+pub struct Lexing {
+    /// The backend's dialect.
+    pub dialect: Dialect,
+    /// MySQL: `"..."` quotes a name (`ANSI_QUOTES`), not a string.
+    pub ansi_quotes: bool,
+    /// A backslash escapes the next character in `'...'` strings (MySQL
+    /// without `NO_BACKSLASH_ESCAPES`; PostgreSQL with
+    /// `standard_conforming_strings` off).
+    pub backslash_escapes: bool,
+}
+
+impl Lexing {
+    /// The settings a session of `dialect` starts with.
+    pub fn default_for(dialect: Dialect) -> Self {
+        Lexing {
+            dialect,
+            ansi_quotes: false,
+            backslash_escapes: dialect == Dialect::Mysql,
+        }
+    }
+
+    /// Whether `sql` lexes alike under every setting of its dialect: no
+    /// character whose meaning a setting changes (a `"` on MySQL, a
+    /// backslash on MySQL and PostgreSQL). Otherwise the session's
+    /// settings must be read before the text can be scanned.
+    pub fn settles(dialect: Dialect, sql: &str) -> bool {
+        match dialect {
+            Dialect::Sqlite => true,
+            Dialect::Postgres => !sql.contains('\\'),
+            Dialect::Mysql => !sql.contains(['"', '\\']),
+        }
+    }
+}
+
+impl From<Dialect> for Lexing {
+    fn from(dialect: Dialect) -> Self {
+        Lexing::default_for(dialect)
+    }
+}
+
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -51,20 +97,22 @@ pub(crate) enum ScanError {
 }
 
 /// The tokens of `sql`.
-pub(crate) fn tokens(sql: &str, dialect: Dialect) -> Result<Vec<Token>, ScanError> {
-    first_tokens(sql, dialect, usize::MAX)
+pub(crate) fn tokens(sql: &str, lexing: impl Into<Lexing>) -> Result<Vec<Token>, ScanError> {
+    first_tokens(sql, lexing, usize::MAX)
 }
 
 /// The first `limit` tokens of `sql` (the rest is not scanned).
 pub(crate) fn first_tokens(
     sql: &str,
-    dialect: Dialect,
+    lexing: impl Into<Lexing>,
     limit: usize,
 ) -> Result<Vec<Token>, ScanError> {
+    let lexing = lexing.into();
     Lexer {
         text: sql.as_bytes(),
         at: 0,
-        dialect,
+        dialect: lexing.dialect,
+        lexing,
         depth: 0,
         next_bind: 0,
         tokens: Vec::new(),
@@ -76,6 +124,7 @@ struct Lexer<'a> {
     text: &'a [u8],
     at: usize,
     dialect: Dialect,
+    lexing: Lexing,
     depth: u32,
     next_bind: usize,
     tokens: Vec<Token>,
@@ -106,11 +155,13 @@ impl Lexer<'_> {
             let start = self.at;
             match b {
                 b if b.is_ascii_whitespace() => self.at += 1,
-                b'-' if self.peek(1) == Some(b'-') => self.line_comment(),
+                b'-' if self.peek(1) == Some(b'-') && self.dashes_comment()? => {
+                    self.line_comment()
+                }
                 b'#' if self.dialect == Dialect::Mysql => self.line_comment(),
                 b'/' if self.peek(1) == Some(b'*') => self.block_comment()?,
                 b'\'' => {
-                    self.string(b'\'', self.dialect == Dialect::Mysql)?;
+                    self.string(b'\'', self.lexing.backslash_escapes)?;
                     self.push(Kind::Literal, start);
                 }
                 b'e' | b'E' if self.dialect == Dialect::Postgres && self.peek(1) == Some(b'\'') => {
@@ -118,8 +169,8 @@ impl Lexer<'_> {
                     self.string(b'\'', true)?;
                     self.push(Kind::Literal, start);
                 }
-                b'"' if self.dialect == Dialect::Mysql => {
-                    self.string(b'"', true)?;
+                b'"' if self.dialect == Dialect::Mysql && !self.lexing.ansi_quotes => {
+                    self.string(b'"', self.lexing.backslash_escapes)?;
                     self.push(Kind::Literal, start);
                 }
                 b'"' | b'`' => {
@@ -181,6 +232,19 @@ impl Lexer<'_> {
             .map(|p| self.at + p)
     }
 
+    /// Whether the `--` at the cursor starts a comment. On MySQL only when
+    /// a space or a control character follows (`9--1` is nine minus minus
+    /// one); `--` ending the text is refused, since servers disagree.
+    fn dashes_comment(&self) -> Result<bool, ScanError> {
+        if self.dialect != Dialect::Mysql {
+            return Ok(true);
+        }
+        match self.peek(2) {
+            Some(c) => Ok(c <= b' '),
+            None => Err(ScanError::Unsupported("`--` at the end of a MySQL statement")),
+        }
+    }
+
     fn line_comment(&mut self) {
         while self.peek(0).is_some_and(|c| c != b'\n') {
             self.at += 1;
@@ -188,8 +252,12 @@ impl Lexer<'_> {
     }
 
     fn block_comment(&mut self) -> Result<(), ScanError> {
-        if self.dialect == Dialect::Mysql && self.peek(2) == Some(b'!') {
-            return Err(ScanError::Unsupported("MySQL executable comments"));
+        if self.dialect == Dialect::Mysql
+            && (self.peek(2) == Some(b'!') || (self.peek(2) == Some(b'M') && self.peek(3) == Some(b'!')))
+        {
+            return Err(ScanError::Unsupported(
+                "MySQL and MariaDB executable comments (`/*!`, `/*M!`)",
+            ));
         }
         let nests = self.dialect == Dialect::Postgres;
         let mut open = 0u32;
@@ -361,6 +429,8 @@ mod tests {
             Err(ScanError::Unsupported("named parameters"))
         );
         assert!(tokens("/*! UPDATE t SET a = 1 */", Dialect::Mysql).is_err());
+        assert!(tokens("DELETE FROM t /*M! WHERE id = 11 */", Dialect::Mysql).is_err());
+        assert!(tokens("DELETE FROM t WHERE id = 1--", Dialect::Mysql).is_err());
         assert_eq!(
             tokens("'open", Dialect::Sqlite),
             Err(ScanError::Unterminated)
@@ -370,7 +440,56 @@ mod tests {
             Err(ScanError::Unterminated)
         );
         assert!(tokens("/* /* */", Dialect::Sqlite).is_ok());
+        assert!(tokens("DELETE FROM t /*M! WHERE id = 11 */", Dialect::Sqlite).is_ok());
         let dollar = kinds("SELECT $f$ it's ; $f$ , 1", Dialect::Postgres);
         assert_eq!(dollar[1], (Kind::Literal, "$f$ it's ; $f$", 0));
+    }
+
+    #[test]
+    fn mysql_dashes_comment_only_before_a_space() {
+        let found = kinds("DELETE FROM t WHERE id = 9--1", Dialect::Mysql);
+        let tail: Vec<&str> = found.iter().rev().take(4).map(|t| t.1).collect();
+        assert_eq!(tail, ["1", "-", "-", "9"]);
+        let comment = kinds("DELETE FROM t WHERE id = 9-- 1", Dialect::Mysql);
+        assert_eq!(comment.last().map(|t| t.1), Some("9"));
+        let tab = kinds("SELECT 1--\t2", Dialect::Mysql);
+        assert_eq!(tab.len(), 2);
+        let pg = kinds("DELETE FROM t WHERE id = 9--1", Dialect::Postgres);
+        assert_eq!(pg.last().map(|t| t.1), Some("9"));
+    }
+
+    #[test]
+    fn session_settings_change_quotes_and_backslashes() {
+        let sql = r#"UPDATE "t" SET "note" = 'x\' WHERE id = 1 -- ' WHERE id = 2"#;
+        let default = Lexing::default_for(Dialect::Mysql);
+        let ansi = Lexing {
+            ansi_quotes: true,
+            ..default
+        };
+        let plain = Lexing {
+            backslash_escapes: false,
+            ..ansi
+        };
+        assert_eq!(tokens(sql, default).unwrap()[1].kind, Kind::Literal);
+        assert_eq!(tokens(sql, ansi).unwrap()[1].kind, Kind::Quoted);
+        // With backslash escapes the string runs to the last quote.
+        let last = |l: Lexing| {
+            let t = tokens(sql, l).unwrap();
+            sql[t[t.len() - 1].span.clone()].to_string()
+        };
+        assert_eq!(last(ansi), "2");
+        assert_eq!(last(plain), "1");
+        assert!(!Lexing::settles(Dialect::Mysql, sql));
+        assert!(Lexing::settles(Dialect::Sqlite, sql));
+        assert!(Lexing::settles(Dialect::Mysql, "UPDATE `t` SET a = ?"));
+        let pg = Lexing {
+            backslash_escapes: true,
+            ..Lexing::default_for(Dialect::Postgres)
+        };
+        let sql = r"UPDATE t SET note = 'x\' WHERE id = 1 -- ' WHERE id = 2";
+        let standard = tokens(sql, Dialect::Postgres).unwrap();
+        assert_eq!(&sql[standard[standard.len() - 1].span.clone()], "1");
+        let escaping = tokens(sql, pg).unwrap();
+        assert_eq!(&sql[escaping[escaping.len() - 1].span.clone()], "2");
     }
 }

@@ -6,7 +6,35 @@
 
 use std::ops::Range;
 
-use super::scan::{first_tokens, tokens, Dialect, Kind, ScanError, Token};
+use super::scan::{first_tokens, tokens, Dialect, Kind, Lexing, ScanError, Token};
+
+/// A name as written: its text (unquoted) and whether it was quoted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[doc(hidden)]
+pub struct Name {
+    /// The name without its quotes.
+    pub text: String,
+    /// Whether it was quoted.
+    pub quoted: bool,
+}
+
+/// A table as a statement names it: `t`, `"t"`, `s.t`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TableRef {
+    /// What qualifies the name (a schema, a database), in order; empty
+    /// for an unqualified name.
+    pub qualifier: Vec<Name>,
+    pub name: Name,
+}
+
+impl std::fmt::Display for TableRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for part in &self.qualifier {
+            write!(f, "{}.", part.text)?;
+        }
+        f.write_str(&self.name.text)
+    }
+}
 
 /// A scanned statement: its text, tokens and shape.
 #[derive(Debug)]
@@ -36,6 +64,7 @@ pub(crate) enum Shape {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Update {
     pub table: String,
+    pub target: TableRef,
     pub set: Clause,
     pub filter: Option<Clause>,
     pub returning: Option<Clause>,
@@ -44,6 +73,7 @@ pub(crate) struct Update {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Delete {
     pub table: String,
+    pub target: TableRef,
     pub filter: Option<Clause>,
     pub returning: Option<Clause>,
 }
@@ -51,6 +81,7 @@ pub(crate) struct Delete {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Insert {
     pub table: String,
+    pub target: TableRef,
     /// Plain, or what happens on a conflict.
     pub form: InsertForm,
     /// Everything before `RETURNING`.
@@ -105,8 +136,8 @@ pub(crate) enum Value {
 }
 
 /// Scans `sql`; `Err` when its text cannot be scanned faithfully.
-pub(crate) fn parse(sql: String, dialect: Dialect) -> Result<Parsed, ScanError> {
-    let tokens = tokens(&sql, dialect)?;
+pub(crate) fn parse(sql: String, lexing: impl Into<Lexing>) -> Result<Parsed, ScanError> {
+    let tokens = tokens(&sql, lexing)?;
     let shape = Top {
         sql: &sql,
         tokens: &tokens,
@@ -117,8 +148,12 @@ pub(crate) fn parse(sql: String, dialect: Dialect) -> Result<Parsed, ScanError> 
 
 /// The table an `INSERT`, `UPDATE` or `DELETE` names first, read from the
 /// first tokens only: enough to know that a statement writes a table
-/// without hooks, whatever its length.
+/// without hooks, whatever its length. `None` also for text whose
+/// lexing depends on the session's settings.
 pub(crate) fn first_target(sql: &str, dialect: Dialect) -> Option<String> {
+    if !Lexing::settles(dialect, sql) {
+        return None;
+    }
     let tokens = first_tokens(sql, dialect, 16).ok()?;
     let top = Top {
         sql,
@@ -194,7 +229,7 @@ impl Parsed {
     /// The tables the statement may write, wherever in its text (CTEs,
     /// several statements, comments removed), for the unhooked-write
     /// policy.
-    pub fn written_tables(&self) -> Vec<String> {
+    pub fn written_tables(&self) -> Vec<TableRef> {
         Top {
             sql: &self.sql,
             tokens: &self.tokens,
@@ -247,6 +282,39 @@ impl Top<'_> {
                 return Some((part, i + 1));
             }
         }
+    }
+
+    /// A possibly qualified table name at `i`, and the index after it.
+    fn table(&self, mut i: usize) -> Option<(TableRef, usize)> {
+        let mut parts: Vec<Name> = Vec::new();
+        loop {
+            let t = self.tokens.get(i)?;
+            let text = &self.sql[t.span.clone()];
+            parts.push(match t.kind {
+                Kind::Word => Name {
+                    text: text.to_string(),
+                    quoted: false,
+                },
+                Kind::Quoted => Name {
+                    text: unquote(text),
+                    quoted: true,
+                },
+                _ => return None,
+            });
+            if self.punct(i + 1) == Some(b'.') {
+                i += 2;
+            } else {
+                break;
+            }
+        }
+        let name = parts.pop()?;
+        Some((
+            TableRef {
+                qualifier: parts,
+                name,
+            },
+            i + 1,
+        ))
     }
 
     /// The end of the first statement: its top-level `;`, which must be
@@ -308,7 +376,7 @@ impl Top<'_> {
     }
 
     fn update(&self, end: usize) -> Option<Update> {
-        let (table, after) = self.name(1)?;
+        let (target, after) = self.table(1)?;
         if !self.is(after, "SET") {
             return None;
         }
@@ -317,7 +385,8 @@ impl Top<'_> {
             return None;
         }
         Some(Update {
-            table,
+            table: target.name.text.clone(),
+            target,
             set: after + 1..set_end,
             filter,
             returning,
@@ -328,13 +397,14 @@ impl Top<'_> {
         if !self.is(1, "FROM") {
             return None;
         }
-        let (table, after) = self.name(2)?;
+        let (target, after) = self.table(2)?;
         let (rest, filter, returning) = self.tail(after, end);
         if rest != after || self.has_foreign_clause(after..end, &["USING", "ORDER", "LIMIT"]) {
             return None;
         }
         Some(Delete {
-            table,
+            table: target.name.text.clone(),
+            target,
             filter,
             returning,
         })
@@ -362,7 +432,7 @@ impl Top<'_> {
         if !self.is(i, "INTO") {
             return None;
         }
-        let (table, mut at) = self.name(i + 1)?;
+        let (target, mut at) = self.table(i + 1)?;
         let returning = self.find(at, end, &["RETURNING"]);
         let body_end = returning.unwrap_or(end);
         let columns = if self.punct(at) == Some(b'(') {
@@ -410,7 +480,8 @@ impl Top<'_> {
             return None;
         };
         Some(Insert {
-            table,
+            table: target.name.text.clone(),
+            target,
             form,
             body: 0..body_end,
             returning: returning.map(|r| r + 1..end),
@@ -503,7 +574,7 @@ impl Top<'_> {
 
     /// Every table an `INSERT`, `UPDATE`, `DELETE`, `REPLACE`, `MERGE`,
     /// `TRUNCATE` or `COPY .. FROM` anywhere in the text writes.
-    fn written_tables(&self) -> Vec<String> {
+    fn written_tables(&self) -> Vec<TableRef> {
         let mut tables = Vec::new();
         let mut statement_start = true;
         let mut ddl = false;
@@ -572,9 +643,13 @@ impl Top<'_> {
                         .find(|&j| self.is(j, "FROM"));
                     // MySQL's `DELETE a FROM a JOIN b ..` names its target
                     // before FROM.
-                    if let Some((name, _)) = self.name(i + 1).filter(|_| !self.is(i + 1, "FROM")) {
-                        if !modifiers.iter().any(|w| name.eq_ignore_ascii_case(w)) {
-                            tables.push(name);
+                    if let Some((table, _)) = self.table(i + 1).filter(|_| !self.is(i + 1, "FROM"))
+                    {
+                        if !modifiers
+                            .iter()
+                            .any(|w| table.name.text.eq_ignore_ascii_case(w))
+                        {
+                            tables.push(table);
                         }
                     }
                     from.map(|f| f + 1)
@@ -597,11 +672,11 @@ impl Top<'_> {
             } else {
                 None
             };
-            if let Some((name, _)) = target.and_then(|t| self.name(t)) {
-                tables.push(name);
+            if let Some((table, _)) = target.and_then(|t| self.table(t)) {
+                tables.push(table);
             }
         }
-        tables.sort();
+        tables.sort_by_key(ToString::to_string);
         tables.dedup();
         tables
     }
@@ -828,15 +903,14 @@ mod tests {
 
     #[test]
     fn finds_writes_anywhere() {
-        let written = |sql: &str| {
-            parse(sql.to_string(), Dialect::Postgres)
-                .unwrap()
-                .written_tables()
+        let names = |tables: Vec<TableRef>| -> Vec<String> {
+            tables.iter().map(ToString::to_string).collect()
         };
+        let written = |sql: &str| names(parse(sql.to_string(), Dialect::Postgres).unwrap().written_tables());
         assert_eq!(written("/* hi */ UPDATE accounts SET x = 1"), ["accounts"]);
         assert_eq!(
             written("-- note\nDELETE FROM public.accounts"),
-            ["accounts"]
+            ["public.accounts"]
         );
         assert_eq!(
             written("WITH moved AS (DELETE FROM accounts RETURNING *) INSERT INTO archive SELECT * FROM moved"),
@@ -857,12 +931,14 @@ mod tests {
         .is_empty());
         assert!(written("SELECT 'UPDATE accounts SET x = 1'").is_empty());
         assert_eq!(
-            parse(
-                "DELETE a FROM accounts a JOIN b ON a.id = b.id".into(),
-                Dialect::Mysql
-            )
-            .unwrap()
-            .written_tables(),
+            names(
+                parse(
+                    "DELETE a FROM accounts a JOIN b ON a.id = b.id".into(),
+                    Dialect::Mysql
+                )
+                .unwrap()
+                .written_tables()
+            ),
             ["a", "accounts"]
         );
     }

@@ -43,7 +43,7 @@ where
 {
     let (positions, columns, target) = conflict_target::<M, C>(insert)?;
     let returning = returning::<M, C>(request, &insert.table, insert.returning.as_ref())?;
-    let binds = capture(conn, request)?;
+    let binds = capture::<M, C>(conn, request, &insert.table)?;
     let chunks = resend::chunks::<C::Backend>(
         request.parsed,
         insert,
@@ -148,7 +148,7 @@ where
         keys: &keys,
         columns: key_columns::<M>(&keys),
     };
-    let updated = M::select_where(inner, &filter, None, None, false)?;
+    let updated = M::select_where(inner, &filter, None, false)?;
     if updated.is_empty() {
         return Ok(());
     }

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::hooks_core::{ChangeSet, Event, HookModel, Operation};
 use crate::model::TableModel;
 use crate::ops::run::{check_keys, rows_in_order, Run};
-use crate::query::{key_binds, Filter, HookedModel, NoFilter, Target};
+use crate::query::{key_binds, Filter, HookedModel, NoFilter, Target, Unmet};
 
 impl<C> HookedConnection<C>
 where
@@ -95,6 +95,13 @@ where
 
     /// Deletes the rows matching `filter` chunk by chunk; keeps them in
     /// `keep` when given; returns how many.
+    ///
+    /// The filter is evaluated once, before anything is deleted: the
+    /// matching rows are read and locked in one statement when they fit in
+    /// a chunk, otherwise their keys are, and the rows then chunk by
+    /// chunk. With AFTER_DELETE hooks only, on a backend with `RETURNING`,
+    /// each chunk is deleted by `DELETE .. RETURNING` without reading it
+    /// first.
     pub(crate) fn delete_matching<M, F>(
         &mut self,
         filter: &F,
@@ -119,23 +126,45 @@ where
                 conn.record_write(M::MODEL, Operation::Delete, deleted);
                 return Ok(deleted);
             }
+            if <C::Backend as HookBackend>::CHECKS_CONDITION_BY_WRITE {
+                M::delete(conn.inner_mut(), Target::Filter(&Unmet(filter)))?;
+            }
             let chunk = run.chunk_len(key_binds::<M>());
             let mut deleted = 0;
-            loop {
-                // One row more than the chunk tells whether another follows.
-                let mut rows =
-                    M::select_where(conn.inner_mut(), filter, None, Some(chunk + 1), true)?;
-                let more = rows.len() > chunk;
-                rows.truncate(chunk);
-                if rows.is_empty() {
-                    break;
+            if !run.wants::<M>(Event::BeforeDelete) && <C::Backend as HookBackend>::RETURNING {
+                let keys = M::select_key_list(conn.inner_mut(), filter, true)?;
+                    for keys in keys.chunks(chunk) {
+                    let gone = M::delete_returning(
+                        conn.inner_mut(),
+                        Target::<_, NoFilter>::Keys(keys),
+                    )?;
+                    let mut set = ChangeSet::deleted(rows_in_order(keys, gone)?).at_offset(deleted);
+                    deleted += keys.len();
+                    conn.record_write(M::MODEL, Operation::Delete, keys.len());
+                    run.dispatch(conn, Event::AfterDelete, &mut set)?;
+                    if let Some(keep) = keep.as_deref_mut() {
+                        keep.extend(set.into_news());
+                    }
+                    conn.progress::<M>(Operation::Delete, deleted, None);
                 }
+                return Ok(deleted);
+            }
+            // One row more than the chunk tells whether another follows.
+            let first = M::select_where(conn.inner_mut(), filter, Some(chunk + 1), true)?;
+            if first.len() <= chunk {
+                if !first.is_empty() {
+                    deleted = conn.delete_set(run, ChangeSet::deleted(first), keep)?;
+                    conn.progress::<M>(Operation::Delete, deleted, None);
+                }
+                return Ok(deleted);
+            }
+            drop(first);
+            let keys = M::select_key_list(conn.inner_mut(), filter, true)?;
+            for keys in keys.chunks(chunk) {
+                let rows = rows_in_order(keys, M::select_keys(conn.inner_mut(), keys, false)?)?;
                 let set = ChangeSet::deleted(rows).at_offset(deleted);
                 deleted += conn.delete_set(run, set, keep.as_deref_mut())?;
                 conn.progress::<M>(Operation::Delete, deleted, None);
-                if !more {
-                    break;
-                }
             }
             Ok(deleted)
         })

@@ -14,5 +14,5 @@ mod upsert;
 
 pub(crate) use run::Run;
 pub use sync::{SyncOptions, SyncReport};
-pub(crate) use update_where::Values;
+pub(crate) use update_where::{assigned_fields, Plan};
 pub(crate) use upsert::Upserted;

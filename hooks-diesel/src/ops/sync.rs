@@ -192,7 +192,7 @@ where
         let span = tracing::debug_span!("bulk_sync", model = M::MODEL, records = records.len());
         let _entered = span.enter();
         self.write_transaction(|conn| {
-            let stored = M::select_where(conn.inner_mut(), filter, None, None, true)?;
+            let stored = M::select_where(conn.inner_mut(), filter, None, true)?;
             let ignore = match options.only {
                 Some(only) => M::all_fields().difference(only).union(options.ignore),
                 None => options.ignore,

@@ -68,14 +68,6 @@ fn push_key_row<'b, M: HookModel, DB: HookBackend>(
     Ok(())
 }
 
-/// Binds one key as `?` or `(?, ?)`.
-pub(crate) fn push_key<'b, M: DieselHookModel<DB>, DB: HookBackend>(
-    key: &'b M::Key,
-    out: &mut AstPass<'_, 'b, DB>,
-) -> QueryResult<()> {
-    push_key_row::<M, DB>(out, |part, out| M::bind_key(key, part, out))
-}
-
 /// One array column per key part, for backends that bind key lists as
 /// arrays.
 pub(crate) fn key_columns<M: HookModel>(keys: &[M::Key]) -> Vec<Column<'_, M>> {

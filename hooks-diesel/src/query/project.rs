@@ -1,17 +1,16 @@
-//! `SELECT <old row>, <new row> FROM t WHERE (<filter>) .. FOR UPDATE`:
-//! one statement that locks a chunk of rows and returns, with each old
-//! row, the row a changeset would make of it (its `SET` expressions
-//! evaluated as columns of the same `SELECT`), so that hooks see computed
-//! values before anything is written.
-
-use std::marker::PhantomData;
+//! `SELECT <old row>, <new row> FROM t WHERE .. [FOR UPDATE]`: one
+//! statement that reads a chunk of rows and returns, with each old row,
+//! the row a changeset would make of it (its `SET` expressions evaluated
+//! as columns of the same `SELECT`, each cast to its field's type), so
+//! that BEFORE hooks see computed values before anything is written.
 
 use diesel::expression::Selectable;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::QueryResult;
 
-use super::select::{keep_rows_statement_uncached, push_chunk_where};
-use super::LoadRow;
+use super::select::{keep_rows_statement_uncached, push_scope};
+use super::target::Target;
+use super::{Column, LoadRow};
 use crate::backend::HookBackend;
 use crate::capture::{push_piece, Piece};
 use crate::hooks_core::HookModel;
@@ -24,45 +23,36 @@ pub struct Projection<'a, DB: HookBackend> {
     pub(crate) binds: &'a DB::Binds,
 }
 
-impl<DB: HookBackend> Projection<'_, DB> {
-    /// The fields the changeset assigns.
-    pub(crate) fn fields(&self) -> crate::hooks_core::FieldSet {
-        self.exprs
-            .iter()
-            .fold(crate::hooks_core::FieldSet::EMPTY, |set, (i, _)| {
-                set.with(*i)
-            })
-    }
-}
-
 pub(crate) struct SelectProjected<'a, M: Selectable<DB> + HookModel, DB: HookBackend, F> {
-    filter: &'a F,
+    target: Target<'a, M::Key, F>,
+    columns: Vec<Column<'a, M>>,
     projection: &'a Projection<'a, DB>,
-    after: Option<&'a M::Key>,
-    limit: usize,
+    casts: &'a [Option<&'static str>],
+    limit: Option<usize>,
     lock: bool,
     selection: M::SelectExpression,
-    _db: PhantomData<DB>,
 }
 
 impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F>
     SelectProjected<'a, M, DB, F>
 {
+    /// `casts` holds, per field of `M`, the type its expression is cast
+    /// to (see [`HookBackend::cast_type`]).
     pub(crate) fn new(
-        filter: &'a F,
+        target: Target<'a, M::Key, F>,
         projection: &'a Projection<'a, DB>,
-        after: Option<&'a M::Key>,
-        limit: usize,
+        casts: &'a [Option<&'static str>],
+        limit: Option<usize>,
         lock: bool,
     ) -> Self {
         SelectProjected {
-            filter,
+            columns: target.columns(),
+            target,
             projection,
-            after,
+            casts,
             limit,
             lock,
             selection: M::construct_selection(),
-            _db: PhantomData,
         }
     }
 }
@@ -93,9 +83,17 @@ where
             out.push_sql(", ");
             match self.projection.exprs.iter().find(|(f, _)| *f == i) {
                 Some((_, expr)) => {
-                    out.push_sql("(");
+                    let cast = self.casts.get(i).copied().flatten();
+                    out.push_sql(if cast.is_some() { "CAST((" } else { "(" });
                     push_piece(expr, self.projection.binds, &mut out)?;
-                    out.push_sql(")");
+                    match cast {
+                        Some(cast) => {
+                            out.push_sql(") AS ");
+                            out.push_sql(cast);
+                            out.push_sql(")");
+                        }
+                        None => out.push_sql(")"),
+                    }
                 }
                 None => {
                     out.push_identifier(M::TABLE)?;
@@ -106,13 +104,6 @@ where
         }
         out.push_sql(" FROM ");
         out.push_identifier(M::TABLE)?;
-        push_chunk_where::<M, DB, F>(
-            self.filter,
-            self.after,
-            Some(self.limit),
-            self.lock,
-            &mut out,
-        )?;
-        Ok(())
+        push_scope::<M, DB, F>(&self.target, &self.columns, self.limit, self.lock, &mut out)
     }
 }

@@ -7,7 +7,8 @@ use diesel::expression::Selectable;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::QueryResult;
 
-use super::keys::{key_columns, push_key, push_key_columns, push_key_in, push_key_list};
+use super::keys::{key_columns, push_key_in, push_key_list};
+use super::target::Target;
 use super::Column;
 use super::LoadRow;
 use crate::backend::HookBackend;
@@ -108,12 +109,10 @@ where
     }
 }
 
-/// `SELECT <selection> FROM t WHERE <filter> [AND key > last] ORDER BY key
-/// LIMIT n [FOR UPDATE]`: one chunk of a set-based operation, read by key
-/// order so that memory stays bounded by the chunk.
+/// `SELECT <selection> FROM t WHERE <filter> ORDER BY key [LIMIT n] [FOR
+/// UPDATE]`: the rows a filter matches, in key order.
 pub(crate) struct SelectWhere<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> {
-    filter: &'a F,
-    after: Option<&'a M::Key>,
+    target: Target<'a, M::Key, F>,
     limit: Option<usize>,
     lock: bool,
     selection: M::SelectExpression,
@@ -121,15 +120,9 @@ pub(crate) struct SelectWhere<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: H
 }
 
 impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> SelectWhere<'a, M, DB, F> {
-    pub(crate) fn new(
-        filter: &'a F,
-        after: Option<&'a M::Key>,
-        limit: Option<usize>,
-        lock: bool,
-    ) -> Self {
+    pub(crate) fn new(filter: &'a F, limit: Option<usize>, lock: bool) -> Self {
         SelectWhere {
-            filter,
-            after,
+            target: Target::Filter(filter),
             limit,
             lock,
             selection: M::construct_selection(),
@@ -159,15 +152,16 @@ where
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         keep_rows_statement_uncached(&mut out);
         push_select_from::<M, DB>(&self.selection, &mut out)?;
-        push_chunk_where::<M, DB, F>(self.filter, self.after, self.limit, self.lock, &mut out)
+        push_scope::<M, DB, F>(&self.target, &[], self.limit, self.lock, &mut out)
     }
 }
 
-/// ` WHERE (<filter>) [AND key > <after>] ORDER BY key [LIMIT n] [FOR
-/// UPDATE]`: one chunk of the rows a filter matches, in key order.
-pub(crate) fn push_chunk_where<'b, M, DB, F>(
-    filter: &'b F,
-    after: Option<&'b M::Key>,
+/// ` WHERE <target> ORDER BY key [LIMIT n] [FOR UPDATE]`: rows a filter
+/// matches or rows by key, in key order. `columns` come from
+/// [`Target::columns`].
+pub(crate) fn push_scope<'b, M, DB, F>(
+    target: &'b Target<'_, M::Key, F>,
+    columns: &'b [Column<'_, M>],
     limit: Option<usize>,
     lock: bool,
     out: &mut AstPass<'_, 'b, DB>,
@@ -177,19 +171,55 @@ where
     M: DieselHookModel<DB>,
     F: QueryFragment<DB>,
 {
-    out.push_sql(" WHERE (");
-    filter.walk_ast(out.reborrow())?;
-    out.push_sql(")");
-    if let Some(after) = after {
-        out.push_sql(" AND ");
-        push_key_columns::<M, DB>(out, true)?;
-        out.push_sql(" > ");
-        push_key::<M, DB>(after, out)?;
-    }
+    target.push_where::<M, DB>(columns, out)?;
     push_order_by::<M, DB>(out)?;
     if let Some(limit) = limit {
         out.push_sql(&format!(" LIMIT {limit}"));
     }
     push_lock(lock, out);
     Ok(())
+}
+
+/// `SELECT <key columns> FROM t WHERE (<filter>) ORDER BY key [FOR
+/// UPDATE]`: every key a filter matches, read (and locked) at once, so
+/// that a set-based operation evaluates its filter once.
+pub(crate) struct SelectKeyList<'a, M: DieselHookModel<DB>, DB: HookBackend, F> {
+    target: Target<'a, M::Key, F>,
+    lock: bool,
+    _db: PhantomData<DB>,
+}
+
+impl<'a, M: DieselHookModel<DB>, DB: HookBackend, F> SelectKeyList<'a, M, DB, F> {
+    pub(crate) fn new(filter: &'a F, lock: bool) -> Self {
+        SelectKeyList {
+            target: Target::Filter(filter),
+            lock,
+            _db: PhantomData,
+        }
+    }
+}
+
+impl<M: DieselHookModel<DB>, DB: HookBackend, F> QueryId for SelectKeyList<'_, M, DB, F> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<M: DieselHookModel<DB>, DB: HookBackend, F> Query for SelectKeyList<'_, M, DB, F> {
+    type SqlType = M::KeySqlType;
+}
+
+impl<M, DB, F> QueryFragment<DB> for SelectKeyList<'_, M, DB, F>
+where
+    DB: HookBackend,
+    M: DieselHookModel<DB>,
+    F: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        keep_rows_statement_uncached(&mut out);
+        out.push_sql("SELECT ");
+        push_key_list::<M, DB>(&mut out, true)?;
+        out.push_sql(" FROM ");
+        out.push_identifier(M::TABLE)?;
+        push_scope::<M, DB, F>(&self.target, &[], None, self.lock, &mut out)
+    }
 }

@@ -2,6 +2,7 @@
 //! the operations need a single bound per model.
 
 use diesel::connection::LoadConnection;
+use diesel::deserialize::FromSqlRow;
 use diesel::expression::QueryMetadata;
 use diesel::query_builder::QueryFragment;
 
@@ -10,6 +11,7 @@ use diesel::QueryResult;
 use super::framed::{Frame, Framed};
 use super::{caller_order, in_key_order, statement_order, SelectInserted};
 use super::{load_rows, DeleteWhere, InsertRows, LoadRow, SelectByKeys, SelectWhere, Target};
+use super::SelectKeyList;
 use super::{Projection, SelectProjected};
 use super::{UpdateRows, UpdateSet};
 use crate::backend::HookBackend;
@@ -37,16 +39,24 @@ pub trait HookedModel<DB: HookBackend>: DieselHookModel<DB> + LoadRow<DB> {
         lock: bool,
     ) -> QueryResult<Vec<Self>>;
 
-    /// Reads up to `limit` rows matching `filter` with keys after `after`,
-    /// in key order, locked when `lock`.
+    /// Reads up to `limit` rows matching `filter`, in key order, locked
+    /// when `lock`.
     #[doc(hidden)]
     fn select_where<C: LoadConnection<Backend = DB>, F: QueryFragment<DB>>(
         conn: &mut C,
         filter: &F,
-        after: Option<&Self::Key>,
         limit: Option<usize>,
         lock: bool,
     ) -> QueryResult<Vec<Self>>;
+
+    /// Reads the keys of every row matching `filter`, in key order,
+    /// locked when `lock`.
+    #[doc(hidden)]
+    fn select_key_list<C: LoadConnection<Backend = DB>, F: QueryFragment<DB>>(
+        conn: &mut C,
+        filter: &F,
+        lock: bool,
+    ) -> QueryResult<Vec<Self::Key>>;
 
     /// Writes each record's values of `fields`; returns the rows matched.
     #[doc(hidden)]
@@ -94,16 +104,16 @@ pub trait HookedModel<DB: HookBackend>: DieselHookModel<DB> + LoadRow<DB> {
         target: Target<'_, Self::Key, F>,
     ) -> QueryResult<usize>;
 
-    /// Reads up to `limit` rows matching `filter` with keys after `after`,
-    /// in key order, locked when `lock`, each beside the row `projection`
-    /// would make of it: `(old, new)`.
+    /// Reads up to `limit` rows of `target`, in key order, locked when
+    /// `lock`, each beside the row `projection` would make of it (its
+    /// expressions cast to `casts`): `(old, new)`.
     #[doc(hidden)]
     fn select_projected<C: LoadConnection<Backend = DB>, F: QueryFragment<DB>>(
         conn: &mut C,
-        filter: &F,
+        target: Target<'_, Self::Key, F>,
         projection: &Projection<'_, DB>,
-        after: Option<&Self::Key>,
-        limit: usize,
+        casts: &[Option<&'static str>],
+        limit: Option<usize>,
         lock: bool,
     ) -> QueryResult<Vec<(Self, Self)>>;
 
@@ -119,8 +129,10 @@ impl<M, DB> HookedModel<DB> for M
 where
     DB: HookBackend
         + QueryMetadata<<M as LoadRow<DB>>::SqlType>
-        + QueryMetadata<(<M as LoadRow<DB>>::SqlType, <M as LoadRow<DB>>::SqlType)>,
+        + QueryMetadata<(<M as LoadRow<DB>>::SqlType, <M as LoadRow<DB>>::SqlType)>
+        + QueryMetadata<<M as DieselHookModel<DB>>::KeySqlType>,
     M: DieselHookModel<DB> + LoadRow<DB>,
+    M::Key: FromSqlRow<<M as DieselHookModel<DB>>::KeySqlType, DB>,
     M::SelectExpression: QueryFragment<DB>,
 {
     fn insert<C: LoadConnection<Backend = DB>>(
@@ -148,14 +160,24 @@ where
     fn select_where<C: LoadConnection<Backend = DB>, F: QueryFragment<DB>>(
         conn: &mut C,
         filter: &F,
-        after: Option<&Self::Key>,
         limit: Option<usize>,
         lock: bool,
     ) -> QueryResult<Vec<Self>> {
-        load_rows(
-            conn,
-            SelectWhere::<M, DB, F>::new(filter, after, limit, lock),
-        )
+        load_rows(conn, SelectWhere::<M, DB, F>::new(filter, limit, lock))
+    }
+
+    fn select_key_list<C: LoadConnection<Backend = DB>, F: QueryFragment<DB>>(
+        conn: &mut C,
+        filter: &F,
+        lock: bool,
+    ) -> QueryResult<Vec<Self::Key>> {
+        let rows = conn.load(SelectKeyList::<M, DB, F>::new(filter, lock))?;
+        rows.map(|row| {
+            let row = row?;
+            <M::Key as FromSqlRow<M::KeySqlType, DB>>::build_from_row(&row)
+                .map_err(diesel::result::Error::DeserializationError)
+        })
+        .collect()
     }
 
     fn update_rows<C: LoadConnection<Backend = DB>>(
@@ -182,7 +204,7 @@ where
         // Without RETURNING: the rows are locked, updated by key, read again.
         let keys: Vec<M::Key> = match &target {
             Target::Keys(keys) | Target::Both(_, keys) => keys.to_vec(),
-            Target::Filter(filter) => Self::select_where(conn, *filter, None, None, true)?
+            Target::Filter(filter) => Self::select_where(conn, *filter, None, true)?
                 .iter()
                 .map(HookModel::key)
                 .collect(),
@@ -191,7 +213,17 @@ where
             Target::Both(filter, _) => Target::Both(filter, &keys),
             Target::Keys(_) | Target::Filter(_) => Target::Keys(&keys),
         };
-        Self::update_set(conn, changeset, by_keys)?;
+        let updated = Self::update_set(conn, changeset, by_keys)?;
+        if updated != keys.len() {
+            return Err(diesel::result::Error::QueryBuilderError(
+                format!(
+                    "{}: {updated} of {} locked rows were updated; nothing was written",
+                    M::MODEL,
+                    keys.len()
+                )
+                .into(),
+            ));
+        }
         Self::select_keys(conn, &keys, false)
     }
 
@@ -224,14 +256,14 @@ where
 
     fn select_projected<C: LoadConnection<Backend = DB>, F: QueryFragment<DB>>(
         conn: &mut C,
-        filter: &F,
+        target: Target<'_, Self::Key, F>,
         projection: &Projection<'_, DB>,
-        after: Option<&Self::Key>,
-        limit: usize,
+        casts: &[Option<&'static str>],
+        limit: Option<usize>,
         lock: bool,
     ) -> QueryResult<Vec<(Self, Self)>> {
         let width = M::FIELDS.len();
-        let query = SelectProjected::<M, DB, F>::new(filter, projection, after, limit, lock);
+        let query = SelectProjected::<M, DB, F>::new(target, projection, casts, limit, lock);
         let rows = conn.load(query)?;
         rows.map(|row| {
             let row = row?;
@@ -253,7 +285,7 @@ where
         // Without RETURNING: the rows are read and locked, then deleted.
         let rows = match &target {
             Target::Keys(keys) | Target::Both(_, keys) => Self::select_keys(conn, keys, true)?,
-            Target::Filter(filter) => Self::select_where(conn, *filter, None, None, true)?,
+            Target::Filter(filter) => Self::select_where(conn, *filter, None, true)?,
         };
         Self::delete(conn, target)?;
         Ok(rows)

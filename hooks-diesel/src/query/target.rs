@@ -69,3 +69,17 @@ impl<DB: diesel::backend::Backend> QueryFragment<DB> for NoFilter {
         Ok(())
     }
 }
+
+/// `(<filter>) AND RAND() < 0`: a condition evaluated for every row the
+/// filter's own would be, and met by none (see
+/// [`HookBackend::CHECKS_CONDITION_BY_WRITE`]).
+pub(crate) struct Unmet<'a, F>(pub &'a F);
+
+impl<DB: diesel::backend::Backend, F: QueryFragment<DB>> QueryFragment<DB> for Unmet<'_, F> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("(");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(") AND RAND() < 0");
+        Ok(())
+    }
+}

@@ -299,7 +299,7 @@ where
                 let rendered = render(raw, style, &names);
                 (case.returns_rows(), rendered.sql.clone(), Some(rendered))
             }
-            Case::Dsl(dsl) => (false, format!("{dsl:?}"), None),
+            Case::Dsl(dsl) | Case::Method(dsl) => (false, format!("{dsl:?}"), None),
             Case::Text(sql) => (
                 case.returns_rows(),
                 sql.to_string(),
@@ -312,25 +312,32 @@ where
         let other_table = format!("{}.exact_rows", self.other);
         let send = |conn: &mut _| match (&rendered, case) {
             (Some(rendered), _) => C::raw(conn, rendered, rows),
-            (None, Case::Dsl(dsl)) => C::dsl(conn, dsl),
+            (None, Case::Dsl(dsl) | Case::Method(dsl)) => C::dsl(conn, dsl),
             (None, _) => unreachable!("raw and text cases are rendered"),
         };
         let fail = |e: diesel::result::Error| format!("{e}\n  statement: {text}");
-        if case.inserts() {
+        if case.draws_keys() {
             C::reset_keys(&mut self.bare, &self.other);
         }
         let bare = ran::<C, C>(&mut self.bare, &other_table, send).map_err(fail)?;
-        if case.inserts() {
+        if case.draws_keys() {
             C::reset_keys(&mut self.bare, &self.other);
         }
         let seen = self.calls.len();
         let send = |conn: &mut HookedConnection<C>| match (&rendered, case) {
             (Some(rendered), _) => C::raw(conn, rendered, rows),
             (None, Case::Dsl(dsl)) => C::dsl(conn, dsl),
+            (None, Case::Method(dsl)) => C::method(conn, dsl),
             (None, _) => unreachable!("raw and text cases are rendered"),
         };
         let hooked = ran::<C, _>(&mut self.hooked, &other_table, send).map_err(fail)?;
         let calls: Vec<Call> = self.calls.all().split_off(seen);
-        compare(&bare, &hooked, &calls).map_err(|e| format!("{e}\n  statement: {text}"))
+        let verdict = compare(&bare, &hooked, &calls);
+        if std::env::var_os("HOOKS_EXACT_VERBOSE").is_some() {
+            let bare_error = bare.answer.as_ref().err().map(ToString::to_string);
+            let hooked_error = hooked.answer.as_ref().err().map(ToString::to_string);
+            eprintln!("{verdict:?} | {text} | bare {bare_error:?} | hooked {hooked_error:?}");
+        }
+        verdict.map_err(|e| format!("{e}\n  statement: {text}"))
     }
 }

@@ -92,21 +92,93 @@ fn leaf_expr() -> impl Strategy<Value = Expr> {
     ]
 }
 
-fn expr() -> impl Strategy<Value = Expr> {
-    prop_oneof![
-        6 => leaf_expr(),
-        1 => (cond(), leaf_expr(), leaf_expr()).prop_map(|(c, a, b)| Expr::Case(Box::new(c), Box::new(a), Box::new(b))),
-    ]
+/// A value or bind, mostly of `col`'s own type.
+fn value_for(col: Col) -> BoxedStrategy<Val> {
+    let typed: BoxedStrategy<Val> = match col {
+        Col::Id | Col::Big => prop_oneof![
+            4 => (-5i64..60).prop_map(Val::Int),
+            1 => prop::sample::select(&[i64::MAX, 1_094_861_636, 12_345_678][..]).prop_map(Val::Int),
+        ]
+        .boxed(),
+        Col::Small => (-5i32..60).prop_map(Val::Int32).boxed(),
+        Col::Txt | Col::Status => tricky().prop_map(Val::Text).boxed(),
+        Col::Note => prop_oneof![4 => tricky().prop_map(Val::Text), 1 => Just(Val::Null)].boxed(),
+        Col::Ratio => prop_oneof![
+            3 => prop::sample::select(&[2.5, -0.5, 1e3, 0.1, 28.5][..]).prop_map(Val::Float),
+            1 => Just(Val::Null),
+        ]
+        .boxed(),
+        Col::Flag => any::<bool>().prop_map(Val::Bool).boxed(),
+        Col::At => prop_oneof![3 => time().prop_map(Val::Time), 1 => Just(Val::Null)].boxed(),
+    };
+    prop_oneof![6 => typed, 1 => val()].boxed()
+}
+
+/// An expression for `col`: mostly one of its type (so that most
+/// statements are valid), now and then anything (implicit casts).
+fn expr_for(col: Col) -> BoxedStrategy<Expr> {
+    let numeric = prop::sample::select(&[Col::Big, Col::Small][..]);
+    let textual = prop::sample::select(&[Col::Txt, Col::Note, Col::Status][..]);
+    let typed: BoxedStrategy<Expr> = match col {
+        Col::Id | Col::Big | Col::Small => prop_oneof![
+            3 => value_for(col).prop_map(Expr::Lit),
+            3 => value_for(col).prop_map(Expr::Bind),
+            1 => numeric.clone().prop_map(Expr::Col),
+            2 => (numeric.clone(), -3i64..4).prop_map(|(c, n)| Expr::Plus(c, n)),
+            1 => (numeric, 2i64..4).prop_map(|(c, n)| Expr::Div(c, n)),
+            1 => (1i64..3).prop_map(|n| Expr::MinusMinus(Col::Big, n)),
+            1 => Just(Expr::SubMax(Col::Big)),
+        ]
+        .boxed(),
+        Col::Txt | Col::Note | Col::Status => prop_oneof![
+            3 => value_for(col).prop_map(Expr::Lit),
+            3 => value_for(col).prop_map(Expr::Bind),
+            1 => textual.clone().prop_map(Expr::Col),
+            1 => textual.prop_map(Expr::Lower),
+            1 => (prop::sample::select(&[Col::Txt, Col::Status][..]), tricky()).prop_map(|(c, t)| Expr::Concat(c, t)),
+            1 => Just(Expr::SubMax(Col::Txt)),
+        ]
+        .boxed(),
+        Col::Ratio => prop_oneof![
+            2 => value_for(col).prop_map(Expr::Lit),
+            2 => value_for(col).prop_map(Expr::Bind),
+            1 => (-3i64..4).prop_map(|n| Expr::Plus(Col::Ratio, n)),
+            1 => (2i64..4).prop_map(|n| Expr::Div(Col::Ratio, n)),
+        ]
+        .boxed(),
+        Col::Flag | Col::At => prop_oneof![
+            2 => value_for(col).prop_map(Expr::Lit),
+            2 => value_for(col).prop_map(Expr::Bind),
+            1 => Just(Expr::Col(col)),
+        ]
+        .boxed(),
+    };
+    prop_oneof![8 => typed, 1 => leaf_expr()].boxed()
+}
+
+/// A `SET` item: a column and an expression for it, sometimes a `CASE`.
+fn assignment() -> impl Strategy<Value = (Col, Expr)> {
+    any_column().prop_flat_map(|col| {
+        let case = (cond(), expr_for(col), expr_for(col))
+            .prop_map(|(c, a, b)| Expr::Case(Box::new(c), Box::new(a), Box::new(b)));
+        prop_oneof![6 => expr_for(col), 1 => case].prop_map(move |e| (col, e))
+    })
 }
 
 fn leaf_cond() -> impl Strategy<Value = Cond> {
-    let ops = prop::sample::select(&["=", "<>", ">", "<=", "LIKE"][..]);
+    let compared = column().prop_flat_map(|col| {
+        let ops: &'static [&'static str] = match col {
+            Col::Txt | Col::Note | Col::Status => &["=", "<>", ">", "<=", "LIKE"],
+            _ => &["=", "<>", ">", "<="],
+        };
+        (prop::sample::select(ops), expr_for(col)).prop_map(move |(op, e)| Cond::Cmp(col, op, e))
+    });
     prop_oneof![
         4 => (1i64..14).prop_map(|n| Cond::Cmp(Col::Id, "=", Expr::Lit(Val::Int(n)))),
         2 => (1i64..14).prop_map(|n| Cond::Cmp(Col::Id, "=", Expr::Bind(Val::Int(n)))),
-        1 => (2i64..14).prop_map(|n| Cond::Cmp(Col::Id, "=", Expr::MinusMinus(Col::Id, n % 3))),
+        1 => (2i64..14).prop_map(|n| Cond::Cmp(Col::Id, "=", Expr::NumMinusMinus(n, n % 3))),
         3 => prop::collection::vec(1i64..14, 1..5).prop_map(|ids| Cond::In(Col::Id, ids)),
-        3 => (column(), ops, leaf_expr()).prop_map(|(c, op, e)| Cond::Cmp(c, op, e)),
+        4 => compared,
         1 => column().prop_map(Cond::IsNull),
         1 => Just(Cond::AboveAverage),
         1 => (0i64..60).prop_map(Cond::InSubquery),
@@ -164,7 +236,15 @@ fn raw() -> impl Strategy<Value = Raw> {
     let returning = prop::bool::weighted(0.25);
     let update = (
         target(),
-        prop::collection::vec((any_column(), expr()), 1..4),
+        prop::collection::vec(assignment(), 1..4).prop_map(|mut set| {
+            // A column assigned twice is an error everywhere.
+            let mut seen = Vec::new();
+            set.retain(|(col, _)| !seen.contains(col) && {
+                seen.push(*col);
+                true
+            });
+            set
+        }),
         filter(),
         returning.clone(),
     )
@@ -195,8 +275,19 @@ fn raw() -> impl Strategy<Value = Raw> {
             if !columns.contains(&Col::Txt) {
                 columns.push(Col::Txt);
             }
-            let width = columns.len();
-            prop::collection::vec(prop::collection::vec(leaf_expr(), width), rows).prop_map(
+            // VALUES rows name no column.
+            let row: Vec<BoxedStrategy<Expr>> = columns
+                .iter()
+                .map(|c| {
+                    prop_oneof![
+                        4 => value_for(*c).prop_map(Expr::Lit),
+                        4 => value_for(*c).prop_map(Expr::Bind),
+                        1 => Just(Expr::Default),
+                    ]
+                    .boxed()
+                })
+                .collect();
+            prop::collection::vec(row, rows).prop_map(
                 move |rows| Raw::Insert {
                     target,
                     columns: columns.clone(),
@@ -272,10 +363,12 @@ fn dsl() -> impl Strategy<Value = Dsl> {
     ]
 }
 
-/// A case: raw SQL three times in four, a DSL statement otherwise.
+/// A case: raw SQL three times in five, a DSL statement otherwise, sent
+/// as it is or as the library's own method.
 pub fn case() -> impl Strategy<Value = Case> {
     prop_oneof![
         3 => (raw(), style()).prop_map(|(r, s)| Case::Raw(r, s)),
         1 => dsl().prop_map(Case::Dsl),
+        1 => dsl().prop_map(Case::Method),
     ]
 }

@@ -212,6 +212,9 @@ pub enum Case {
     Dsl(Dsl),
     /// SQL text as written, without binds.
     Text(&'static str),
+    /// A DSL statement on the bare connection, the library's own method
+    /// (`update_where`, `delete_where`, `bulk_create`) on the hooked one.
+    Method(Dsl),
 }
 
 impl Case {
@@ -219,9 +222,15 @@ impl Case {
     pub fn inserts(&self) -> bool {
         match self {
             Case::Raw(raw, _) => matches!(raw, Raw::Insert { .. }),
-            Case::Dsl(dsl) => matches!(dsl, Dsl::Insert(_)),
+            Case::Dsl(dsl) | Case::Method(dsl) => matches!(dsl, Dsl::Insert(_)),
             Case::Text(sql) => sql.trim_start().to_ascii_uppercase().starts_with("INSERT"),
         }
+    }
+
+    /// True when the statement may draw generated keys (an insert, or
+    /// `DEFAULT` assigned to a column), which no rollback gives back.
+    pub fn draws_keys(&self) -> bool {
+        self.inserts() || format!("{self:?}").contains("Default")
     }
 
     /// True when the statement asks for rows back.
@@ -531,7 +540,9 @@ impl Out<'_> {
                     sql.push_str(match comment {
                         Comment::Block => " /* c; 'x' */",
                         Comment::Line => " -- c ; 'x\n",
-                        Comment::Hash => " # c\n",
+                        // `#` is an operator outside MySQL.
+                        Comment::Hash if self.names.backend == BackendKind::Mysql => " # c\n",
+                        Comment::Hash => " /* # c */",
                         Comment::Nested => " /* a /* b */ c */",
                     });
                 }
