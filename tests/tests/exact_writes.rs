@@ -281,3 +281,109 @@ backend_suite! {
         reported_cases::<Inner>(&db);
     }
 }
+
+/// `bulk_update` writes text byte for byte: trailing and leading spaces,
+/// different per row (so that rows are joined with their values, not set
+/// alike).
+fn bulk_update_keeps_spaces<C: Schemas>(db: &hooks_tests::TestDb<C>)
+where
+    hooks_diesel::HookedConnection<C>:
+        hooks_diesel::hooks_core::Hosts<hooks_tests::models::ExactRow>,
+{
+    let mut bench = Bench::new(db);
+    let read = |conn: &mut C| -> Vec<hooks_tests::models::ExactRow> {
+        let mut rows = C::typed(conn).expect("rows load");
+        rows.truncate(4);
+        rows
+    };
+    let mut rows = read(&mut bench.bare);
+    let texts = ["pad  ", "  lead", " both ", "tab\t"];
+    for (row, text) in rows.iter_mut().zip(texts) {
+        row.txt = text.to_string();
+        row.note = Some(format!("{text} "));
+    }
+    hooks_diesel::HookedOps::bulk_update(&mut bench.hooked, rows.clone()).expect("bulk_update");
+    assert_eq!(read(&mut bench.bare), rows);
+}
+
+mod spaces {
+    use super::*;
+
+    backend_suite! {
+        fn bulk_update_writes_text_byte_for_byte(db) {
+            bulk_update_keeps_spaces::<Inner>(&db);
+        }
+    }
+}
+
+/// Runs each statement of `cases` after `settings` ran on both
+/// connections; each must be written alike and hooked, not refused.
+fn under_settings<C: Schemas>(db: &hooks_tests::TestDb<C>, settings: &str, cases: &[&'static str])
+where
+    hooks_diesel::HookedConnection<C>:
+        hooks_diesel::hooks_core::Hosts<hooks_tests::models::ExactRow>,
+{
+    use diesel::connection::SimpleConnection;
+    let mut bench = Bench::new(db);
+    bench.bare.batch_execute(settings).expect("settings");
+    bench.hooked.batch_execute(settings).expect("settings");
+    for sql in cases {
+        assert_eq!(
+            bench.check(&Case::Text(sql)),
+            Ok(check::Verdict::Same),
+            "{:?} under `{settings}`: {sql}",
+            C::KIND
+        );
+    }
+}
+
+/// Text whose lexing the session's settings decide: `"` and backslashes.
+const SETTLED_BY_SESSION: &[&str] = &[
+    r#"UPDATE "exact_rows" SET "note" = 'x' WHERE "id" = 3"#,
+    r"UPDATE exact_rows SET note = 'x\' WHERE id = 1 -- ' WHERE id = 2",
+    r"DELETE FROM exact_rows WHERE txt = 'a\' OR id = 5 -- ' OR id = 6",
+];
+
+mod modes {
+    use super::*;
+
+    backend_suite! {
+        backends(mysql);
+
+        fn ansi_quotes_and_backslash_escapes(db) {
+            under_settings::<Inner>(&db, "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')", SETTLED_BY_SESSION);
+        }
+
+        fn ansi_quotes_without_backslash_escapes(db) {
+            under_settings::<Inner>(
+                &db,
+                "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES,NO_BACKSLASH_ESCAPES')",
+                SETTLED_BY_SESSION,
+            );
+        }
+
+        fn default_quotes_without_backslash_escapes(db) {
+            under_settings::<Inner>(
+                &db,
+                "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')",
+                &SETTLED_BY_SESSION[1..],
+            );
+        }
+    }
+}
+
+mod pg_modes {
+    use super::*;
+
+    backend_suite! {
+        backends(postgres);
+
+        fn standard_conforming_strings_off(db) {
+            under_settings::<Inner>(&db, "SET standard_conforming_strings = off; SET escape_string_warning = off", SETTLED_BY_SESSION);
+        }
+
+        fn standard_conforming_strings_on(db) {
+            under_settings::<Inner>(&db, "SET standard_conforming_strings = on", SETTLED_BY_SESSION);
+        }
+    }
+}

@@ -9,13 +9,13 @@ use crate::model::DieselHookModel;
 use crate::query::Column;
 
 mod capture;
-mod session;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
 mod pg;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod raw;
+mod session;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -77,8 +77,18 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture + Sess
     /// it reads back as a value of the field type `metadata` describes;
     /// `None` reads it as it is (SQLite, whose values carry their type,
     /// and types without a known name).
-    fn cast_type(metadata: &<Self as diesel::sql_types::TypeMetadata>::TypeMetadata) -> Option<&'static str> {
+    fn cast_type(
+        metadata: &<Self as diesel::sql_types::TypeMetadata>::TypeMetadata,
+    ) -> Option<&'static str> {
         let _ = metadata;
+        None
+    }
+
+    /// The type a bound value of field `field` is cast to where it stands
+    /// in a derived table of per-row values (see MySQL's implementation);
+    /// `None`: bound as it is.
+    fn derived_value_cast<M: DieselHookModel<Self>>(field: usize) -> Option<&'static str> {
+        let _ = field;
         None
     }
 

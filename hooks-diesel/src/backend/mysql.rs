@@ -21,6 +21,19 @@ impl HookBackend for Mysql {
     /// subquery reads from the old row; otherwise left to right.
     const TWO_PASS_SELF_UPDATES: bool = true;
 
+    /// Text bound into a derived table (`SELECT ? AS c UNION ALL ..`) is
+    /// typed `CHAR` there, which drops its trailing spaces: it is cast to
+    /// `CHAR`, a `VARCHAR`, which keeps them.
+    fn derived_value_cast<M: crate::model::DieselHookModel<Self>>(
+        field: usize,
+    ) -> Option<&'static str> {
+        use diesel::mysql::MysqlType as T;
+        match M::field_type(field, &mut ()).ok()? {
+            T::String | T::Enum | T::Set => Some("CHAR"),
+            _ => None,
+        }
+    }
+
     /// The targets MySQL's `CAST` takes, by the wire type a field reads.
     fn cast_type(metadata: &diesel::mysql::MysqlType) -> Option<&'static str> {
         use diesel::mysql::MysqlType as T;

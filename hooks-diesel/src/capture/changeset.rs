@@ -61,15 +61,18 @@ pub(crate) fn assigned_key<M: HookModel>(parsed: &Parsed, set: &Clause) -> Optio
     let Some(assignments) = parsed.assignments(set) else {
         return Some("(an assignment list it cannot read)".into());
     };
-    assignments.into_iter().map(|(column, _)| column).find(|column| {
-        M::key_fields().any(|i| M::FIELDS[i].column.eq_ignore_ascii_case(column))
-    })
+    assignments
+        .into_iter()
+        .map(|(column, _)| column)
+        .find(|column| M::key_fields().any(|i| M::FIELDS[i].column.eq_ignore_ascii_case(column)))
 }
 
 /// Whether `set` reads rows (a subquery), whose values would change as
 /// earlier rows are written: such a changeset is written by one statement.
 pub(crate) fn reads_rows(parsed: &Parsed, set: &Clause) -> bool {
-    parsed.names_in(set).any(|name| name.eq_ignore_ascii_case("SELECT"))
+    parsed
+        .names_in(set)
+        .any(|name| name.eq_ignore_ascii_case("SELECT"))
 }
 
 /// A changeset scanned on its own: its text, its binds, and whether

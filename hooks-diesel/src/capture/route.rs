@@ -120,13 +120,11 @@ pub(super) fn unreadable<'a, M: HookModel, C: InnerConnection>(
     form: &'a str,
 ) -> impl FnOnce(Error) -> Error + 'a {
     move |error| match error {
-        Error::Database(diesel::result::Error::DeserializationError(why)) => {
-            unsupported::<M, C>(
-                table,
-                form,
-                &format!("a row it reads or writes does not read as the model ({why})"),
-            )
-        }
+        Error::Database(diesel::result::Error::DeserializationError(why)) => unsupported::<M, C>(
+            table,
+            form,
+            &format!("a row it reads or writes does not read as the model ({why})"),
+        ),
         other => other,
     }
 }
@@ -149,7 +147,11 @@ pub(super) fn returning<M: HookModel, C: InnerConnection>(
              back a RETURNING clause; send the write with `execute` and read the rows after it",
         ));
     }
-    if request.parsed.names_in(clause).any(|n| n.eq_ignore_ascii_case("SELECT")) {
+    if request
+        .parsed
+        .names_in(clause)
+        .any(|n| n.eq_ignore_ascii_case("SELECT"))
+    {
         return Err(unsupported::<M, C>(
             table,
             "RETURNING with a subquery",
@@ -253,8 +255,8 @@ where
     let never = Piece::never(total).cacheable(cacheable);
     // Statements by key carry the captured binds beside the keys where
     // binds cannot be split (SQLite).
-    let always = (!<C::Backend as Capture>::SPLITS_BINDS)
-        .then(|| Piece::always(total).cacheable(cacheable));
+    let always =
+        (!<C::Backend as Capture>::SPLITS_BINDS).then(|| Piece::always(total).cacheable(cacheable));
     let sql = |piece| Sql::<C::Backend> {
         piece,
         binds: &binds,
@@ -373,40 +375,42 @@ where
     let total = insert.values.as_ref().map(|v| v.rows.len());
     let (count, rows) = if let Some(read_back) = read_back {
         let mut count = 0;
-        let rows = conn.create_by::<M>(chunks.len(), total, |inner, k| {
-            let chunk = &chunks[k];
-            let inserted = inner.execute_returning_count(&Sent::<C::Backend> {
-                piece: &chunk.body,
-                binds: &binds,
-            })?;
-            count += inserted;
-            let rows = read_back.load::<M, C>(inner, insert, chunk, &binds, inserted)?;
-            if rows.len() == inserted {
-                Ok(rows)
-            } else {
-                Err(diesel::result::Error::QueryBuilderError(
-                    format!(
-                        "{}: {inserted} rows inserted, {} read back; nothing was written",
-                        M::MODEL,
-                        rows.len()
-                    )
-                    .into(),
-                ))
-            }
-        })
-        .map_err(unreadable::<M, C>(&insert.table, "INSERT"))?;
+        let rows = conn
+            .create_by::<M>(chunks.len(), total, |inner, k| {
+                let chunk = &chunks[k];
+                let inserted = inner.execute_returning_count(&Sent::<C::Backend> {
+                    piece: &chunk.body,
+                    binds: &binds,
+                })?;
+                count += inserted;
+                let rows = read_back.load::<M, C>(inner, insert, chunk, &binds, inserted)?;
+                if rows.len() == inserted {
+                    Ok(rows)
+                } else {
+                    Err(diesel::result::Error::QueryBuilderError(
+                        format!(
+                            "{}: {inserted} rows inserted, {} read back; nothing was written",
+                            M::MODEL,
+                            rows.len()
+                        )
+                        .into(),
+                    ))
+                }
+            })
+            .map_err(unreadable::<M, C>(&insert.table, "INSERT"))?;
         (count, rows)
     } else {
-        let rows = conn.create_by::<M>(chunks.len(), total, |inner, k| {
-            M::load_framed(
-                inner,
-                &InsertReturning::<C::Backend> {
-                    body: &chunks[k].body,
-                    binds: &binds,
-                },
-            )
-        })
-        .map_err(unreadable::<M, C>(&insert.table, "INSERT"))?;
+        let rows = conn
+            .create_by::<M>(chunks.len(), total, |inner, k| {
+                M::load_framed(
+                    inner,
+                    &InsertReturning::<C::Backend> {
+                        body: &chunks[k].body,
+                        binds: &binds,
+                    },
+                )
+            })
+            .map_err(unreadable::<M, C>(&insert.table, "INSERT"))?;
         (rows.len(), rows)
     };
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))

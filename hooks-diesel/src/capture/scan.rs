@@ -155,9 +155,7 @@ impl Lexer<'_> {
             let start = self.at;
             match b {
                 b if b.is_ascii_whitespace() => self.at += 1,
-                b'-' if self.peek(1) == Some(b'-') && self.dashes_comment()? => {
-                    self.line_comment()
-                }
+                b'-' if self.peek(1) == Some(b'-') && self.dashes_comment()? => self.line_comment(),
                 b'#' if self.dialect == Dialect::Mysql => self.line_comment(),
                 b'/' if self.peek(1) == Some(b'*') => self.block_comment()?,
                 b'\'' => {
@@ -241,7 +239,9 @@ impl Lexer<'_> {
         }
         match self.peek(2) {
             Some(c) => Ok(c <= b' '),
-            None => Err(ScanError::Unsupported("`--` at the end of a MySQL statement")),
+            None => Err(ScanError::Unsupported(
+                "`--` at the end of a MySQL statement",
+            )),
         }
     }
 
@@ -253,7 +253,8 @@ impl Lexer<'_> {
 
     fn block_comment(&mut self) -> Result<(), ScanError> {
         if self.dialect == Dialect::Mysql
-            && (self.peek(2) == Some(b'!') || (self.peek(2) == Some(b'M') && self.peek(3) == Some(b'!')))
+            && (self.peek(2) == Some(b'!')
+                || (self.peek(2) == Some(b'M') && self.peek(3) == Some(b'!')))
         {
             return Err(ScanError::Unsupported(
                 "MySQL and MariaDB executable comments (`/*!`, `/*M!`)",

@@ -906,7 +906,13 @@ mod tests {
         let names = |tables: Vec<TableRef>| -> Vec<String> {
             tables.iter().map(ToString::to_string).collect()
         };
-        let written = |sql: &str| names(parse(sql.to_string(), Dialect::Postgres).unwrap().written_tables());
+        let written = |sql: &str| {
+            names(
+                parse(sql.to_string(), Dialect::Postgres)
+                    .unwrap()
+                    .written_tables(),
+            )
+        };
         assert_eq!(written("/* hi */ UPDATE accounts SET x = 1"), ["accounts"]);
         assert_eq!(
             written("-- note\nDELETE FROM public.accounts"),

@@ -133,11 +133,9 @@ where
             let mut deleted = 0;
             if !run.wants::<M>(Event::BeforeDelete) && <C::Backend as HookBackend>::RETURNING {
                 let keys = M::select_key_list(conn.inner_mut(), filter, true)?;
-                    for keys in keys.chunks(chunk) {
-                    let gone = M::delete_returning(
-                        conn.inner_mut(),
-                        Target::<_, NoFilter>::Keys(keys),
-                    )?;
+                for keys in keys.chunks(chunk) {
+                    let gone =
+                        M::delete_returning(conn.inner_mut(), Target::<_, NoFilter>::Keys(keys))?;
                     let mut set = ChangeSet::deleted(rows_in_order(keys, gone)?).at_offset(deleted);
                     deleted += keys.len();
                     conn.record_write(M::MODEL, Operation::Delete, keys.len());

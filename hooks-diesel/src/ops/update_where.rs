@@ -48,7 +48,9 @@ pub(crate) fn assigned_fields<M: HookModel, DB: HookBackend>(
     projection: Option<&Projection<'_, DB>>,
 ) -> FieldSet {
     projection.map_or(M::all_fields(), |p| {
-        p.exprs.iter().fold(FieldSet::EMPTY, |set, (i, _)| set.with(*i))
+        p.exprs
+            .iter()
+            .fold(FieldSet::EMPTY, |set, (i, _)| set.with(*i))
     })
 }
 
@@ -263,7 +265,11 @@ where
 
     /// No row matched: the changeset is still sent, against no row, so
     /// that the database refuses it if it would have refused the original.
-    fn check_changeset<M, S>(&mut self, changeset: &S, plan: &Plan<'_, '_, C::Backend>) -> Result<()>
+    fn check_changeset<M, S>(
+        &mut self,
+        changeset: &S,
+        plan: &Plan<'_, '_, C::Backend>,
+    ) -> Result<()>
     where
         M: HookedModel<C::Backend>,
         S: QueryFragment<C::Backend>,
@@ -279,7 +285,11 @@ where
     fn cast_types<M: HookedModel<C::Backend>>(&mut self) -> Result<Vec<Option<&'static str>>> {
         let lookup = self.inner_mut().metadata_lookup();
         (0..M::FIELDS.len())
-            .map(|field| Ok(<C::Backend as HookBackend>::cast_type(&M::field_type(field, lookup)?)))
+            .map(|field| {
+                Ok(<C::Backend as HookBackend>::cast_type(&M::field_type(
+                    field, lookup,
+                )?))
+            })
             .collect()
     }
 }
@@ -389,7 +399,10 @@ where
                             record: first,
                             fields: uniform,
                         };
-                        rows_in_order(&keys, M::update_set_returning(conn.inner_mut(), &with, target)?)?
+                        rows_in_order(
+                            &keys,
+                            M::update_set_returning(conn.inner_mut(), &with, target)?,
+                        )?
                     }
                     None => self.apply::<M>(conn, target, &keys)?,
                 };

@@ -9,9 +9,9 @@ use diesel::query_builder::QueryFragment;
 use diesel::QueryResult;
 
 use super::framed::{Frame, Framed};
+use super::SelectKeyList;
 use super::{caller_order, in_key_order, statement_order, SelectInserted};
 use super::{load_rows, DeleteWhere, InsertRows, LoadRow, SelectByKeys, SelectWhere, Target};
-use super::SelectKeyList;
 use super::{Projection, SelectProjected};
 use super::{UpdateRows, UpdateSet};
 use crate::backend::HookBackend;

@@ -163,7 +163,16 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
                 if n > 0 {
                     out.push_sql(", ");
                 }
-                record.bind_field(i, &mut out)?;
+                match DB::derived_value_cast::<M>(i) {
+                    Some(cast) => {
+                        out.push_sql("CAST(");
+                        record.bind_field(i, &mut out)?;
+                        out.push_sql(" AS ");
+                        out.push_sql(cast);
+                        out.push_sql(")");
+                    }
+                    None => record.bind_field(i, &mut out)?,
+                }
                 if r == 0 {
                     out.push_sql(" AS ");
                     out.push_identifier(M::FIELDS[i].column)?;

@@ -239,14 +239,16 @@ fn raw() -> impl Strategy<Value = Raw> {
         prop::collection::vec(assignment(), 1..4).prop_map(|mut set| {
             // A column assigned twice is an error everywhere.
             let mut seen = Vec::new();
-            set.retain(|(col, _)| !seen.contains(col) && {
-                seen.push(*col);
-                true
+            set.retain(|(col, _)| {
+                !seen.contains(col) && {
+                    seen.push(*col);
+                    true
+                }
             });
             set
         }),
         filter(),
-        returning.clone(),
+        returning,
     )
         .prop_map(|(target, set, filter, returning)| Raw::Update {
             target,
@@ -254,13 +256,12 @@ fn raw() -> impl Strategy<Value = Raw> {
             filter,
             returning,
         });
-    let delete = (target(), filter(), returning.clone()).prop_map(|(target, filter, returning)| {
-        Raw::Delete {
+    let delete =
+        (target(), filter(), returning).prop_map(|(target, filter, returning)| Raw::Delete {
             target,
             filter,
             returning,
-        }
-    });
+        });
     let insert = (
         target(),
         prop::collection::vec(column(), 1..5),
@@ -287,14 +288,12 @@ fn raw() -> impl Strategy<Value = Raw> {
                     .boxed()
                 })
                 .collect();
-            prop::collection::vec(row, rows).prop_map(
-                move |rows| Raw::Insert {
-                    target,
-                    columns: columns.clone(),
-                    rows,
-                    returning,
-                },
-            )
+            prop::collection::vec(row, rows).prop_map(move |rows| Raw::Insert {
+                target,
+                columns: columns.clone(),
+                rows,
+                returning,
+            })
         });
     prop_oneof![5 => update, 3 => delete, 2 => insert]
 }

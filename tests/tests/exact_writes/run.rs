@@ -209,13 +209,19 @@ macro_rules! exact_backend {
                     Dsl::Update(cond, set) => {
                         let f = Self::filter_of(cond);
                         match set {
-                            DslSet::Txt(s) => conn.update_where_count::<ExactRow>(f, txt.eq(s.clone())),
-                            DslSet::BigPlus(n) => conn.update_where_count::<ExactRow>(f, big.eq(big + *n)),
+                            DslSet::Txt(s) => {
+                                conn.update_where_count::<ExactRow>(f, txt.eq(s.clone()))
+                            }
+                            DslSet::BigPlus(n) => {
+                                conn.update_where_count::<ExactRow>(f, big.eq(big + *n))
+                            }
                             DslSet::TxtThenNote(s) => conn.update_where_count::<ExactRow>(
                                 f,
                                 (txt.eq(s.clone()), note.eq(txt.nullable())),
                             ),
-                            DslSet::Note(s) => conn.update_where_count::<ExactRow>(f, note.eq(s.clone())),
+                            DslSet::Note(s) => {
+                                conn.update_where_count::<ExactRow>(f, note.eq(s.clone()))
+                            }
                             DslSet::Typed {
                                 small: sm,
                                 ratio: r,
@@ -250,7 +256,9 @@ macro_rules! exact_backend {
                         )
                         .map(|created| created.len()),
                 };
-                count.map(Answer::Count).map_err(hooks_diesel::Error::into_diesel)
+                count
+                    .map(Answer::Count)
+                    .map_err(hooks_diesel::Error::into_diesel)
             }
 
             fn dsl<X>(conn: &mut X, dsl: &Dsl) -> QueryResult<Answer>
