@@ -300,6 +300,11 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
             }
         }
     });
+    let zero_arms = model.fields.iter().map(|f| {
+        let index = f.index;
+        let st = sql_type(model.table, f, krate);
+        quote!(#index => (&#krate::SqlTypeProbe::<#st>::NEW).zero(),)
+    });
     let single = model.key.len() == 1;
     let key_part = |part: usize| {
         if single {
@@ -424,6 +429,15 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
                 let mut fields = #krate::hooks_core::FieldSet::EMPTY;
                 #(#array_probes)*
                 fields
+            }
+
+            fn zero_sql(field: usize) -> ::core::option::Option<&'static str> {
+                #[allow(unused_imports)]
+                use #krate::{KnownZero as _, UnknownZero as _};
+                match field {
+                    #(#zero_arms)*
+                    _ => ::core::option::Option::None,
+                }
             }
         }
     }

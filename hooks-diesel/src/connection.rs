@@ -203,6 +203,7 @@ pub struct HookedConnection<C> {
     pub(crate) tx: TxState<C>,
     pub(crate) warned_tables: Vec<String>,
     pub(crate) statements: StatementCache,
+    pub(crate) catalog: crate::capture::Catalog,
 }
 
 impl<C> HookedConnection<C> {
@@ -218,6 +219,7 @@ impl<C> HookedConnection<C> {
             tx: TxState::default(),
             warned_tables: Vec::new(),
             statements: StatementCache::new(),
+            catalog: crate::capture::Catalog::new(),
         }
     }
 
@@ -250,6 +252,7 @@ impl<C> HookedConnection<C> {
         self.registry = registry.into();
         self.statements.clear();
         self.warned_tables.clear();
+        self.catalog.clear();
     }
 
     /// The wrapped connection. Statements sent through it bypass hooks, the

@@ -118,8 +118,8 @@ pub use connection::{Config, HookedConnection, InnerConnection, UnhookedWrites};
 pub use error::{Error, Result};
 pub use hosted::HookedOps;
 pub use model::{
-    no_such_field, sql_table_name, ArraySqlType, DieselHookModel, ScalarSqlType, SqlTableName,
-    SqlTypeProbe, TableModel,
+    no_such_field, sql_table_name, ArraySqlType, DieselHookModel, KnownZero, ScalarSqlType,
+    SqlTableName, SqlTypeProbe, SqlZero, TableModel, UnknownZero,
 };
 pub use ops::{SyncOptions, SyncReport};
 pub use progress::{OnProgress, Progress};

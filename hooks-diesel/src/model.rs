@@ -80,7 +80,84 @@ pub trait DieselHookModel<DB: HookBackend>: TableModel {
     fn array_fields() -> FieldSet {
         FieldSet::EMPTY
     }
+
+    /// A literal of field `field`'s SQL type that reads back as a value
+    /// of the field (`0`, `''`, `NULL` for a nullable one), for a record
+    /// an `INSERT` is about to write that gives the field no value and
+    /// the column no default (BEFORE_CREATE hooks may fill it); `None`
+    /// for a type without one. The derive finds it with [`SqlZero`].
+    fn zero_sql(field: usize) -> Option<&'static str> {
+        let _ = field;
+        None
+    }
 }
+
+/// A literal of a Diesel SQL type that reads back as a value of it: what
+/// a record about to be inserted shows for a column the `INSERT` gives no
+/// value and that has no default.
+#[doc(hidden)]
+pub trait SqlZero {
+    /// The literal.
+    const ZERO: &'static str;
+}
+
+macro_rules! sql_zero {
+    ($($zero:literal => $($ty:ty),+;)*) => {$($(
+        impl SqlZero for $ty {
+            const ZERO: &'static str = $zero;
+        }
+    )+)*};
+}
+
+sql_zero! {
+    "0" => diesel::sql_types::SmallInt, diesel::sql_types::Integer, diesel::sql_types::BigInt,
+        diesel::sql_types::Float, diesel::sql_types::Double, diesel::sql_types::Numeric;
+    "''" => diesel::sql_types::Text, diesel::sql_types::Binary;
+    "FALSE" => diesel::sql_types::Bool;
+    "'1970-01-01'" => diesel::sql_types::Date;
+    "'00:00:00'" => diesel::sql_types::Time;
+    "'1970-01-01 00:00:00'" => diesel::sql_types::Timestamp;
+}
+
+#[cfg(feature = "postgres")]
+sql_zero! {
+    "'1970-01-01 00:00:00+00'" => diesel::sql_types::Timestamptz;
+    "'00000000-0000-0000-0000-000000000000'" => diesel::sql_types::Uuid;
+    "'null'" => diesel::sql_types::Json, diesel::sql_types::Jsonb;
+}
+
+#[cfg(feature = "postgres")]
+impl<T> SqlZero for diesel::sql_types::Array<T> {
+    const ZERO: &'static str = "'{}'";
+}
+
+impl<T: diesel::sql_types::SqlType> SqlZero for diesel::sql_types::Nullable<T> {
+    const ZERO: &'static str = "NULL";
+}
+
+/// The answer for SQL types with a [`SqlZero`]; see [`SqlTypeProbe`].
+#[doc(hidden)]
+pub trait KnownZero {
+    /// The literal.
+    fn zero(&self) -> Option<&'static str>;
+}
+
+impl<ST: SqlZero> KnownZero for SqlTypeProbe<ST> {
+    fn zero(&self) -> Option<&'static str> {
+        Some(ST::ZERO)
+    }
+}
+
+/// The answer for every other SQL type; see [`SqlTypeProbe`].
+#[doc(hidden)]
+pub trait UnknownZero {
+    /// `None`.
+    fn zero(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl<ST> UnknownZero for &SqlTypeProbe<ST> {}
 
 /// Tells, in code `#[derive(HookModel)]` generates for a concrete SQL type
 /// `ST`, whether `ST` is an array type: `(&SqlTypeProbe::<ST>::NEW).is_array()`

@@ -31,6 +31,18 @@ pub trait Capture: Backend + Sized {
         lookup: &mut <Self as TypeMetadata>::MetadataLookup,
     ) -> QueryResult<Self::Binds>;
 
+    /// The captured binds followed by the values `push` collects (values
+    /// a hook set, sent beside the statement's own).
+    #[doc(hidden)]
+    fn extend_binds<'c>(
+        binds: &Self::Binds,
+        lookup: &mut <Self as TypeMetadata>::MetadataLookup,
+        push: &mut dyn FnMut(
+            &mut <Self as Backend>::BindCollector<'c>,
+            &mut <Self as TypeMetadata>::MetadataLookup,
+        ) -> QueryResult<()>,
+    ) -> QueryResult<Self::Binds>;
+
     /// How many binds were captured.
     #[doc(hidden)]
     fn bind_count(binds: &Self::Binds) -> usize;

@@ -21,6 +21,7 @@ mod sqlite;
 
 pub(crate) use capture::Capture;
 pub(crate) use session::Session;
+pub use session::ColumnDefault;
 
 /// A backend the hooked operations know how to write to (SQLite,
 /// PostgreSQL, MySQL; sealed).
@@ -58,6 +59,12 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture + Sess
     /// is re-sent with its own condition beside the keys, so that it is
     /// written the same way.
     const TWO_PASS_SELF_UPDATES: bool = false;
+    /// Whether `DEFAULT` may stand as a value in a `VALUES` row (SQLite:
+    /// no; the column's default is written out instead).
+    const DEFAULT_IN_VALUES: bool = true;
+    /// Whether a `VALUES` list can stand as a table (`SELECT * FROM (VALUES
+    /// ..) AS t`); otherwise rows are written as `SELECT .. UNION ALL`.
+    const VALUES_TABLE: bool = true;
     /// Whether a statement that returns rows may stay in Diesel's
     /// prepared-statement cache between executions (see
     /// `query::select::keep_rows_statement_uncached`).

@@ -20,6 +20,9 @@ impl HookBackend for Mysql {
     /// MariaDB computes the assignments of an `UPDATE` whose table a
     /// subquery reads from the old row; otherwise left to right.
     const TWO_PASS_SELF_UPDATES: bool = true;
+    /// MySQL writes a row constructor `VALUES ROW(..)`, MariaDB `VALUES
+    /// (..)`: rows are selected with `UNION ALL` instead.
+    const VALUES_TABLE: bool = false;
 
     /// Text bound into a derived table (`SELECT ? AS c UNION ALL ..`) is
     /// typed `CHAR` there, which drops its trailing spaces: it is cast to
@@ -83,6 +86,21 @@ impl super::Capture for Mysql {
         lookup: &mut (),
     ) -> diesel::QueryResult<Self::Binds> {
         super::raw::capture_raw(query, lookup, &Mysql)
+    }
+
+    fn extend_binds<'c>(
+        binds: &Self::Binds,
+        lookup: &mut (),
+        push: &mut dyn FnMut(
+            &mut diesel::query_builder::bind_collector::RawBytesBindCollector<Mysql>,
+            &mut (),
+        ) -> diesel::QueryResult<()>,
+    ) -> diesel::QueryResult<Self::Binds> {
+        let mut extended = diesel::query_builder::bind_collector::RawBytesBindCollector::<Mysql>::new();
+        extended.binds.clone_from(&binds.binds);
+        extended.metadata.clone_from(&binds.metadata);
+        push(&mut extended, lookup)?;
+        Ok(extended)
     }
 
     fn bind_count(binds: &Self::Binds) -> usize {
@@ -149,6 +167,53 @@ impl super::Session for Mysql {
             return Ok(true);
         }
         folds_case(conn)
+    }
+
+    /// From `information_schema.COLUMNS`: MariaDB gives each default as
+    /// SQL (`'new'`, `0`, `current_timestamp(6)`, `NULL`); MySQL gives
+    /// literals unquoted and marks expressions `DEFAULT_GENERATED`. An
+    /// auto-increment column is generated.
+    fn column_defaults<C: diesel::connection::LoadConnection<Backend = Self>>(
+        conn: &mut C,
+        table: &str,
+    ) -> diesel::QueryResult<Vec<super::ColumnDefault>> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Column {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            default: Option<String>,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            extra: String,
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            mariadb: bool,
+        }
+        let columns: Vec<Column> = diesel::sql_query(
+            "SELECT CAST(COLUMN_NAME AS CHAR) AS name, CAST(COLUMN_DEFAULT AS CHAR) AS `default`, \
+             CAST(EXTRA AS CHAR) AS extra, VERSION() LIKE '%MariaDB%' AS mariadb \
+             FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+        )
+        .bind::<diesel::sql_types::Text, _>(table)
+        .load(conn)?;
+        Ok(columns
+            .into_iter()
+            .map(|c| {
+                let extra = c.extra.to_ascii_lowercase();
+                let generated = extra.contains("auto_increment") || extra.contains("generated");
+                let expression = c.mariadb || extra.contains("default_generated");
+                super::ColumnDefault {
+                    column: c.name,
+                    default: match c.default {
+                        _ if generated && !extra.contains("default_generated") => None,
+                        Some(d) if expression => Some(d),
+                        Some(d) => Some(format!("'{}'", d.replace('\'', "''"))),
+                        None => None,
+                    },
+                }
+            })
+            .collect())
     }
 
     /// The current database (`DATABASE()`), with the server's case rule.

@@ -112,6 +112,21 @@ impl super::Capture for Pg {
         super::raw::capture_raw(query, lookup, &Pg)
     }
 
+    fn extend_binds<'c>(
+        binds: &Self::Binds,
+        lookup: &mut (dyn diesel::pg::PgMetadataLookup + 'static),
+        push: &mut dyn FnMut(
+            &mut diesel::query_builder::bind_collector::RawBytesBindCollector<Pg>,
+            &mut (dyn diesel::pg::PgMetadataLookup + 'static),
+        ) -> diesel::QueryResult<()>,
+    ) -> diesel::QueryResult<Self::Binds> {
+        let mut extended = diesel::query_builder::bind_collector::RawBytesBindCollector::<Pg>::new();
+        extended.binds.clone_from(&binds.binds);
+        extended.metadata.clone_from(&binds.metadata);
+        push(&mut extended, lookup)?;
+        Ok(extended)
+    }
+
     fn bind_count(binds: &Self::Binds) -> usize {
         binds.binds.len()
     }
@@ -170,6 +185,27 @@ impl super::Session for Pg {
         } else {
             written.text.to_ascii_lowercase() == table
         })
+    }
+
+    /// From `pg_attrdef`; a default drawing from a sequence (`serial`) and
+    /// identity or generated columns are not evaluated.
+    fn column_defaults<C: diesel::connection::LoadConnection<Backend = Self>>(
+        conn: &mut C,
+        table: &str,
+    ) -> QueryResult<Vec<super::ColumnDefault>> {
+        use diesel::RunQueryDsl;
+        let columns: Vec<super::session::CatalogColumn> = diesel::sql_query(
+            "SELECT a.attname::text AS name, pg_get_expr(d.adbin, d.adrelid) AS default, \
+             (a.attidentity <> '' OR a.attgenerated <> '' \
+              OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE '%nextval(%', false)) AS generated \
+             FROM pg_attribute a LEFT JOIN pg_attrdef d \
+             ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY a.attnum",
+        )
+        .bind::<diesel::sql_types::Text, _>(super::session::quoted(table))
+        .load(conn)?;
+        Ok(columns.into_iter().map(Into::into).collect())
     }
 
     /// The same relation, asked of the catalog (`to_regclass` follows the

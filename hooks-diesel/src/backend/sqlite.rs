@@ -15,6 +15,7 @@ impl HookBackend for Sqlite {
     const ROW_LOCKS: bool = false;
     const ARRAYS: bool = false;
     const GENERATE_KEY: &'static str = "NULL";
+    const DEFAULT_IN_VALUES: bool = false;
 }
 
 /// SQLite's captured binds are opaque: they are re-sent all at once, by
@@ -33,6 +34,20 @@ impl super::Capture for Sqlite {
         let mut binds = <Sqlite as Backend>::BindCollector::default();
         query.collect_binds(&mut binds, lookup, &Sqlite)?;
         Ok(binds.moveable())
+    }
+
+    fn extend_binds<'c>(
+        binds: &Self::Binds,
+        lookup: &mut (),
+        push: &mut dyn FnMut(
+            &mut <Sqlite as Backend>::BindCollector<'c>,
+            &mut (),
+        ) -> QueryResult<()>,
+    ) -> QueryResult<Self::Binds> {
+        let mut extended = <Sqlite as Backend>::BindCollector::default();
+        extended.append_bind_data(binds);
+        push(&mut extended, lookup)?;
+        Ok(extended.moveable())
     }
 
     /// The captured binds are opaque; their debug forms count them.
@@ -109,6 +124,24 @@ impl super::Session for Sqlite {
         table: &str,
     ) -> QueryResult<bool> {
         Ok(written.text.eq_ignore_ascii_case(table))
+    }
+
+    /// From `pragma_table_info`; an `INTEGER PRIMARY KEY` (the rowid) is
+    /// generated.
+    fn column_defaults<C: diesel::connection::LoadConnection<Backend = Self>>(
+        conn: &mut C,
+        table: &str,
+    ) -> QueryResult<Vec<super::ColumnDefault>> {
+        use diesel::RunQueryDsl;
+        let columns: Vec<super::session::CatalogColumn> = diesel::sql_query(
+            "SELECT name, dflt_value AS \"default\", \
+             (pk = 1 AND upper(type) = 'INTEGER' \
+              AND (SELECT count(*) FROM pragma_table_info(?1) WHERE pk > 0) = 1) AS generated \
+             FROM pragma_table_info(?1) ORDER BY cid",
+        )
+        .bind::<diesel::sql_types::Text, _>(table)
+        .load(conn)?;
+        Ok(columns.into_iter().map(Into::into).collect())
     }
 
     /// An unqualified name is looked up in `temp`, then `main`, then the

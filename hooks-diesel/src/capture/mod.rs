@@ -11,9 +11,11 @@
 
 mod changeset;
 mod identify;
+mod insert;
 mod output;
 mod piece;
 mod policy;
+mod preview;
 mod resend;
 mod route;
 mod scan;
@@ -37,6 +39,7 @@ pub use piece::{Carry, Piece};
 pub(crate) use route::{Route, Routed, Want};
 pub use scan::{Dialect, Lexing};
 pub use shape::Name;
+pub(crate) use preview::Catalog;
 
 use self::route::Request;
 use self::shape::{Parsed, Shape};
@@ -154,6 +157,7 @@ impl<C: InnerConnection> HookedConnection<C> {
             return Ok((Classified::Pass, false));
         }
         let sql = diesel::query_builder::QueryBuilder::finish(builder);
+        self.note_schema_change(&sql);
         let dialect = <C::Backend as crate::backend::Capture>::DIALECT;
         // One statement (Diesel writes no `;`) whose first target has no
         // hooks: nothing more to read.

@@ -42,6 +42,7 @@ impl<C: InnerConnection> HookedConnection<C> {
     /// Applies the policy to raw SQL sent as text (`batch_execute`), which
     /// is never routed to hooks.
     pub(crate) fn check_text(&mut self, sql: &str) -> QueryResult<()> {
+        self.note_schema_change(sql);
         if self.registry().is_empty() || self.hooks_all_off() {
             return Ok(());
         }

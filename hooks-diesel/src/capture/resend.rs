@@ -3,6 +3,7 @@
 //! caller's, and the read-back by the key values it bound (backends
 //! without `RETURNING`).
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -19,6 +20,8 @@ use crate::query::Frame;
 pub(crate) struct InsertChunk {
     pub body: Piece,
     pub rows: Range<usize>,
+    /// The caller's rows in the statement's order.
+    pub order: Vec<usize>,
 }
 
 /// The caller's insert, up to its `RETURNING`, as statements of at most
@@ -54,6 +57,7 @@ pub(crate) fn chunks<DB: HookBackend>(
         return vec![InsertChunk {
             body: Piece::opening(parsed, &insert.body, keep),
             rows: 0..rows,
+            order: (0..rows).collect(),
         }];
     };
     let head = Piece::of(parsed, &values.head, true);
@@ -91,11 +95,11 @@ pub(crate) fn chunks<DB: HookBackend>(
             }
             None => range.clone().collect(),
         };
-        for (n, row) in in_order.into_iter().enumerate() {
+        for (n, row) in in_order.iter().enumerate() {
             if n > 0 {
                 body.text(", ");
             }
-            body.append(&rows[row]);
+            body.append(&rows[*row]);
         }
         if !values.tail.is_empty() {
             body.text(" ");
@@ -104,10 +108,87 @@ pub(crate) fn chunks<DB: HookBackend>(
         out.push(InsertChunk {
             body: body.cacheable(true),
             rows: start..end,
+            order: in_order,
         });
         start = end;
     }
     out
+}
+
+/// The values a chunk of an insert writes besides the caller's: what
+/// BEFORE_CREATE hooks set, each a bind past the captured ones.
+#[derive(Debug, Default)]
+pub(crate) struct Patch {
+    /// Per row of the caller: `(slot, bind)`. A slot below the number of
+    /// the statement's columns replaces the caller's value there; the
+    /// others are the `added` columns, in order.
+    pub cells: HashMap<usize, Vec<(usize, usize)>>,
+    /// Columns the statement does not name, with what the rows whose
+    /// hooks did not set them get there (`DEFAULT`, or the column's
+    /// default where `VALUES` has no `DEFAULT`).
+    pub added: Vec<(&'static str, Piece)>,
+}
+
+impl Patch {
+    /// True when there is nothing to write besides the caller's values.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+}
+
+/// The statement of `chunk` with `patch` applied: the added columns
+/// appended to the column list and to every row, the hooks' values in
+/// place of the caller's where they set them. `total` is the number of
+/// binds, captured and added. `None` without a column list and `VALUES`.
+pub(crate) fn patched(
+    parsed: &Parsed,
+    insert: &Insert,
+    chunk: &InsertChunk,
+    patch: &Patch,
+    total: usize,
+    quote: impl Fn(&str) -> String,
+) -> Option<Piece> {
+    let (values, columns, close) = (
+        insert.values.as_ref()?,
+        insert.columns.as_ref()?,
+        insert.columns_end?,
+    );
+    let mut body = Piece::of(parsed, &(values.head.start..close), false);
+    for (column, _) in &patch.added {
+        body.text(", ");
+        body.text(&quote(column));
+    }
+    body.text(" ");
+    body.append(&Piece::of(parsed, &(close..values.head.end), false));
+    body.text(" ");
+    for (n, &r) in chunk.order.iter().enumerate() {
+        let row = values.rows.get(r)?;
+        let cells = patch.cells.get(&r).map_or(&[][..], Vec::as_slice);
+        let bound = |slot: usize| cells.iter().find(|(s, _)| *s == slot).map(|(_, b)| *b);
+        body.text(if n == 0 { "(" } else { ", (" });
+        for (slot, cell) in row.cells.iter().enumerate() {
+            if slot > 0 {
+                body.text(", ");
+            }
+            match bound(slot) {
+                Some(bind) => body.bind(bind),
+                None => body.append(&Piece::of(parsed, cell, false)),
+            };
+        }
+        for (k, (_, filler)) in patch.added.iter().enumerate() {
+            body.text(", ");
+            match bound(columns.len() + k) {
+                Some(bind) => body.bind(bind),
+                None => body.append(filler),
+            };
+        }
+        body.text(")");
+    }
+    if !values.tail.is_empty() {
+        body.text(" ");
+        body.append(&Piece::of(parsed, &values.tail, false));
+    }
+    Some(body.cacheable(false).carrying(total))
 }
 
 /// Whether `row`'s value at `at` (its key) is a bound value.

@@ -8,15 +8,13 @@ use diesel::query_builder::QueryFragment;
 use super::changeset;
 use super::output::CallerRows;
 use super::piece::{Piece, Sql};
-use super::resend::{self, InsertChunk, InsertReturning, KeyBindsReadBack, Sent};
-use super::shape::{Clause, Delete, Insert, InsertForm, Parsed, Row, Shape, Update, Value};
-use super::upsert;
+use super::shape::{Clause, Delete, Parsed, Shape, Update};
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::{HookModel, Operation};
 use crate::ops::{assigned_fields, Plan};
-use crate::query::{HookedModel, SelectInserted};
+use crate::query::HookedModel;
 
 /// What the caller of the intercepted statement asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,13 +83,13 @@ where
     match &request.parsed.shape {
         Shape::Update(update) => update_rows::<M, C>(conn, request, update),
         Shape::Delete(delete) => delete_rows::<M, C>(conn, request, delete),
-        Shape::Insert(insert) => insert_rows::<M, C>(conn, request, insert),
+        Shape::Insert(insert) => super::insert::insert_rows::<M, C>(conn, request, insert),
         Shape::Other => Ok(Routed::Unhooked),
     }
 }
 
 /// Whether hooks of `operation` would run for `M` here.
-fn runs_hooks<M: HookModel, C: InnerConnection>(
+pub(super) fn runs_hooks<M: HookModel, C: InnerConnection>(
     conn: &mut HookedConnection<C>,
     operation: Operation,
 ) -> bool {
@@ -314,260 +312,4 @@ where
         .delete_matching::<M, _>(&filter_sql, keep)
         .map_err(unreadable::<M, C>(&delete.table, "DELETE"))?;
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
-}
-
-fn insert_rows<M, C>(
-    conn: &mut HookedConnection<C>,
-    request: &Request<'_, C::Backend>,
-    insert: &Insert,
-) -> Result<Routed<C::Backend>>
-where
-    C: InnerConnection,
-    M: HookedModel<C::Backend>,
-{
-    let creates = runs_hooks::<M, C>(conn, Operation::Create);
-    match insert.form {
-        InsertForm::Upsert(form) => {
-            let hooked = creates || runs_hooks::<M, C>(conn, Operation::Update);
-            if hooked && form == upsert::FORM && <C::Backend as HookBackend>::RETURNING {
-                return upsert::upsert_rows::<M, C>(conn, request, insert);
-            }
-            if hooked {
-                return Err(unsupported::<M, C>(
-                    &insert.table,
-                    form,
-                    "the rows it updates would reach no update hook with their old rows",
-                ));
-            }
-            return Ok(Routed::Unhooked);
-        }
-        InsertForm::Ignore(form) if creates && !<C::Backend as HookBackend>::RETURNING => {
-            return Err(unsupported::<M, C>(
-                &insert.table,
-                form,
-                "without RETURNING the rows it skipped cannot be told from those it inserted",
-            ));
-        }
-        InsertForm::Ignore(_) | InsertForm::Plain => {}
-    }
-    if !creates {
-        return Ok(Routed::Unhooked);
-    }
-    let returning = returning::<M, C>(request, &insert.table, insert.returning.as_ref())?;
-    let binds = capture::<M, C>(conn, request, &insert.table)?;
-    let chunk_size = conn.config().chunk_size;
-    let read_back = if <C::Backend as HookBackend>::RETURNING {
-        None
-    } else {
-        Some(ReadBack::of::<M, C>(insert)?)
-    };
-    let key_first = match read_back {
-        Some(ReadBack::Mixed(at)) => Some(at),
-        _ => None,
-    };
-    let chunks = resend::chunks::<C::Backend>(
-        request.parsed,
-        insert,
-        request.cacheable,
-        chunk_size,
-        key_first,
-    );
-    let total = insert.values.as_ref().map(|v| v.rows.len());
-    let (count, rows) = if let Some(read_back) = read_back {
-        let mut count = 0;
-        let rows = conn
-            .create_by::<M>(chunks.len(), total, |inner, k| {
-                let chunk = &chunks[k];
-                let inserted = inner.execute_returning_count(&Sent::<C::Backend> {
-                    piece: &chunk.body,
-                    binds: &binds,
-                })?;
-                count += inserted;
-                let rows = read_back.load::<M, C>(inner, insert, chunk, &binds, inserted)?;
-                if rows.len() == inserted {
-                    Ok(rows)
-                } else {
-                    Err(diesel::result::Error::QueryBuilderError(
-                        format!(
-                            "{}: {inserted} rows inserted, {} read back; nothing was written",
-                            M::MODEL,
-                            rows.len()
-                        )
-                        .into(),
-                    ))
-                }
-            })
-            .map_err(unreadable::<M, C>(&insert.table, "INSERT"))?;
-        (count, rows)
-    } else {
-        let rows = conn
-            .create_by::<M>(chunks.len(), total, |inner, k| {
-                M::load_framed(
-                    inner,
-                    &InsertReturning::<C::Backend> {
-                        body: &chunks[k].body,
-                        binds: &binds,
-                    },
-                )
-            })
-            .map_err(unreadable::<M, C>(&insert.table, "INSERT"))?;
-        (rows.len(), rows)
-    };
-    answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
-}
-
-/// How the rows of an insert are read back on a backend without
-/// `RETURNING`.
-enum ReadBack {
-    /// From `LAST_INSERT_ID()`: the statement let the database generate
-    /// the keys.
-    Generated,
-    /// By the key values the statement bound, at these positions of its
-    /// column list.
-    Keys(Vec<usize>),
-    /// A one-column key, at this position of the column list, bound in
-    /// some rows and `DEFAULT` in the others (an `Option` key of Diesel's
-    /// `Insertable`): the rows with a bound key are sent first and read
-    /// by it, the others from `LAST_INSERT_ID()`.
-    Mixed(usize),
-}
-
-impl ReadBack {
-    fn of<M, C>(insert: &Insert) -> Result<Self>
-    where
-        C: InnerConnection,
-        M: HookedModel<C::Backend>,
-    {
-        let refuse = |why: &str| unsupported::<M, C>(&insert.table, "INSERT", why);
-        let key_columns: Vec<&str> = M::key_fields().map(|i| M::FIELDS[i].column).collect();
-        let positions: Vec<Option<usize>> = key_columns
-            .iter()
-            .map(|k| {
-                insert
-                    .columns
-                    .as_ref()
-                    .and_then(|cols| cols.iter().position(|c| c.eq_ignore_ascii_case(k)))
-            })
-            .collect();
-        if positions.iter().all(Option::is_none) {
-            if key_columns.len() > 1 {
-                return Err(refuse(
-                    "a composite key with generated parts cannot be read back without RETURNING",
-                ));
-            }
-            return Ok(ReadBack::Generated);
-        }
-        match (
-            insert.values.as_ref(),
-            positions.into_iter().collect::<Option<Vec<usize>>>(),
-        ) {
-            (Some(values), Some(positions)) => {
-                let plain = values
-                    .rows
-                    .iter()
-                    .all(|row| positions.iter().all(|&at| resend::key_is_bound(row, at)));
-                let bound_or_default = |at: usize| {
-                    values.rows.iter().all(|row| {
-                        matches!(row.values.get(at), Some(Value::Bind(_) | Value::Default))
-                    })
-                };
-                match positions[..] {
-                    _ if plain => Ok(ReadBack::Keys(positions)),
-                    [at] if bound_or_default(at) => Ok(ReadBack::Mixed(at)),
-                    _ => Err(refuse(
-                        "each key value must be a plain bound value (or DEFAULT, for a \
-                         one-column key) to read its row back",
-                    )),
-                }
-            }
-            _ => Err(refuse(
-                "its key values must all be given, in a VALUES list, to read its rows back",
-            )),
-        }
-    }
-
-    /// The rows `chunk` of `insert` inserted (`inserted` of them).
-    fn load<M, C>(
-        &self,
-        inner: &mut C,
-        insert: &Insert,
-        chunk: &InsertChunk,
-        binds: &<C::Backend as Capture>::Binds,
-        inserted: usize,
-    ) -> diesel::QueryResult<Vec<M>>
-    where
-        C: InnerConnection,
-        M: HookedModel<C::Backend>,
-    {
-        match self {
-            _ if inserted == 0 => Ok(Vec::new()),
-            ReadBack::Generated => M::load_framed(inner, &SelectInserted::<M>::new(inserted)),
-            ReadBack::Keys(positions) => {
-                let rows = chunk_rows(insert, chunk);
-                load_by_keys::<M, C>(inner, rows, positions, binds)
-            }
-            ReadBack::Mixed(at) => {
-                // Sent with the bound keys first: those rows are read by
-                // key, the others from `LAST_INSERT_ID()`; then put back
-                // in the statement's order.
-                let rows = chunk_rows(insert, chunk);
-                let given = rows.iter().filter(|r| resend::key_is_bound(r, *at));
-                let generated = rows.len() - given.clone().count();
-                let mut by_key = if generated < rows.len() {
-                    load_by_keys::<M, C>(inner, given, &[*at], binds)?.into_iter()
-                } else {
-                    Vec::new().into_iter()
-                };
-                let mut from_last_id = if generated > 0 {
-                    M::load_framed(inner, &SelectInserted::<M>::new(generated))?.into_iter()
-                } else {
-                    Vec::new().into_iter()
-                };
-                Ok(rows
-                    .iter()
-                    .filter_map(|row| {
-                        if resend::key_is_bound(row, *at) {
-                            by_key.next()
-                        } else {
-                            from_last_id.next()
-                        }
-                    })
-                    .collect())
-            }
-        }
-    }
-}
-
-/// The rows of the caller's `VALUES` list that `chunk` holds.
-pub(super) fn chunk_rows<'i>(insert: &'i Insert, chunk: &InsertChunk) -> &'i [Row] {
-    insert
-        .values
-        .as_ref()
-        .and_then(|v| v.rows.get(chunk.rows.clone()))
-        .unwrap_or_default()
-}
-
-/// The rows whose keys `rows` bound at `positions`, in their order.
-fn load_by_keys<'r, M, C>(
-    inner: &mut C,
-    rows: impl IntoIterator<Item = &'r Row>,
-    positions: &[usize],
-    binds: &<C::Backend as Capture>::Binds,
-) -> diesel::QueryResult<Vec<M>>
-where
-    C: InnerConnection,
-    M: HookedModel<C::Backend>,
-{
-    let frame =
-        KeyBindsReadBack::<C::Backend>::new::<M>(rows, positions, binds).ok_or_else(|| {
-            diesel::result::Error::QueryBuilderError(
-                format!(
-                    "{}: each key value must be a plain bound value to read its row back; \
-                 nothing was written",
-                    M::MODEL
-                )
-                .into(),
-            )
-        })?;
-    M::load_framed(inner, &frame)
 }

@@ -16,6 +16,18 @@ pub enum Dialect {
     Mysql,
 }
 
+impl Dialect {
+    /// How a name is quoted: `` `name` `` on MySQL, `"name"` elsewhere.
+    pub(crate) fn quote(self) -> fn(&str) -> String {
+        match self {
+            Dialect::Mysql => |name| format!("`{}`", name.replace('`', "``")),
+            Dialect::Postgres | Dialect::Sqlite => {
+                |name| format!("\"{}\"", name.replace('"', "\"\""))
+            }
+        }
+    }
+}
+
 /// How a session lexes statements: its dialect, and the settings that
 /// change what a quote or a backslash means (MySQL's `sql_mode`
 /// `ANSI_QUOTES` and `NO_BACKSLASH_ESCAPES`, PostgreSQL's

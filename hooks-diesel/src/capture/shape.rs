@@ -89,6 +89,8 @@ pub(crate) struct Insert {
     pub returning: Option<Clause>,
     /// The column list, unquoted, when there is one.
     pub columns: Option<Vec<String>>,
+    /// The index of the token closing the column list.
+    pub columns_end: Option<usize>,
     /// The `VALUES` list; `None` for `SELECT` and `DEFAULT VALUES`
     /// sources.
     pub values: Option<Values>,
@@ -111,6 +113,8 @@ pub(crate) struct Values {
 pub(crate) struct Row {
     pub tokens: Clause,
     pub values: Vec<Value>,
+    /// The tokens of each value.
+    pub cells: Vec<Clause>,
 }
 
 /// What an `INSERT` does on a conflict.
@@ -435,9 +439,11 @@ impl Top<'_> {
         let (target, mut at) = self.table(i + 1)?;
         let returning = self.find(at, end, &["RETURNING"]);
         let body_end = returning.unwrap_or(end);
+        let mut columns_end = None;
         let columns = if self.punct(at) == Some(b'(') {
             let (names, close) = self.names(at)?;
             at = close + 1;
+            columns_end = Some(close);
             Some(names)
         } else {
             None
@@ -486,6 +492,7 @@ impl Top<'_> {
             body: 0..body_end,
             returning: returning.map(|r| r + 1..end),
             columns,
+            columns_end,
             values,
             conflict_target,
         })
@@ -546,9 +553,11 @@ impl Top<'_> {
                 return None;
             }
             let close = self.closing(at)?;
+            let cells = self.list(at + 1, close, |_, r| Some(r))?;
             rows.push(Row {
                 tokens: at..close + 1,
-                values: self.list(at + 1, close, |top, r| Some(top.value(r)))?,
+                values: cells.iter().map(|c| self.value(c.clone())).collect(),
+                cells,
             });
             at = close + 1;
             if at < to {

@@ -18,7 +18,8 @@ use diesel::QueryResult;
 
 use super::piece::{push_piece, Piece};
 use super::resend::{self, bound_at, InsertReturning};
-use super::route::{answer, capture, chunk_rows, returning, unsupported, Request, Routed};
+use super::insert::chunk_rows;
+use super::route::{answer, capture, returning, unsupported, Request, Routed};
 use super::scan::Dialect;
 use super::shape::{Insert, Row};
 use crate::backend::{Capture, HookBackend};

@@ -72,6 +72,47 @@ where
         })
     }
 
+    /// Creates rows of `M` by `chunks` statements (`total` rows, when
+    /// known), each previewed first: `preview(inner, k)` gives the records
+    /// statement `k` would write, BEFORE_CREATE hooks see them (and may
+    /// edit or reject), `write(inner, k, previewed, records)` writes the
+    /// records as the hooks left them and returns them as stored, then
+    /// AFTER_CREATE hooks. One hooked create, in one transaction.
+    pub(crate) fn create_previewed<M: HookedModel<C::Backend>>(
+        &mut self,
+        chunks: usize,
+        total: Option<usize>,
+        mut preview: impl FnMut(&mut C, usize) -> Result<Vec<M>>,
+        mut write: impl FnMut(&mut C, usize, &[M], &[M]) -> Result<Vec<M>>,
+    ) -> Result<Vec<M>> {
+        self.hooked::<M, _>(Operation::Create, 0, |conn, run| {
+            let mut created = Vec::new();
+            for k in 0..chunks {
+                let previewed = preview(conn.inner_mut(), k)?;
+                if previewed.is_empty() {
+                    continue;
+                }
+                let n = previewed.len();
+                let mut set = ChangeSet::created(previewed.clone()).at_offset(created.len());
+                run.dispatch(conn, Event::BeforeCreate, &mut set)?;
+                let stored = write(conn.inner_mut(), k, &previewed, set.news())?;
+                if stored.len() != n {
+                    return Err(Error::Invalid(format!(
+                        "{}: INSERT wrote {} rows for {n} records",
+                        M::MODEL,
+                        stored.len()
+                    )));
+                }
+                set.replace_news(stored);
+                conn.record_write(M::MODEL, Operation::Create, n);
+                run.dispatch(conn, Event::AfterCreate, &mut set)?;
+                created.extend(set.into_news());
+                conn.progress::<M>(Operation::Create, created.len(), total);
+            }
+            Ok(created)
+        })
+    }
+
     /// Runs `write(inner, k)` for each of `chunks` statements that create
     /// rows of `M` (`total` of them, when known) and return them as
     /// stored, as one hooked create: inside

@@ -4,7 +4,7 @@
 use diesel::connection::LoadConnection;
 use diesel::deserialize::FromSqlRow;
 use diesel::expression::QueryMetadata;
-use diesel::query_builder::QueryFragment;
+use diesel::query_builder::{QueryFragment, QueryId};
 
 use diesel::QueryResult;
 
@@ -116,6 +116,14 @@ pub trait HookedModel<DB: HookBackend>: DieselHookModel<DB> + LoadRow<DB> {
         limit: Option<usize>,
         lock: bool,
     ) -> QueryResult<Vec<(Self, Self)>>;
+
+    /// Loads the rows `statement` returns, whose first columns are the
+    /// model's, in the order of its selection.
+    #[doc(hidden)]
+    fn load_rows_of<C: LoadConnection<Backend = DB>, Q: QueryFragment<DB>>(
+        conn: &mut C,
+        statement: &Q,
+    ) -> QueryResult<Vec<Self>>;
 
     /// Loads rows of the model's selection framed by `frame`.
     #[doc(hidden)]
@@ -254,6 +262,13 @@ where
         load_rows(conn, Framed::<M, DB, F>::new(frame))
     }
 
+    fn load_rows_of<C: LoadConnection<Backend = DB>, Q: QueryFragment<DB>>(
+        conn: &mut C,
+        statement: &Q,
+    ) -> QueryResult<Vec<Self>> {
+        load_rows(conn, RowsOf::<M, DB, Q>(statement, std::marker::PhantomData))
+    }
+
     fn select_projected<C: LoadConnection<Backend = DB>, F: QueryFragment<DB>>(
         conn: &mut C,
         target: Target<'_, Self::Key, F>,
@@ -368,4 +383,22 @@ where
 
 fn read_back_error<M: HookModel>(why: &str) -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError(format!("{}: {why}", M::MODEL).into())
+}
+
+/// A statement of the caller's making, read as rows of `M`.
+struct RowsOf<'a, M, DB, Q>(&'a Q, std::marker::PhantomData<(M, DB)>);
+
+impl<M, DB, Q> QueryId for RowsOf<'_, M, DB, Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<M: LoadRow<DB>, DB: HookBackend, Q> diesel::query_builder::Query for RowsOf<'_, M, DB, Q> {
+    type SqlType = <M as LoadRow<DB>>::SqlType;
+}
+
+impl<M, DB: HookBackend, Q: QueryFragment<DB>> QueryFragment<DB> for RowsOf<'_, M, DB, Q> {
+    fn walk_ast<'b>(&'b self, out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(out)
+    }
 }

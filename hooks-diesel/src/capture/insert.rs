@@ -1,0 +1,438 @@
+//! Intercepted inserts: BEFORE_CREATE hooks see the records the statement
+//! would write before anything is written (`preview`), then the statement
+//! is sent once per chunk, carrying what the hooks changed (`resend`),
+//! and the rows come back as stored (`RETURNING`, or read back on MySQL)
+//! for AFTER_CREATE hooks.
+
+use super::piece::Piece;
+use super::preview::{self, Fields, RowsPreview};
+use super::resend::{self, InsertChunk, InsertReturning, KeyBindsReadBack, Patch, Sent};
+use super::route::{answer, capture, returning, runs_hooks, unreadable, unsupported, Request, Routed};
+use super::shape::{Insert, InsertForm, Row, Value};
+use super::upsert;
+use crate::backend::{Capture, HookBackend};
+use crate::connection::{HookedConnection, InnerConnection};
+use crate::error::{Error, Result};
+use crate::hooks_core::{Event, HookModel, Operation};
+use crate::query::{HookedModel, SelectInserted};
+
+pub(super) fn insert_rows<M, C>(
+    conn: &mut HookedConnection<C>,
+    request: &Request<'_, C::Backend>,
+    insert: &Insert,
+) -> Result<Routed<C::Backend>>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    let creates = runs_hooks::<M, C>(conn, Operation::Create);
+    match insert.form {
+        InsertForm::Upsert(form) => {
+            let hooked = creates || runs_hooks::<M, C>(conn, Operation::Update);
+            if hooked && form == upsert::FORM && <C::Backend as HookBackend>::RETURNING {
+                return upsert::upsert_rows::<M, C>(conn, request, insert);
+            }
+            if hooked {
+                return Err(unsupported::<M, C>(
+                    &insert.table,
+                    form,
+                    "the rows it updates would reach no update hook with their old rows",
+                ));
+            }
+            return Ok(Routed::Unhooked);
+        }
+        InsertForm::Ignore(form) if creates && !<C::Backend as HookBackend>::RETURNING => {
+            return Err(unsupported::<M, C>(
+                &insert.table,
+                form,
+                "without RETURNING the rows it skipped cannot be told from those it inserted",
+            ));
+        }
+        InsertForm::Ignore(_) | InsertForm::Plain => {}
+    }
+    if !creates {
+        return Ok(Routed::Unhooked);
+    }
+    let returning = returning::<M, C>(request, &insert.table, insert.returning.as_ref())?;
+    let binds = capture::<M, C>(conn, request, &insert.table)?;
+    let read_back = if <C::Backend as HookBackend>::RETURNING {
+        None
+    } else {
+        Some(ReadBack::of::<M, C>(insert)?)
+    };
+    let key_first = match read_back {
+        Some(ReadBack::Mixed(at)) => Some(at),
+        _ => None,
+    };
+    let parsed = request.parsed;
+    // Values that read the table (a subquery) are evaluated by one
+    // statement, as the original's are.
+    let reads_rows = insert.values.as_ref().is_some_and(|v| {
+        v.rows
+            .iter()
+            .any(|row| super::changeset::reads_rows(parsed, &row.tokens))
+    });
+    let chunk_size = if reads_rows {
+        usize::MAX
+    } else {
+        conn.config().chunk_size
+    };
+    let chunks =
+        resend::chunks::<C::Backend>(parsed, insert, request.cacheable, chunk_size, key_first);
+    let total = insert.values.as_ref().map(|v| v.rows.len());
+    let mut count = 0;
+    let writer = Writer {
+        insert,
+        binds: &binds,
+        read_back: read_back.as_ref(),
+    };
+    // BEFORE_CREATE hooks see the rows before the write where the rows
+    // are known before it: a plain `INSERT (columns) VALUES ..`. The rows
+    // of `INSERT .. SELECT` and `DEFAULT VALUES`, and which rows an
+    // `ON CONFLICT DO NOTHING` / `INSERT OR IGNORE` skips, are known after
+    // it: there they see the stored rows, their edits written back.
+    let before = !conn.scope_mut().is_bypassed::<M>()
+        && conn.registry().has_hooks::<M>(Event::BeforeCreate)
+        && insert.form == InsertForm::Plain
+        && insert.values.is_some()
+        && insert.columns.is_some();
+    let rows = if before {
+        let defaults = conn.column_defaults::<M>()?;
+        let fields = preview::fields::<M, C::Backend>(insert, &defaults)?;
+        let casts = conn.cast_types::<M>()?;
+        let fillers = fillers::<M, C>(&defaults);
+        conn.create_previewed::<M>(
+            chunks.len(),
+            total,
+            |inner, k| {
+                let preview = RowsPreview::<C::Backend>::new::<M>(
+                    parsed,
+                    insert,
+                    chunks[k].rows.clone(),
+                    &fields,
+                    &casts,
+                    &binds,
+                )?;
+                Ok(preview::records::<M, C>(inner, &preview)?)
+            },
+            |inner, k, previewed, records| {
+                let chunk = &chunks[k];
+                let columns = insert.columns.as_ref().map_or(0, Vec::len);
+                let Some((patch, extended)) = patch::<M, C>(
+                    inner, chunk, &fields, &fillers, columns, previewed, records, &binds,
+                )?
+                else {
+                    return Ok(writer.write::<M, C>(inner, chunk, &chunk.body, &binds, &mut count)?);
+                };
+                let body = resend::patched(
+                    parsed,
+                    insert,
+                    chunk,
+                    &patch,
+                    <C::Backend as Capture>::bind_count(&extended),
+                    <C::Backend as Capture>::DIALECT.quote(),
+                )
+                .ok_or_else(|| Error::Invalid("an insert without VALUES was patched".into()))?;
+                Ok(writer.write::<M, C>(inner, chunk, &body, &extended, &mut count)?)
+            },
+        )
+    } else {
+        conn.create_by::<M>(chunks.len(), total, |inner, k| {
+            writer.write::<M, C>(inner, &chunks[k], &chunks[k].body, &binds, &mut count)
+        })
+    }
+    .map_err(unreadable::<M, C>(&insert.table, "INSERT"))?;
+    if read_back.is_none() {
+        count = rows.len();
+    }
+    answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
+}
+
+/// Sends the statements of an insert and reads back the rows they wrote.
+struct Writer<'a, DB: HookBackend> {
+    insert: &'a Insert,
+    binds: &'a DB::Binds,
+    read_back: Option<&'a ReadBack>,
+}
+
+impl<DB: HookBackend> Writer<'_, DB> {
+    /// Sends `body` (chunk `chunk` of the insert, with `binds`); returns
+    /// the rows as stored; adds how many were inserted to `count`.
+    fn write<M, C>(
+        &self,
+        inner: &mut C,
+        chunk: &InsertChunk,
+        body: &Piece,
+        binds: &DB::Binds,
+        count: &mut usize,
+    ) -> diesel::QueryResult<Vec<M>>
+    where
+        C: InnerConnection<Backend = DB>,
+        M: HookedModel<DB>,
+    {
+        let Some(read_back) = self.read_back else {
+            return M::load_framed(inner, &InsertReturning::<DB> { body, binds });
+        };
+        let inserted = inner.execute_returning_count(&Sent::<DB> { piece: body, binds })?;
+        *count += inserted;
+        let rows = read_back.load::<M, C>(inner, self.insert, chunk, self.binds, inserted)?;
+        if rows.len() == inserted {
+            Ok(rows)
+        } else {
+            Err(diesel::result::Error::QueryBuilderError(
+                format!(
+                    "{}: {inserted} rows inserted, {} read back; nothing was written",
+                    M::MODEL,
+                    rows.len()
+                )
+                .into(),
+            ))
+        }
+    }
+}
+
+/// What rows whose hooks did not set a column the statement does not
+/// name get there, per field: `DEFAULT`, or where `VALUES` has none
+/// (SQLite) the column's default, or `NULL`.
+fn fillers<M: HookModel, C: InnerConnection>(
+    defaults: &[crate::backend::ColumnDefault],
+) -> Vec<Piece> {
+    M::FIELDS
+        .iter()
+        .map(|field| {
+            if <C::Backend as HookBackend>::DEFAULT_IN_VALUES {
+                return Piece::literal("DEFAULT");
+            }
+            let default = defaults
+                .iter()
+                .find(|d| d.column.eq_ignore_ascii_case(field.column))
+                .and_then(|d| d.default.as_deref());
+            Piece::literal(&format!("({})", default.unwrap_or("NULL")))
+        })
+        .collect()
+}
+
+/// What BEFORE_CREATE hooks changed in the `records` of `chunk` (against
+/// the `previewed` ones), as a patch of the statement (whose column list
+/// has `columns` names), with the captured binds extended by the values
+/// the patch sends; `None` when the hooks changed nothing. A hook that
+/// changed a key is refused.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn patch<M, C>(
+    inner: &mut C,
+    chunk: &InsertChunk,
+    fields: &Fields,
+    fillers: &[Piece],
+    columns: usize,
+    previewed: &[M],
+    records: &[M],
+    binds: &<C::Backend as Capture>::Binds,
+) -> Result<Option<(Patch, <C::Backend as Capture>::Binds)>>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    let captured = <C::Backend as Capture>::bind_count(binds);
+    let mut patch = Patch::default();
+    let mut values: Vec<(usize, usize)> = Vec::new();
+    for ((row, record), previewed) in chunk.rows.clone().zip(records).zip(previewed) {
+        let edited = record.diff(previewed);
+        if !edited.intersection(M::key_set()).is_empty() {
+            return Err(Error::Invalid(format!(
+                "{}: a BEFORE_CREATE hook changed the key of the record at position {row} of \
+                 the INSERT; keys of ordinary inserts are the statement's: set them in the \
+                 statement, or use `bulk_create`",
+                M::MODEL
+            )));
+        }
+        for field in edited.iter() {
+            let slot = match fields.slots[field] {
+                Some(slot) => slot,
+                None => {
+                    let column = M::FIELDS[field].column;
+                    let at = match patch.added.iter().position(|(c, _)| *c == column) {
+                        Some(at) => at,
+                        None => {
+                            patch.added.push((column, fillers[field].clone()));
+                            patch.added.len() - 1
+                        }
+                    };
+                    columns + at
+                }
+            };
+            patch
+                .cells
+                .entry(row)
+                .or_default()
+                .push((slot, captured + values.len()));
+            values.push((row - chunk.rows.start, field));
+        }
+    }
+    if patch.is_empty() {
+        return Ok(None);
+    }
+    let lookup = inner.metadata_lookup();
+    let extended = <C::Backend as Capture>::extend_binds(binds, lookup, &mut |out, lookup| {
+        for &(record, field) in &values {
+            records[record].collect_field(field, out, lookup)?;
+        }
+        Ok(())
+    })?;
+    Ok(Some((patch, extended)))
+}
+
+/// How the rows of an insert are read back on a backend without
+/// `RETURNING`.
+enum ReadBack {
+    /// From `LAST_INSERT_ID()`: the statement let the database generate
+    /// the keys.
+    Generated,
+    /// By the key values the statement bound, at these positions of its
+    /// column list.
+    Keys(Vec<usize>),
+    /// A one-column key, at this position of the column list, bound in
+    /// some rows and `DEFAULT` in the others (an `Option` key of Diesel's
+    /// `Insertable`): the rows with a bound key are sent first and read
+    /// by it, the others from `LAST_INSERT_ID()`.
+    Mixed(usize),
+}
+
+impl ReadBack {
+    fn of<M, C>(insert: &Insert) -> Result<Self>
+    where
+        C: InnerConnection,
+        M: HookedModel<C::Backend>,
+    {
+        let refuse = |why: &str| unsupported::<M, C>(&insert.table, "INSERT", why);
+        let key_columns: Vec<&str> = M::key_fields().map(|i| M::FIELDS[i].column).collect();
+        let positions: Vec<Option<usize>> = key_columns
+            .iter()
+            .map(|k| {
+                insert
+                    .columns
+                    .as_ref()
+                    .and_then(|cols| cols.iter().position(|c| c.eq_ignore_ascii_case(k)))
+            })
+            .collect();
+        if positions.iter().all(Option::is_none) {
+            if key_columns.len() > 1 {
+                return Err(refuse(
+                    "a composite key with generated parts cannot be read back without RETURNING",
+                ));
+            }
+            return Ok(ReadBack::Generated);
+        }
+        match (
+            insert.values.as_ref(),
+            positions.into_iter().collect::<Option<Vec<usize>>>(),
+        ) {
+            (Some(values), Some(positions)) => {
+                let plain = values
+                    .rows
+                    .iter()
+                    .all(|row| positions.iter().all(|&at| resend::key_is_bound(row, at)));
+                let bound_or_default = |at: usize| {
+                    values.rows.iter().all(|row| {
+                        matches!(row.values.get(at), Some(Value::Bind(_) | Value::Default))
+                    })
+                };
+                match positions[..] {
+                    _ if plain => Ok(ReadBack::Keys(positions)),
+                    [at] if bound_or_default(at) => Ok(ReadBack::Mixed(at)),
+                    _ => Err(refuse(
+                        "each key value must be a plain bound value (or DEFAULT, for a \
+                         one-column key) to read its row back",
+                    )),
+                }
+            }
+            _ => Err(refuse(
+                "its key values must all be given, in a VALUES list, to read its rows back",
+            )),
+        }
+    }
+
+    /// The rows `chunk` of `insert` inserted (`inserted` of them).
+    fn load<M, C>(
+        &self,
+        inner: &mut C,
+        insert: &Insert,
+        chunk: &InsertChunk,
+        binds: &<C::Backend as Capture>::Binds,
+        inserted: usize,
+    ) -> diesel::QueryResult<Vec<M>>
+    where
+        C: InnerConnection,
+        M: HookedModel<C::Backend>,
+    {
+        match self {
+            _ if inserted == 0 => Ok(Vec::new()),
+            ReadBack::Generated => M::load_framed(inner, &SelectInserted::<M>::new(inserted)),
+            ReadBack::Keys(positions) => {
+                let rows = chunk_rows(insert, chunk);
+                load_by_keys::<M, C>(inner, rows, positions, binds)
+            }
+            ReadBack::Mixed(at) => {
+                // Sent with the bound keys first: those rows are read by
+                // key, the others from `LAST_INSERT_ID()`; then put back
+                // in the statement's order.
+                let rows = chunk_rows(insert, chunk);
+                let given = rows.iter().filter(|r| resend::key_is_bound(r, *at));
+                let generated = rows.len() - given.clone().count();
+                let mut by_key = if generated < rows.len() {
+                    load_by_keys::<M, C>(inner, given, &[*at], binds)?.into_iter()
+                } else {
+                    Vec::new().into_iter()
+                };
+                let mut from_last_id = if generated > 0 {
+                    M::load_framed(inner, &SelectInserted::<M>::new(generated))?.into_iter()
+                } else {
+                    Vec::new().into_iter()
+                };
+                Ok(rows
+                    .iter()
+                    .filter_map(|row| {
+                        if resend::key_is_bound(row, *at) {
+                            by_key.next()
+                        } else {
+                            from_last_id.next()
+                        }
+                    })
+                    .collect())
+            }
+        }
+    }
+}
+
+/// The rows of the caller's `VALUES` list that `chunk` holds.
+pub(super) fn chunk_rows<'i>(insert: &'i Insert, chunk: &InsertChunk) -> &'i [Row] {
+    insert
+        .values
+        .as_ref()
+        .and_then(|v| v.rows.get(chunk.rows.clone()))
+        .unwrap_or_default()
+}
+
+/// The rows whose keys `rows` bound at `positions`, in their order.
+fn load_by_keys<'r, M, C>(
+    inner: &mut C,
+    rows: impl IntoIterator<Item = &'r Row>,
+    positions: &[usize],
+    binds: &<C::Backend as Capture>::Binds,
+) -> diesel::QueryResult<Vec<M>>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    let frame =
+        KeyBindsReadBack::<C::Backend>::new::<M>(rows, positions, binds).ok_or_else(|| {
+            diesel::result::Error::QueryBuilderError(
+                format!(
+                    "{}: each key value must be a plain bound value to read its row back; \
+                 nothing was written",
+                    M::MODEL
+                )
+                .into(),
+            )
+        })?;
+    M::load_framed(inner, &frame)
+}

@@ -1,0 +1,229 @@
+//! The records an intercepted `INSERT .. VALUES` would write, evaluated
+//! by the database without writing, so that BEFORE_CREATE hooks see them
+//! before the write: each `VALUES` row becomes a row of a `SELECT`, each
+//! field of the model its value there (cast to the field's type), the
+//! column's default where the statement gives none, or a placeholder
+//! (`0`, `''`, `NULL`) for a generated key or a column without default.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::QueryResult;
+
+use super::piece::{push_piece, Piece};
+use super::shape::{Insert, Parsed, Row, Value};
+use crate::backend::{ColumnDefault, HookBackend, Session};
+use crate::connection::{HookedConnection, InnerConnection};
+use crate::error::{Error, Result};
+use crate::hooks_core::HookModel;
+use crate::query::HookedModel;
+
+/// The columns and defaults of the tables this connection previewed
+/// inserts into, read once per table (forgotten when a statement changes
+/// a schema, see [`HookedConnection::forget_catalog`]).
+pub(crate) type Catalog = HashMap<&'static str, Arc<Vec<ColumnDefault>>>;
+
+/// Where each field of a model takes its value in the rows of an insert.
+pub(crate) struct Fields {
+    /// Per field of the model: the position of its column in the
+    /// statement's column list, if the statement names it.
+    pub slots: Vec<Option<usize>>,
+    /// Per field: the value a row that gives it none shows (a default, a
+    /// placeholder); `None` when there is none to show.
+    pub fallback: Vec<Option<Piece>>,
+}
+
+impl<C: InnerConnection> HookedConnection<C> {
+    /// The defaults of `M`'s table, from the catalog (cached).
+    pub(crate) fn column_defaults<M: HookModel>(&mut self) -> Result<Arc<Vec<ColumnDefault>>> {
+        if let Some(known) = self.catalog.get(M::TABLE) {
+            return Ok(Arc::clone(known));
+        }
+        let read = Arc::new(<C::Backend as Session>::column_defaults(
+            &mut self.inner,
+            M::TABLE,
+        )?);
+        self.catalog.insert(M::TABLE, Arc::clone(&read));
+        Ok(read)
+    }
+
+    /// Forgets the catalog read so far when `sql` may change a schema
+    /// (it starts with `CREATE`, `ALTER`, `DROP` or `RENAME`).
+    pub(crate) fn note_schema_change(&mut self, sql: &str) {
+        if self.catalog.is_empty() {
+            return;
+        }
+        let first = sql
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .find(|w| !w.is_empty())
+            .unwrap_or_default();
+        if ["CREATE", "ALTER", "DROP", "RENAME"]
+            .iter()
+            .any(|w| first.eq_ignore_ascii_case(w))
+        {
+            self.catalog.clear();
+        }
+    }
+}
+
+/// Where the fields of `M` take their values in `insert`.
+pub(crate) fn fields<M: HookedModel<DB>, DB: HookBackend>(
+    insert: &Insert,
+    defaults: &[ColumnDefault],
+) -> Result<Fields> {
+    let columns = insert.columns.as_deref().unwrap_or_default();
+    let mut slots = Vec::with_capacity(M::FIELDS.len());
+    let mut fallback = Vec::with_capacity(M::FIELDS.len());
+    for (field, info) in M::FIELDS.iter().enumerate() {
+        slots.push(
+            columns
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(info.column)),
+        );
+        let default = defaults
+            .iter()
+            .find(|d| d.column.eq_ignore_ascii_case(info.column))
+            .and_then(|d| d.default.as_deref())
+            .filter(|_| !info.key);
+        fallback.push(match default {
+            Some(expression) => Some(Piece::literal(expression)),
+            None => M::zero_sql(field).map(Piece::literal),
+        });
+    }
+    Ok(Fields { slots, fallback })
+}
+
+/// Whether a value's text calls a function that changes something when
+/// evaluated (a sequence), which a preview must not evaluate twice.
+fn has_effect(parsed: &Parsed, cell: &super::shape::Clause) -> bool {
+    parsed.names_in(cell).any(|name| {
+        ["nextval", "setval", "next", "lastval", "last_insert_id"]
+            .iter()
+            .any(|f| name.eq_ignore_ascii_case(f))
+    })
+}
+
+/// The value pieces of one row, per field of `M`.
+fn row_pieces<M: HookModel>(
+    parsed: &Parsed,
+    row: &Row,
+    fields: &Fields,
+    table: &str,
+) -> Result<Vec<Piece>> {
+    (0..M::FIELDS.len())
+        .map(|field| {
+            let given = fields.slots[field]
+                .filter(|&slot| !matches!(row.values.get(slot), Some(Value::Default) | None))
+                .and_then(|slot| row.cells.get(slot))
+                .filter(|cell| !has_effect(parsed, cell));
+            match given {
+                Some(cell) => Ok(Piece::of(parsed, cell, true)),
+                None => fields.fallback[field].clone().ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "{}: the INSERT into `{table}` gives `{}` no value and the column has no \
+                         default the library can show BEFORE_CREATE hooks; give it a value",
+                        M::MODEL,
+                        M::FIELDS[field].column
+                    ))
+                }),
+            }
+        })
+        .collect()
+}
+
+/// `SELECT * FROM (VALUES (<fields>, 0), (<fields>, 1)) AS hooks_rows
+/// ORDER BY <n + 1>` (MySQL: `SELECT <fields>, 0 UNION ALL SELECT .. ORDER
+/// BY <n + 1>`): the rows of an insert as records, in its order.
+pub(crate) struct RowsPreview<'a, DB: HookBackend> {
+    rows: Vec<Vec<Piece>>,
+    casts: &'a [Option<&'static str>],
+    binds: &'a DB::Binds,
+    /// On SQLite, the condition that sends the captured binds.
+    carrier: Option<Piece>,
+}
+
+impl<'a, DB: HookBackend> RowsPreview<'a, DB> {
+    /// The preview of `rows` (the caller's, by index) of `insert`.
+    pub(crate) fn new<M: HookModel>(
+        parsed: &Parsed,
+        insert: &Insert,
+        rows: impl IntoIterator<Item = usize>,
+        fields: &Fields,
+        casts: &'a [Option<&'static str>],
+        binds: &'a DB::Binds,
+    ) -> Result<Self> {
+        let values = insert.values.as_ref().map_or(&[][..], |v| &v.rows[..]);
+        let rows = rows
+            .into_iter()
+            .filter_map(|r| values.get(r))
+            .map(|row| row_pieces::<M>(parsed, row, fields, &insert.table))
+            .collect::<Result<_>>()?;
+        Ok(RowsPreview {
+            rows,
+            casts,
+            binds,
+            carrier: (!DB::SPLITS_BINDS).then(|| Piece::always(parsed.bind_count())),
+        })
+    }
+
+    fn push_row<'b>(&'b self, r: usize, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        for (field, piece) in self.rows[r].iter().enumerate() {
+            let cast = self.casts.get(field).copied().flatten();
+            out.push_sql(if cast.is_some() { "CAST((" } else { "(" });
+            push_piece(piece, self.binds, out)?;
+            if let Some(cast) = cast {
+                out.push_sql(") AS ");
+                out.push_sql(cast);
+            }
+            out.push_sql("), ");
+        }
+        out.push_sql(&r.to_string());
+        Ok(())
+    }
+}
+
+impl<DB: HookBackend> QueryId for RowsPreview<'_, DB> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB: HookBackend> QueryFragment<DB> for RowsPreview<'_, DB> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        let width = self.rows.first().map_or(0, Vec::len);
+        if DB::VALUES_TABLE {
+            out.push_sql("SELECT * FROM (VALUES ");
+            for r in 0..self.rows.len() {
+                out.push_sql(if r == 0 { "(" } else { ", (" });
+                self.push_row(r, &mut out)?;
+                out.push_sql(")");
+            }
+            out.push_sql(") AS hooks_rows");
+            if let Some(carrier) = &self.carrier {
+                out.push_sql(" WHERE ");
+                push_piece(carrier, self.binds, &mut out)?;
+            }
+        } else {
+            for r in 0..self.rows.len() {
+                out.push_sql(if r == 0 { "SELECT " } else { " UNION ALL SELECT " });
+                self.push_row(r, &mut out)?;
+            }
+        }
+        out.push_sql(&format!(" ORDER BY {}", width + 1));
+        Ok(())
+    }
+}
+
+/// The records the rows of `preview` are, in its order (its last column,
+/// the order, is not read).
+pub(crate) fn records<M, C>(
+    inner: &mut C,
+    preview: &RowsPreview<'_, C::Backend>,
+) -> diesel::QueryResult<Vec<M>>
+where
+    C: InnerConnection,
+    M: HookedModel<C::Backend>,
+{
+    M::load_rows_of(inner, preview)
+}
