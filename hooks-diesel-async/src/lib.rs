@@ -1,7 +1,25 @@
-//! Lifecycle hooks for diesel-async: the hooks of
-//! [`hooks_diesel`] on an async connection, [`AsyncHookedConnection`].
+//! Lifecycle hooks for diesel-async: the hooks of [`hooks_diesel`] on an
+//! async connection, [`AsyncHookedConnection`], with the same registry and
+//! the same hook code as the sync `HookedConnection`.
+//!
+//! - [`AsyncHookedConnection<C>`] is a diesel-async `AsyncConnection`:
+//!   `diesel_async::RunQueryDsl` writes (`insert_into`, `update`,
+//!   `delete`, upserts, `transaction`) run the hooks; the bulk operations,
+//!   `on_commit` and the test helpers are its async methods.
+//! - [`pool::manager`] (features `bb8`, `deadpool`): pools of hooked
+//!   connections.
+//! - [`testing`]: test transactions that capture `on_commit` callbacks,
+//!   async.
+//!
+//! # Features
+//!
+//! `sqlite` (default), `postgres`, `mysql`, `bundled` as in hooks-diesel;
+//! `bb8`, `deadpool`: diesel-async's pools.
 
 mod connection;
+mod ops;
+#[cfg(any(feature = "bb8", feature = "deadpool"))]
+pub mod pool;
 mod query;
 mod rows;
 mod transaction;

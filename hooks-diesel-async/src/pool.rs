@@ -1,0 +1,53 @@
+//! bb8 and deadpool pools of [`AsyncHookedConnection`]s sharing one
+//! registry, through diesel-async's pool integrations (features `bb8`,
+//! `deadpool`).
+//!
+//! ```no_run
+//! # #[cfg(feature = "bb8")]
+//! # async fn pool() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use diesel::sqlite::SqliteConnection;
+//! use diesel_async::pooled_connection::bb8::Pool;
+//! use hooks_diesel::Registry;
+//! use hooks_diesel_async::{pool, AsyncHookedConnection};
+//!
+//! let manager = pool::manager::<SqliteConnection>("app.db", Registry::new());
+//! let pool: Pool<AsyncHookedConnection<SqliteConnection>> = Pool::builder().build(manager).await?;
+//! let mut conn = pool.get().await?; // a hooked connection
+//! # Ok(())
+//! # }
+//! ```
+
+use std::sync::Arc;
+
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, PoolableConnection, RecyclingMethod,
+};
+use diesel_async::SimpleAsyncConnection;
+use futures_util::FutureExt;
+use hooks_diesel::{HookedConnection, Registry};
+
+use crate::query::AsyncInner;
+use crate::AsyncHookedConnection;
+
+/// A lost connection (a future dropped mid-statement) and one with an open
+/// transaction are broken: the pool discards them.
+impl<C: AsyncInner> PoolableConnection for AsyncHookedConnection<C> {}
+
+/// A diesel-async connection manager (for `bb8::Pool` or
+/// `deadpool::Pool`) whose connections carry the hooks of `registry`.
+/// At every checkout the connection's callbacks left from an earlier user
+/// are dropped and a `SELECT 1` checks it.
+pub fn manager<C: AsyncInner>(
+    url: impl Into<String>,
+    registry: impl Into<Arc<Registry<HookedConnection<C>>>>,
+) -> AsyncDieselConnectionManager<AsyncHookedConnection<C>> {
+    let registry = registry.into();
+    let mut config = ManagerConfig::<AsyncHookedConnection<C>>::default();
+    config.custom_setup =
+        Box::new(move |url| AsyncHookedConnection::connect(url, Arc::clone(&registry)).boxed());
+    config.recycling_method = RecyclingMethod::CustomFunction(Box::new(|conn| {
+        conn.clear_callbacks();
+        conn.batch_execute("SELECT 1").boxed()
+    }));
+    AsyncDieselConnectionManager::new_with_config(url, config)
+}
