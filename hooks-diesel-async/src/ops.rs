@@ -74,58 +74,64 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
             .await
     }
 
-    /// [`HookedConnection::bulk_delete`] (the records are handed over).
-    pub async fn bulk_delete<M>(&mut self, records: Vec<M>) -> Result<usize>
+    /// [`HookedConnection::bulk_delete`] (the records are handed over: a
+    /// `Vec`, or a slice, copied).
+    pub async fn bulk_delete<M>(&mut self, records: impl Into<Vec<M>>) -> Result<usize>
     where
         M: HookedModel<C::Backend> + Send + 'static,
     {
+        let records = records.into();
         self.run(move |c| c.bulk_delete(&records)).await
     }
 
     /// [`HookedConnection::update_where`]: the rows matched by `filter`
     /// changed by `changes`, returned as written.
-    pub async fn update_where<M, F, V>(&mut self, filter: F, changes: V) -> Result<Vec<M>>
+    pub async fn update_where<M>(
+        &mut self,
+        filter: impl Filter<M::Table, C::Backend> + Send + 'static,
+        changes: impl Changes<M::Table, C::Backend> + Send + 'static,
+    ) -> Result<Vec<M>>
     where
         M: HookedModel<C::Backend> + TableModel + Send + 'static,
-        F: Filter<M::Table, C::Backend> + Send + 'static,
-        V: Changes<M::Table, C::Backend> + Send + 'static,
     {
         self.run(move |c| c.update_where::<M>(filter, changes))
             .await
     }
 
     /// [`HookedConnection::update_where_count`].
-    pub async fn update_where_count<M, F, V>(&mut self, filter: F, changes: V) -> Result<usize>
+    pub async fn update_where_count<M>(
+        &mut self,
+        filter: impl Filter<M::Table, C::Backend> + Send + 'static,
+        changes: impl Changes<M::Table, C::Backend> + Send + 'static,
+    ) -> Result<usize>
     where
         M: HookedModel<C::Backend> + TableModel + Send + 'static,
-        F: Filter<M::Table, C::Backend> + Send + 'static,
-        V: Changes<M::Table, C::Backend> + Send + 'static,
     {
         self.run(move |c| c.update_where_count::<M>(filter, changes))
             .await
     }
 
     /// [`HookedConnection::delete_where`].
-    pub async fn delete_where<M, F>(&mut self, filter: F) -> Result<usize>
+    pub async fn delete_where<M>(
+        &mut self,
+        filter: impl Filter<M::Table, C::Backend> + Send + 'static,
+    ) -> Result<usize>
     where
         M: HookedModel<C::Backend> + TableModel + Send + 'static,
-        F: Filter<M::Table, C::Backend> + Send + 'static,
     {
         self.run(move |c| c.delete_where::<M>(filter)).await
     }
 
     /// [`HookedConnection::bulk_sync`].
-    pub async fn bulk_sync<M, K, F>(
+    pub async fn bulk_sync<M>(
         &mut self,
         records: Vec<M>,
-        key: K,
-        filter: F,
+        key: impl KeyFields<M> + Send + 'static,
+        filter: impl Filter<M::Table, C::Backend> + Send + 'static,
         options: SyncOptions<M>,
     ) -> Result<SyncReport>
     where
         M: HookedModel<C::Backend> + TableModel + Send + 'static,
-        K: KeyFields<M> + Send + 'static,
-        F: Filter<M::Table, C::Backend> + Send + 'static,
         SyncOptions<M>: Send,
     {
         self.run(move |c| c.bulk_sync(records, key, filter, options))
