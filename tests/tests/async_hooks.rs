@@ -3,6 +3,8 @@
 //! `AsyncHookedConnection`, on every backend, with one hook set written once
 //! for the sync and the async connection.
 
+use std::sync::Arc;
+
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use hooks_diesel::hooks_core::Hosts;
@@ -64,6 +66,19 @@ fn hooks<X: HookedOps + Hosts<Account> + Hosts<AuditEntry>>(log: &Log) -> Regist
         }))
 }
 
+/// Counts what callbacks did, from any thread.
+#[derive(Clone, Default)]
+struct Tally(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Tally {
+    fn add(&self) {
+        std::sync::atomic::AtomicUsize::fetch_add(&self.0, 1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn get(&self) -> usize {
+        std::sync::atomic::AtomicUsize::load(&self.0, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -82,58 +97,362 @@ where
         .expect("connect")
 }
 
-backend_suite! {
-    fn ordinary_async_writes_run_the_hooks(db) {
-        let log = Log::new();
-        runtime().block_on(async {
-            let mut conn = connect(&db, &log).await;
-            // One row per statement: diesel-async has no multi-row INSERT
-            // on SQLite (batch inserts are tested on the others below).
-            let mut n = 0;
-            for (owner, balance, status) in [("ann", 10_i64, "active"), ("bob", 20, "idle")] {
-                n += diesel::insert_into(accounts::table)
-                    .values((accounts::owner.eq(owner), accounts::balance.eq(balance), accounts::status.eq(status)))
+mod writes {
+    use super::*;
+
+    backend_suite! {
+        fn ordinary_async_writes_run_the_hooks(db) {
+            let log = Log::new();
+            runtime().block_on(async {
+                let mut conn = connect(&db, &log).await;
+                // One row per statement: diesel-async has no multi-row INSERT
+                // on SQLite (batch inserts are tested on the others below).
+                let mut n = 0;
+                for (owner, balance, status) in [("ann", 10_i64, "active"), ("bob", 20, "idle")] {
+                    n += diesel::insert_into(accounts::table)
+                        .values((accounts::owner.eq(owner), accounts::balance.eq(balance), accounts::status.eq(status)))
+                        .execute(&mut conn)
+                        .await
+                        .expect("insert");
+                }
+                assert_eq!(n, 2);
+                diesel::update(accounts::table.filter(accounts::status.eq("active")))
+                    .set(accounts::balance.eq(accounts::balance + 5))
+                    .execute(&mut conn)
+                    .await
+                    .expect("update");
+                diesel::delete(accounts::table.filter(accounts::owner.eq("bob")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("delete");
+                // A rejected insert writes nothing and names the record.
+                let err = diesel::insert_into(accounts::table)
+                    .values((accounts::owner.eq("eve"), accounts::balance.eq(-1_i64), accounts::status.eq("active")))
+                    .execute(&mut conn)
+                    .await
+                    .expect_err("negative balance");
+                assert!(err.to_string().contains("eve: negative balance"), "{err}");
+                let owners: Vec<(String, i64)> = accounts::table
+                    .select((accounts::owner, accounts::balance))
+                    .order(accounts::id)
+                    .load(&mut conn)
+                    .await
+                    .expect("load");
+                assert_eq!(owners, vec![("ann".to_string(), 15)]);
+                let audited: i64 = audit_log::table.count().get_result(&mut conn).await.expect("count");
+                assert_eq!(audited, 2);
+            });
+            let mut seen = log.all();
+            seen.sort();
+            assert_eq!(
+                seen,
+                vec![
+                    ("create", "ann".into(), None, 10),
+                    ("create", "bob".into(), None, 20),
+                    ("delete", "bob".into(), Some(20), 20),
+                    ("update", "ann".into(), Some(10), 15),
+                ]
+            );
+        }
+    }
+}
+
+mod operations {
+    use super::*;
+
+    backend_suite! {
+        fn transactions_keep_callback_and_deferred_semantics(db) {
+            use diesel_async::AsyncConnection;
+            let log = Log::new();
+            let deferred = Tally::default();
+            let late = deferred.clone();
+            let registry = hooks(&log).with(
+                Hook::after_update(move |_ctx, batch: &Batch<Account>| {
+                    late.add();
+                    assert!(!batch.is_empty());
+                    Ok(())
+                })
+                .deferred(),
+            );
+            let (committed, rolled_back) = (Tally::default(), Tally::default());
+            runtime().block_on(async {
+                let mut conn = AsyncHookedConnection::<Inner>::connect(db.url(), registry)
+                    .await
+                    .expect("connect");
+                let ann = conn.create(Account::new("ann", 1, "active")).await.expect("create");
+                // Committed: on_commit and the deferred hook run once, after COMMIT.
+                let (c, d) = (committed.clone(), deferred.clone());
+                conn.transaction::<_, hooks_diesel::Error, _>(async |conn| {
+                    diesel::update(accounts::table.find(ann.id))
+                        .set(accounts::balance.eq(2_i64))
+                        .execute(conn)
+                        .await?;
+                    conn.on_commit(move |_| {
+                        c.add();
+                        Ok(())
+                    })
+                    .await?;
+                    assert_eq!(d.get(), 0, "deferred hook ran before commit");
+                    assert_eq!(conn.pending_callbacks().await?, 2);
+                    Ok(())
+                })
+                .await
+                .expect("commit");
+                assert_eq!((committed.get(), deferred.get()), (1, 1));
+                // Rolled back: neither runs, on_rollback does, nothing written.
+                let (c, r) = (committed.clone(), rolled_back.clone());
+                let failed = conn
+                    .transaction::<(), hooks_diesel::Error, _>(async |conn| {
+                        diesel::update(accounts::table.find(ann.id))
+                            .set(accounts::balance.eq(3_i64))
+                            .execute(conn)
+                            .await?;
+                        conn.on_commit(move |_| {
+                            c.add();
+                            Ok(())
+                        })
+                        .await?;
+                        conn.on_rollback(move |_| {
+                            r.add();
+                            Ok(())
+                        })
+                        .await?;
+                        Err(hooks_diesel::Error::Invalid("changed my mind".into()))
+                    })
+                    .await;
+                assert!(failed.is_err());
+                assert_eq!((committed.get(), deferred.get(), rolled_back.get()), (1, 1, 1));
+                // A savepoint rolled back drops its callbacks; the outer commit
+                // runs the outer ones.
+                let c = committed.clone();
+                conn.transaction::<_, hooks_diesel::Error, _>(async |conn| {
+                    let inner = conn
+                        .transaction::<(), hooks_diesel::Error, _>(async |conn| {
+                            let c = c.clone();
+                            conn.on_commit(move |_| {
+                                c.add();
+                                Ok(())
+                            })
+                            .await?;
+                            Err(hooks_diesel::Error::Invalid("inner".into()))
+                        })
+                        .await;
+                    assert!(inner.is_err());
+                    let c = c.clone();
+                    conn.on_commit(move |_| {
+                        c.add();
+                        Ok(())
+                    })
+                    .await?;
+                    Ok(())
+                })
+                .await
+                .expect("outer commit");
+                assert_eq!(committed.get(), 2);
+                let balance: i64 = accounts::table
+                    .find(ann.id)
+                    .select(accounts::balance)
+                    .get_result(&mut conn)
+                    .await
+                    .expect("read");
+                assert_eq!(balance, 2);
+            });
+        }
+
+        fn bulk_operations_are_async_methods(db) {
+            let log = Log::new();
+            runtime().block_on(async {
+                let mut conn = connect(&db, &log).await;
+                let mut made = conn
+                    .bulk_create(vec![
+                        Account::new("ann", 10, "active"),
+                        Account::new("bob", 20, "active"),
+                        Account::new("cy", 30, "idle"),
+                    ])
+                    .await
+                    .expect("bulk_create");
+                assert!(made.iter().all(|a| a.id > 0));
+                made[0].balance = 11;
+                let written = conn.bulk_update(made.clone()).await.expect("bulk_update");
+                assert_eq!(written.positions(), [0]);
+                let raised = conn
+                    .update_where::<Account>(
+                        accounts::status.eq("active"),
+                        accounts::balance.eq(accounts::balance * 2),
+                    )
+                    .await
+                    .expect("update_where");
+                let mut balances: Vec<i64> = raised.iter().map(|a| a.balance).collect();
+                balances.sort();
+                assert_eq!(balances, vec![22, 40]);
+                let rejected = conn.bulk_create(vec![Account::new("eve", -5, "idle")]).await;
+                assert!(rejected.is_err());
+                let report = conn
+                    .bulk_sync(
+                        vec![Account::new("ann", 22, "active"), Account::new("dan", 5, "idle")],
+                        Account::OWNER,
+                        accounts::balance.ge(0_i64),
+                        hooks_diesel::SyncOptions::new().ignore(&[Account::UPDATED_AT.key()]),
+                    )
+                    .await
+                    .expect("bulk_sync");
+                assert_eq!((report.created, report.updated), (1, 0));
+                assert_eq!(report.deleted, 2);
+                let gone = conn
+                    .delete_where::<Account>(accounts::owner.eq("dan"))
+                    .await
+                    .expect("delete_where");
+                assert_eq!(gone, 1);
+                let left: Vec<String> = accounts::table
+                    .select(accounts::owner)
+                    .load(&mut conn)
+                    .await
+                    .expect("load");
+                assert_eq!(left, vec!["ann".to_string()]);
+            });
+            let seen = log.all();
+            let count = |event: &str| seen.iter().filter(|s| s.0 == event).count();
+            // 3 bulk + 1 sync creates; 1 + 2 raised + none by the sync (ann
+            // unchanged); bob, cy by the sync, dan by delete_where.
+            assert_eq!((count("create"), count("update"), count("delete")), (4, 3, 3), "{seen:?}");
+        }
+
+        fn pools_yield_hooked_connections(db) {
+            let log = Log::new();
+            let registry: Arc<Registry<hooks_diesel::HookedConnection<Inner>>> = Arc::new(hooks(&log));
+            runtime().block_on(async {
+                let left_over = Tally::default();
+                let bb8 = diesel_async::pooled_connection::bb8::Pool::builder()
+                    .max_size(2)
+                    .build(hooks_diesel_async::pool::manager::<Inner>(db.url(), Arc::clone(&registry)))
+                    .await
+                    .expect("bb8 pool");
+                {
+                    let mut conn = bb8.get().await.expect("checkout");
+                    conn.create(Account::new("ann", 1, "active")).await.expect("create");
+                    // A test transaction keeps callbacks waiting; the next
+                    // checkout must not inherit them.
+                    diesel_async::AsyncConnection::begin_test_transaction(&mut *conn)
+                    .await
+                    .expect("test transaction");
+                    let l = left_over.clone();
+                    conn.on_commit(move |_| {
+                        l.add();
+                        Ok(())
+                    })
+                    .await
+                    .expect("on_commit");
+                }
+                let mut conn = bb8.get().await.expect("second checkout");
+                assert_eq!(conn.pending_callbacks().await.expect("pending"), 0);
+                drop(conn);
+                let deadpool = diesel_async::pooled_connection::deadpool::Pool::builder(
+                    hooks_diesel_async::pool::manager::<Inner>(db.url(), Arc::clone(&registry)),
+                )
+                .max_size(2)
+                .build()
+                .expect("deadpool pool");
+                let mut conn = deadpool.get().await.expect("checkout");
+                conn.create(Account::new("bob", 2, "active")).await.expect("create");
+                diesel::update(accounts::table.filter(accounts::owner.eq("bob")))
+                    .set(accounts::balance.eq(3_i64))
+                    .execute(&mut conn)
+                    .await
+                    .expect("update");
+                assert_eq!(left_over.get(), 0);
+            });
+            let mut seen = log.all();
+            seen.sort();
+            assert_eq!(
+                seen,
+                vec![
+                    ("create", "ann".into(), None, 1),
+                    ("create", "bob".into(), None, 2),
+                    ("update", "bob".into(), Some(2), 3),
+                ]
+            );
+        }
+    }
+}
+
+mod batch_inserts {
+    use super::*;
+
+    backend_suite! {
+        backends(postgres, mysql);
+
+        fn multi_row_inserts_are_hooked(db) {
+            let log = Log::new();
+            runtime().block_on(async {
+                let mut conn = connect(&db, &log).await;
+                let fresh = vec![Account::new("ann", 1, "active"), Account::new("bob", 2, "idle")];
+                let n = diesel::insert_into(accounts::table)
+                    .values(&fresh)
                     .execute(&mut conn)
                     .await
                     .expect("insert");
-            }
-            assert_eq!(n, 2);
-            diesel::update(accounts::table.filter(accounts::status.eq("active")))
-                .set(accounts::balance.eq(accounts::balance + 5))
-                .execute(&mut conn)
-                .await
-                .expect("update");
-            diesel::delete(accounts::table.filter(accounts::owner.eq("bob")))
-                .execute(&mut conn)
-                .await
-                .expect("delete");
-            // A rejected insert writes nothing and names the record.
-            let err = diesel::insert_into(accounts::table)
-                .values((accounts::owner.eq("eve"), accounts::balance.eq(-1_i64), accounts::status.eq("active")))
-                .execute(&mut conn)
-                .await
-                .expect_err("negative balance");
-            assert!(err.to_string().contains("eve: negative balance"), "{err}");
-            let owners: Vec<(String, i64)> = accounts::table
-                .select((accounts::owner, accounts::balance))
-                .order(accounts::id)
-                .load(&mut conn)
-                .await
-                .expect("load");
-            assert_eq!(owners, vec![("ann".to_string(), 15)]);
-            let audited: i64 = audit_log::table.count().get_result(&mut conn).await.expect("count");
-            assert_eq!(audited, 2);
-        });
-        let mut seen = log.all();
-        seen.sort();
-        assert_eq!(
-            seen,
-            vec![
-                ("create", "ann".into(), None, 10),
-                ("create", "bob".into(), None, 20),
-                ("delete", "bob".into(), Some(20), 20),
-                ("update", "ann".into(), Some(10), 15),
-            ]
-        );
+                assert_eq!(n, 2);
+            });
+            assert_eq!(log.len(), 2);
+        }
+    }
+}
+
+mod postgres_only {
+    use super::*;
+
+    backend_suite! {
+        backends(postgres);
+
+        fn upserts_are_hooked(db) {
+            let log = Log::new();
+            runtime().block_on(async {
+                let mut conn = connect(&db, &log).await;
+                let ann = conn.create(Account::new("ann", 1, "active")).await.expect("create");
+                let rows: Vec<Account> = diesel::insert_into(accounts::table)
+                    .values(vec![
+                        (accounts::id.eq(ann.id), accounts::owner.eq("ann"), accounts::balance.eq(5_i64), accounts::status.eq("active")),
+                        (accounts::id.eq(ann.id + 100), accounts::owner.eq("zed"), accounts::balance.eq(7_i64), accounts::status.eq("idle")),
+                    ])
+                    .on_conflict(accounts::id)
+                    .do_update()
+                    .set(accounts::balance.eq(diesel::upsert::excluded(accounts::balance)))
+                    .returning(Account::as_returning())
+                    .get_results(&mut conn)
+                    .await
+                    .expect("upsert");
+                assert_eq!(rows.len(), 2);
+            });
+            let mut seen = log.all();
+            seen.sort();
+            assert_eq!(
+                seen,
+                vec![
+                    ("create", "ann".into(), None, 1),
+                    ("create", "zed".into(), None, 7),
+                    ("update", "ann".into(), Some(1), 5),
+                ]
+            );
+        }
+
+        fn a_future_dropped_mid_statement_loses_the_connection(db) {
+            runtime().block_on(async {
+                let mut conn = AsyncHookedConnection::<Inner>::connect(db.url(), Registry::new())
+                    .await
+                    .expect("connect");
+                let slow = diesel::sql_query("SELECT pg_sleep(2)").execute(&mut conn);
+                let timed_out =
+                    tokio::time::timeout(std::time::Duration::from_millis(100), slow).await;
+                assert!(timed_out.is_err(), "the statement should still run");
+                assert!(conn.is_lost());
+                let err = diesel::sql_query("SELECT 1")
+                    .execute(&mut conn)
+                    .await
+                    .expect_err("lost");
+                assert!(err.to_string().contains("get a new connection"), "{err}");
+                use diesel_async::pooled_connection::PoolableConnection;
+                assert!(conn.is_broken());
+            });
+        }
     }
 }
