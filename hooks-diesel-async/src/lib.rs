@@ -22,6 +22,7 @@ mod ops;
 pub mod pool;
 mod query;
 mod rows;
+pub mod testing;
 mod transaction;
 
 pub use connection::AsyncHookedConnection;

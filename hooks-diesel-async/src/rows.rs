@@ -117,6 +117,7 @@ impl<'r, DB: RawFrom> Field<'r, DB> for OwnedField<'r, DB::Meta> {
 }
 
 /// Copies a borrowed row of `DB` with `meta` reading each value's type.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn copy_row<'a, DB, R>(
     row: R,
     names: &mut Option<Arc<[Option<String>]>>,
@@ -145,6 +146,7 @@ where
 }
 
 /// The bytes of a raw value.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 trait AsBytes {
     fn bytes(&self) -> &[u8];
 }
