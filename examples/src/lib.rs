@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod db;
 pub mod models;
+pub mod orders;
 pub mod schema;
 pub mod urls;
 

@@ -41,10 +41,38 @@ pub fn manager<C: AsyncInner>(
     url: impl Into<String>,
     registry: impl Into<Arc<Registry<HookedConnection<C>>>>,
 ) -> AsyncDieselConnectionManager<AsyncHookedConnection<C>> {
+    manager_with_setup(url, registry, |_| Ok(()))
+}
+
+/// [`manager`], with `setup` run on each new connection (on a blocking
+/// thread) before the pool hands it out: session settings such as
+/// SQLite's `PRAGMA busy_timeout`.
+pub fn manager_with_setup<C, F>(
+    url: impl Into<String>,
+    registry: impl Into<Arc<Registry<HookedConnection<C>>>>,
+    setup: F,
+) -> AsyncDieselConnectionManager<AsyncHookedConnection<C>>
+where
+    C: AsyncInner,
+    F: Fn(&mut HookedConnection<C>) -> diesel::QueryResult<()> + Send + Sync + 'static,
+{
     let registry = registry.into();
+    let setup = Arc::new(setup);
     let mut config = ManagerConfig::<AsyncHookedConnection<C>>::default();
-    config.custom_setup =
-        Box::new(move |url| AsyncHookedConnection::connect(url, Arc::clone(&registry)).boxed());
+    config.custom_setup = Box::new(move |url| {
+        let registry = Arc::clone(&registry);
+        let setup = Arc::clone(&setup);
+        let url = url.to_owned();
+        async move {
+            let mut conn = AsyncHookedConnection::connect(&url, registry).await?;
+            conn.with(move |c| setup(c))
+                .await
+                .and_then(|r| r)
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        }
+        .boxed()
+    });
     config.recycling_method = RecyclingMethod::CustomFunction(Box::new(|conn| {
         conn.clear_callbacks();
         conn.batch_execute("SELECT 1").boxed()
