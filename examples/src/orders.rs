@@ -140,7 +140,10 @@ mod tests {
             refusal("new", "shipped").as_deref(),
             Some("an order cannot go from new to shipped")
         );
-        assert_eq!(refusal("paid", "paid").as_deref(), Some("the order is already paid"));
+        assert_eq!(
+            refusal("paid", "paid").as_deref(),
+            Some("the order is already paid")
+        );
         assert!(refusal("new", "lost").is_some_and(|m| m.starts_with("unknown status")));
     }
 }

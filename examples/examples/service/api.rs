@@ -75,7 +75,9 @@ impl IntoResponse for ApiError {
 /// Parses a JSON body: not JSON is a 400, the wrong shape a 422.
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ApiError::Unprocessable(format!("invalid request: {e}")),
+        serde_json::error::Category::Data => {
+            ApiError::Unprocessable(format!("invalid request: {e}"))
+        }
         _ => ApiError::BadRequest(format!("malformed JSON: {e}")),
     })
 }
@@ -155,7 +157,10 @@ async fn set_status(
     Ok(Json(store.set_status(id, change.status).await?.into()))
 }
 
-async fn move_all(State(store): State<Store>, bytes: Bytes) -> Result<Json<serde_json::Value>, ApiError> {
+async fn move_all(
+    State(store): State<Store>,
+    bytes: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let MoveAll { from, to } = body(&bytes)?;
     // The hook refuses each row the same way; with no row matched, the
     // request is refused all the same.

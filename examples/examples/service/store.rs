@@ -64,7 +64,9 @@ impl Store {
                         "PRAGMA busy_timeout = 10000",
                     )
                 });
-                Ok(Store::Sqlite(Pool::builder().max_size(4).build(manager).await?))
+                Ok(Store::Sqlite(
+                    Pool::builder().max_size(4).build(manager).await?,
+                ))
             }
             #[cfg(feature = "postgres")]
             Backend::Postgres => {
@@ -74,7 +76,9 @@ impl Store {
                 })
                 .await??;
                 let manager = pool::manager(url, orders::hooks());
-                Ok(Store::Postgres(Pool::builder().max_size(8).build(manager).await?))
+                Ok(Store::Postgres(
+                    Pool::builder().max_size(8).build(manager).await?,
+                ))
             }
             other => Err(other.unsupported(url)),
         }
