@@ -456,3 +456,43 @@ mod postgres_only {
         }
     }
 }
+
+/// diesel-async's own `SyncConnectionWrapper` around a hooked SQLite
+/// connection: its statements run the hooks, the hooked operations through
+/// `spawn_blocking`.
+#[test]
+fn sync_connection_wrapper_runs_the_hooks_on_sqlite() {
+    use diesel::sqlite::SqliteConnection;
+    use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+    use hooks_diesel::HookedConnection;
+    let db = TestDb::<SqliteConnection>::new();
+    let log = Log::new();
+    let hooked = db.connect(hooks(&log));
+    runtime().block_on(async {
+        let mut conn = SyncConnectionWrapper::<HookedConnection<SqliteConnection>>::new(hooked);
+        diesel::insert_into(accounts::table)
+            .values((
+                accounts::owner.eq("ann"),
+                accounts::balance.eq(3_i64),
+                accounts::status.eq("active"),
+            ))
+            .execute(&mut conn)
+            .await
+            .expect("insert");
+        let made = conn
+            .spawn_blocking(|c| {
+                c.bulk_create(vec![Account::new("bob", 4, "idle")])
+                    .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))
+            })
+            .await
+            .expect("bulk_create");
+        assert_eq!(made.len(), 1);
+        let audited: i64 = audit_log::table
+            .count()
+            .get_result(&mut conn)
+            .await
+            .expect("count");
+        assert_eq!(audited, 2);
+    });
+    assert_eq!(log.len(), 2);
+}
