@@ -36,6 +36,12 @@ pub fn sqlite_in_memory() -> Result<SqliteConnection, BoxError> {
 #[cfg(doctest)]
 pub struct DeriveHookModelDocs;
 
+/// README.md: its Rust code that is not `ignore` (the section "Testing
+/// your hooks") runs as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct Readme;
+
 /// The guide for users of django-bulk-hooks: its Rust code is compiled and
 /// run as doctests.
 #[doc = include_str!("../../docs/from-django-bulk-hooks.md")]
