@@ -61,6 +61,24 @@ pub struct AsyncHookedConnection<C> {
     conn: Option<Box<HookedConnection<C>>>,
     /// Returned as the transaction status once the connection is lost.
     lost: TransactionManagerStatus,
+    blocking: Blocking,
+}
+
+/// How an [`AsyncHookedConnection`] runs the sync connection's calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Blocking {
+    /// On one of tokio's blocking threads (`spawn_blocking`), the caller's
+    /// task waiting: works on any runtime; a future dropped mid-statement
+    /// loses the connection.
+    #[default]
+    SpawnBlocking,
+    /// On the caller's own thread, which tokio gives up as a worker while
+    /// it blocks (`block_in_place`): no hand-over to another thread per
+    /// statement. Only on a multi-thread runtime (elsewhere as
+    /// `SpawnBlocking`); the statement runs to its end within one poll, so
+    /// other futures polled by the same task (`join!`, `select!`) wait
+    /// meanwhile, and a connection is never lost to a dropped future.
+    InPlace,
 }
 
 impl<C> AsyncHookedConnection<C> {
@@ -69,7 +87,20 @@ impl<C> AsyncHookedConnection<C> {
         AsyncHookedConnection {
             conn: Some(Box::new(conn)),
             lost: TransactionManagerStatus::InError,
+            blocking: Blocking::default(),
         }
+    }
+
+    /// Chooses how the sync connection's calls run (builder form).
+    #[must_use]
+    pub fn with_blocking(mut self, blocking: Blocking) -> Self {
+        self.blocking = blocking;
+        self
+    }
+
+    /// Chooses how the sync connection's calls run.
+    pub fn set_blocking(&mut self, blocking: Blocking) {
+        self.blocking = blocking;
     }
 
     /// True when a future of this connection was dropped while its
@@ -141,6 +172,14 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
         F: FnOnce(&mut HookedConnection<C>) -> R + Send + 'static,
         R: Send + 'static,
     {
+        if self.blocking == Blocking::InPlace
+            && tokio::runtime::Handle::try_current()
+                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+        {
+            let conn = self.between()?;
+            let result = tokio::task::block_in_place(|| catch_unwind(AssertUnwindSafe(|| f(conn))));
+            return Ok(result.unwrap_or_else(|panic| resume_unwind(panic)));
+        }
         let mut conn = self
             .conn
             .take()

@@ -25,7 +25,7 @@ mod rows;
 pub mod testing;
 mod transaction;
 
-pub use connection::AsyncHookedConnection;
+pub use connection::{AsyncHookedConnection, Blocking};
 pub use query::AsyncInner;
 pub use rows::{OwnRow, OwnedField, OwnedRow, RawFrom};
 pub use transaction::AsyncHookTransactionManager;

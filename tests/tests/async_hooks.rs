@@ -317,6 +317,55 @@ mod operations {
             assert_eq!((count("create"), count("update"), count("delete")), (4, 3, 3), "{seen:?}");
         }
 
+        fn in_place_connections_run_the_same_hooks(db) {
+            use diesel_async::AsyncConnection;
+            use hooks_diesel_async::Blocking;
+            let log = Log::new();
+            let committed = Tally::default();
+            runtime().block_on(async {
+                let mut conn = connect(&db, &log).await.with_blocking(Blocking::InPlace);
+                let c = committed.clone();
+                conn.transaction::<_, hooks_diesel::Error, _>(async |conn| {
+                    diesel::insert_into(accounts::table)
+                        .values((accounts::owner.eq("ann"), accounts::balance.eq(1_i64), accounts::status.eq("active")))
+                        .execute(conn)
+                        .await?;
+                    diesel::update(accounts::table)
+                        .set(accounts::balance.eq(2_i64))
+                        .execute(conn)
+                        .await?;
+                    conn.on_commit(move |_| {
+                        c.add();
+                        Ok(())
+                    })
+                    .await?;
+                    Ok(())
+                })
+                .await
+                .expect("transaction");
+                assert_eq!(committed.get(), 1);
+                // A statement runs to its end within one poll: a timeout
+                // cannot cut it off, and the connection stays.
+                let quick = tokio::time::timeout(
+                    std::time::Duration::from_secs(30),
+                    conn.bulk_create(vec![Account::new("bob", 3, "idle")]),
+                )
+                .await;
+                assert!(matches!(quick, Ok(Ok(_))));
+                assert!(!conn.is_lost());
+            });
+            let mut seen = log.all();
+            seen.sort();
+            assert_eq!(
+                seen,
+                vec![
+                    ("create", "ann".into(), None, 1),
+                    ("create", "bob".into(), None, 3),
+                    ("update", "ann".into(), Some(1), 2),
+                ]
+            );
+        }
+
         fn pools_yield_hooked_connections(db) {
             let log = Log::new();
             let registry: Arc<Registry<hooks_diesel::HookedConnection<Inner>>> = Arc::new(hooks(&log));

@@ -112,6 +112,11 @@ async fn open(variant: &str, url: &str, seen: &Arc<Seen>) -> Result<Client, BoxE
         "async_hooked" => {
             Client::Async(AsyncHookedConnection::connect(url, workload_hooks(seen)).await?)
         }
+        "async_hooked_in_place" => Client::Async(
+            AsyncHookedConnection::connect(url, workload_hooks(seen))
+                .await?
+                .with_blocking(hooks_diesel_async::Blocking::InPlace),
+        ),
         "native_hooked" => Client::Native(HookedConnection::new(
             BlockOn::connect(url).await?,
             workload_hooks(seen),
@@ -128,7 +133,13 @@ async fn open(variant: &str, url: &str, seen: &Arc<Seen>) -> Result<Client, BoxE
 /// Runs the small requests as each variant; prints requests per second.
 pub async fn run(url: &str, args: Args) -> Result<(), BoxError> {
     let mut rates = Vec::new();
-    for variant in ["async_hooked", "native_hooked", "async_bare", "sync_hooked"] {
+    for variant in [
+        "async_hooked",
+        "native_hooked",
+        "async_bare",
+        "sync_hooked",
+        "async_hooked_in_place",
+    ] {
         let seen = Arc::new(Seen::default());
         let done = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
@@ -165,10 +176,11 @@ pub async fn run(url: &str, args: Args) -> Result<(), BoxError> {
     }
     println!(
         "ratios small (requests/s) async_hooked/native_hooked={:.2} async_hooked/sync_hooked={:.2} \
-         async_hooked/async_bare={:.2}",
+         async_hooked/async_bare={:.2} async_hooked_in_place/sync_hooked={:.2}",
         rates[0] / rates[1],
         rates[0] / rates[3],
-        rates[0] / rates[2]
+        rates[0] / rates[2],
+        rates[4] / rates[3]
     );
     Ok(())
 }
