@@ -14,7 +14,7 @@ use diesel::{Connection, ExpressionMethods, QueryDsl, QueryableByName};
 use diesel_async::AsyncPgConnection;
 use hooks_diesel::hooks_core::Hosts;
 use hooks_diesel::{Batch, Config, Hook, HookedConnection, Registry};
-use hooks_diesel_async::AsyncHookedConnection;
+use hooks_diesel_async::{AsyncHookedConnection, Blocking};
 use hooks_examples::models::Account;
 use hooks_examples::schema::accounts;
 
@@ -46,7 +46,7 @@ impl Phase {
 }
 
 /// The variants, in the order printed.
-const VARIANTS: [&str; 7] = [
+const VARIANTS: [&str; 9] = [
     "sync_hooked",
     "async_hooked",
     "native_hooked",
@@ -54,6 +54,8 @@ const VARIANTS: [&str; 7] = [
     "async_bare",
     "async_nohooks",
     "native_nohooks",
+    "async_hooked_in_place",
+    "async_nohooks_in_place",
 ];
 
 /// How many records the hooks saw (all five hooks, summed): checked equal
@@ -252,6 +254,8 @@ struct Conns {
     async_bare: AsyncPgConnection,
     async_nohooks: AsyncHookedConnection<PgConnection>,
     native_nohooks: HookedConnection<BlockOn>,
+    async_hooked_in_place: AsyncHookedConnection<PgConnection>,
+    async_nohooks_in_place: AsyncHookedConnection<PgConnection>,
 }
 
 impl Conns {
@@ -275,6 +279,16 @@ impl Conns {
             async_bare: AsyncPgConnection::establish(url).await?,
             async_nohooks: AsyncHookedConnection::connect(url, Registry::new()).await?,
             native_nohooks: HookedConnection::new(BlockOn::connect(url).await?, Registry::new()),
+            async_hooked_in_place: {
+                let mut c = AsyncHookedConnection::connect(url, workload_hooks(seen))
+                    .await?
+                    .with_blocking(Blocking::InPlace);
+                *c.config_mut().ok_or("lost")? = config.clone();
+                c
+            },
+            async_nohooks_in_place: AsyncHookedConnection::connect(url, Registry::new())
+                .await?
+                .with_blocking(Blocking::InPlace),
         })
     }
 
@@ -296,6 +310,17 @@ impl Conns {
                 Ok(())
             })?,
             "async_hooked" => hooked_phase!(&mut self.async_hooked, phase, w, [.await]),
+            "async_hooked_in_place" => {
+                hooked_phase!(&mut self.async_hooked_in_place, phase, w, [.await])
+            }
+            "async_nohooks_in_place" => {
+                use diesel_async::RunQueryDsl;
+                type C = AsyncHookedConnection<PgConnection>;
+                let c = &mut self.async_nohooks_in_place;
+                raw_phase!(c, phase, w, [.await],
+                    AsyncTm::<C>::begin_transaction(c).await?,
+                    AsyncTm::<C>::commit_transaction(c).await?);
+            }
             "native_hooked" => tokio::task::block_in_place(|| -> Result<(), BoxError> {
                 hooked_phase!(&mut self.native_hooked, phase, w, []);
                 Ok(())
@@ -417,12 +442,16 @@ fn print_ratios(phase: &str, m: &[Duration]) {
     println!(
         "ratios phase={phase} async_hooked/sync_hooked={:.2} native_hooked/sync_hooked={:.2} \
          async_nohooks/async_bare={:.2} native_nohooks/async_bare={:.2} sync_bare/async_bare={:.2} \
-         async_hooked/async_bare={:.2}",
+         in_place_hooked/sync_hooked={:.2} in_place_nohooks/async_bare={:.2} \
+         async_nohooks/sync_bare={:.2} in_place_nohooks/sync_bare={:.2}",
         r(1, 0),
         r(2, 0),
         r(5, 4),
         r(6, 4),
         r(3, 4),
-        r(1, 4)
+        r(7, 0),
+        r(8, 4),
+        r(5, 3),
+        r(8, 3)
     );
 }
