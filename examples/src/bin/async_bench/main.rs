@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! cargo run --release -p hooks-examples --features async-bench --bin async_bench -- \
-//!     [--n 10000] [--repeat 3] [--clients 8] [--seconds 5]
+//!     [--n 10000] [--repeat 3] [--clients 8] [--seconds 5] [--only phases|small|all]
 //! ```
 //!
 //! Routes:
@@ -43,6 +43,8 @@ pub struct Args {
     pub repeat: usize,
     pub clients: usize,
     pub seconds: u64,
+    /// `phases`, `small`, or both (`all`).
+    pub only: &'static str,
 }
 
 fn parse() -> Result<Args, BoxError> {
@@ -51,6 +53,7 @@ fn parse() -> Result<Args, BoxError> {
         repeat: 3,
         clients: 8,
         seconds: 5,
+        only: "all",
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -60,6 +63,14 @@ fn parse() -> Result<Args, BoxError> {
             "--repeat" => args.repeat = value.parse()?,
             "--clients" => args.clients = value.parse()?,
             "--seconds" => args.seconds = value.parse()?,
+            "--only" => {
+                args.only = match value.as_str() {
+                    "phases" => "phases",
+                    "small" => "small",
+                    "all" => "all",
+                    other => return Err(format!("--only {other}: phases, small or all").into()),
+                }
+            }
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -105,8 +116,13 @@ fn main() -> ExitCode {
             .enable_all()
             .build()?;
         runtime.block_on(async {
-            phases::run(&schema.url, args).await?;
-            small::run(&schema.url, args).await
+            if args.only != "small" {
+                phases::run(&schema.url, args).await?;
+            }
+            if args.only != "phases" {
+                small::run(&schema.url, args).await?;
+            }
+            Ok(())
         })
     });
     match result {

@@ -133,6 +133,7 @@ async fn open(variant: &str, url: &str, seen: &Arc<Seen>) -> Result<Client, BoxE
 /// Runs the small requests as each variant; prints requests per second.
 pub async fn run(url: &str, args: Args) -> Result<(), BoxError> {
     let mut rates = Vec::new();
+    let mut admin = <PgConnection as diesel::Connection>::establish(url)?;
     for variant in [
         "async_hooked",
         "native_hooked",
@@ -140,6 +141,11 @@ pub async fn run(url: &str, args: Args) -> Result<(), BoxError> {
         "sync_hooked",
         "async_hooked_in_place",
     ] {
+        // Every variant starts from an empty table.
+        diesel::connection::SimpleConnection::batch_execute(
+            &mut admin,
+            "TRUNCATE accounts RESTART IDENTITY; VACUUM ANALYZE accounts",
+        )?;
         let seen = Arc::new(Seen::default());
         let done = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
