@@ -142,10 +142,9 @@ pub async fn run(url: &str, args: Args) -> Result<(), BoxError> {
         "async_hooked_in_place",
     ] {
         // Every variant starts from an empty table.
-        diesel::connection::SimpleConnection::batch_execute(
-            &mut admin,
-            "TRUNCATE accounts RESTART IDENTITY; VACUUM ANALYZE accounts",
-        )?;
+        for sql in ["TRUNCATE accounts RESTART IDENTITY", "VACUUM ANALYZE accounts"] {
+            diesel::connection::SimpleConnection::batch_execute(&mut admin, sql)?;
+        }
         let seen = Arc::new(Seen::default());
         let done = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
