@@ -1,16 +1,14 @@
 //! The service's database: a bb8 pool of hooked async connections on the
 //! backend `DATABASE_URL` names, and the four things the API does with it,
-//! each one ordinary Diesel statement through a hooked connection. The
-//! connections run their statements in place (`Blocking::InPlace`: the
-//! runtime is multi-threaded, and each request is one task).
+//! each one ordinary Diesel statement through a hooked connection.
 
 use diesel::prelude::*;
 use diesel::OptionalExtension;
 use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::RunQueryDsl;
 use hooks_diesel::hooks_core::DispatchError;
-use hooks_diesel_async::pool::ManagerBuilder;
-use hooks_diesel_async::{AsyncHookedConnection, Blocking};
+use hooks_diesel_async::pool::{self, ManagerBuilder};
+use hooks_diesel_async::AsyncHookedConnection;
 use hooks_examples::db::{sqlite_path, Backend, BoxError, ExampleConnection};
 use hooks_examples::orders::{self, Order, OrderEvent};
 use hooks_examples::schema::{order_events, orders as orders_table};
@@ -62,7 +60,6 @@ impl Store {
                 })
                 .await??;
                 let manager = ManagerBuilder::new(path, orders::hooks())
-                    .blocking(Blocking::InPlace)
                     .setup(|conn| {
                         diesel::connection::SimpleConnection::batch_execute(
                             conn,
@@ -81,9 +78,7 @@ impl Store {
                     diesel::pg::PgConnection::open(&owned).map(drop)
                 })
                 .await??;
-                let manager = ManagerBuilder::new(url, orders::hooks())
-                    .blocking(Blocking::InPlace)
-                    .build();
+                let manager = pool::manager(url, orders::hooks());
                 Ok(Store::Postgres(
                     Pool::builder().max_size(8).build(manager).await?,
                 ))

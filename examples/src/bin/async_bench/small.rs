@@ -142,7 +142,10 @@ pub async fn run(url: &str, args: Args) -> Result<(), BoxError> {
         "async_hooked_in_place",
     ] {
         // Every variant starts from an empty table.
-        for sql in ["TRUNCATE accounts RESTART IDENTITY", "VACUUM ANALYZE accounts"] {
+        for sql in [
+            "TRUNCATE accounts RESTART IDENTITY",
+            "VACUUM ANALYZE accounts",
+        ] {
             diesel::connection::SimpleConnection::batch_execute(&mut admin, sql)?;
         }
         let seen = Arc::new(Seen::default());
