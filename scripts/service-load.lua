@@ -22,6 +22,7 @@ function init(args)
   own = {}
   counts = {}
   unexpected = 0
+  sent = 0
   bulk_updated = 0
   first_unexpected = ""
 end
@@ -59,6 +60,7 @@ function request()
       '{"from": "' .. statuses[math.random(#statuses)] .. '", "to": "' ..
       statuses[math.random(#statuses)] .. '"}')
   end
+  sent = sent + 1
   return req
 end
 
@@ -88,12 +90,13 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local totals, bulk, bad, first = {}, 0, 0, ""
+  local totals, bulk, bad, first, asked = {}, 0, 0, "", 0
   for _, t in ipairs(threads) do
     local c = t:get("counts")
     for k, v in pairs(c) do totals[k] = (totals[k] or 0) + v end
     bulk = bulk + t:get("bulk_updated")
     bad = bad + t:get("unexpected")
+    asked = asked + t:get("sent")
     if first == "" then first = t:get("first_unexpected") end
   end
   local keys = {}
@@ -101,8 +104,9 @@ function done(summary, latency, requests)
   table.sort(keys)
   for _, k in ipairs(keys) do io.write("count ", k, "=", totals[k], "\n") end
   local changes = (totals["patch_200"] or 0) + bulk
-  io.write(string.format("load: requests=%d seconds=%.1f requests_per_s=%.0f socket_errors=%d unexpected=%d accepted_changes=%d bulk_updated=%d\n",
+  io.write(string.format("load: requests=%d seconds=%.1f requests_per_s=%.0f unanswered=%d socket_errors=%d unexpected=%d accepted_changes=%d bulk_updated=%d\n",
     summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    asked - summary.requests,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     bad, changes, bulk))
   if first ~= "" then io.write("first unexpected: ", first, "\n") end
