@@ -27,15 +27,15 @@ impl<C: AsyncInner> diesel_async::TransactionManager<AsyncHookedConnection<C>>
     type TransactionStateData = TransactionManagerStatus;
 
     async fn begin_transaction(conn: &mut AsyncHookedConnection<C>) -> QueryResult<()> {
-        conn.with(|c| Sync::<C>::begin_transaction(c)).await?
+        conn.with(Sync::<C>::begin_transaction).await?
     }
 
     async fn rollback_transaction(conn: &mut AsyncHookedConnection<C>) -> QueryResult<()> {
-        conn.with(|c| Sync::<C>::rollback_transaction(c)).await?
+        conn.with(Sync::<C>::rollback_transaction).await?
     }
 
     async fn commit_transaction(conn: &mut AsyncHookedConnection<C>) -> QueryResult<()> {
-        conn.with(|c| Sync::<C>::commit_transaction(c)).await?
+        conn.with(Sync::<C>::commit_transaction).await?
     }
 
     fn transaction_manager_status_mut(

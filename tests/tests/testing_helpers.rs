@@ -14,13 +14,16 @@ use hooks_tests::recorder::Seen;
 use hooks_tests::schema::accounts;
 use hooks_tests::{backend_suite, TestBackend};
 
+/// A callback for after the commit, on connection `X`.
+type Callback<X> = Box<dyn FnOnce(&mut X) -> Result<(), BoxError> + Send>;
+
 /// The hooks of these tests, for connection `X`: an AFTER_CREATE hook that
 /// queues a welcome e-mail after commit (which itself queues a receipt), a
 /// deferred AFTER_UPDATE hook, and a BEFORE_UPDATE hook that stamps
 /// `updated_at`; `sent` is the outbox.
 fn registry<X: HookedOps + hooks_diesel::hooks_core::Hosts<Account>>(
     sent: &Seen<String>,
-    on_commit: fn(&mut X, Box<dyn FnOnce(&mut X) -> Result<(), BoxError> + Send>),
+    on_commit: fn(&mut X, Callback<X>),
 ) -> Registry<X> {
     let (welcome, deferred) = (sent.clone(), sent.clone());
     Registry::new()
@@ -69,7 +72,7 @@ fn registry<X: HookedOps + hooks_diesel::hooks_core::Hosts<Account>>(
 
 fn sync_on_commit<C: hooks_diesel::InnerConnection>(
     conn: &mut HookedConnection<C>,
-    f: Box<dyn FnOnce(&mut HookedConnection<C>) -> Result<(), BoxError> + Send>,
+    f: Callback<HookedConnection<C>>,
 ) {
     conn.on_commit(f);
 }

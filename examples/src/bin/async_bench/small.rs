@@ -78,7 +78,7 @@ where
 /// One variant's connection.
 enum Client {
     Async(AsyncHookedConnection<PgConnection>),
-    Native(HookedConnection<BlockOn>),
+    Native(Box<HookedConnection<BlockOn>>),
     Bare(diesel_async::AsyncPgConnection),
     /// The sync hooked connection, each request on a blocking thread.
     Sync(Option<HookedConnection<PgConnection>>),
@@ -90,7 +90,7 @@ impl Client {
         match self {
             Client::Async(c) => async_request!(c, owner, Tm<AsyncHookedConnection<PgConnection>>),
             Client::Bare(c) => async_request!(c, owner, Tm<diesel_async::AsyncPgConnection>),
-            Client::Native(c) => tokio::task::block_in_place(|| sync_request(c, owner)),
+            Client::Native(c) => tokio::task::block_in_place(|| sync_request(&mut **c, owner)),
             Client::Sync(slot) => {
                 let mut conn = slot.take().ok_or_else(|| diesel::result::Error::NotFound)?;
                 let (conn, result) = tokio::task::spawn_blocking(move || {
@@ -117,10 +117,10 @@ async fn open(variant: &str, url: &str, seen: &Arc<Seen>) -> Result<Client, BoxE
                 .await?
                 .with_blocking(hooks_diesel_async::Blocking::InPlace),
         ),
-        "native_hooked" => Client::Native(HookedConnection::new(
+        "native_hooked" => Client::Native(Box::new(HookedConnection::new(
             BlockOn::connect(url).await?,
             workload_hooks(seen),
-        )),
+        ))),
         "async_bare" => Client::Bare(diesel_async::AsyncPgConnection::establish(url).await?),
         "sync_hooked" => Client::Sync(Some(HookedConnection::new(
             <PgConnection as diesel::Connection>::establish(url)?,
