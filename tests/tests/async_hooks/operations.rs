@@ -196,6 +196,19 @@ backend_suite! {
             .await;
             assert!(matches!(quick, Ok(Ok(_))));
             assert!(!conn.is_lost());
+            // A transaction with an async closure in a spawned task, the
+            // connection type named (see README, Async, limits).
+            let spawned = tokio::spawn(async move {
+                conn.transaction::<_, hooks_diesel::Error, _>(async |conn| {
+                    diesel::update(accounts::table.filter(accounts::owner.eq("bob")))
+                        .set(accounts::balance.eq(4_i64))
+                        .execute(conn)
+                        .await?;
+                    Ok(())
+                })
+                .await
+            });
+            spawned.await.expect("task").expect("transaction");
         });
         let mut seen = log.all();
         seen.sort();
@@ -205,6 +218,7 @@ backend_suite! {
                 ("create", "ann".into(), None, 1),
                 ("create", "bob".into(), None, 3),
                 ("update", "ann".into(), Some(1), 2),
+                ("update", "bob".into(), Some(3), 4),
             ]
         );
     }
