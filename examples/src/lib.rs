@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod db;
 pub mod models;
+pub mod orders;
 pub mod schema;
 pub mod urls;
 
@@ -34,6 +35,12 @@ pub fn sqlite_in_memory() -> Result<SqliteConnection, BoxError> {
 #[doc = include_str!("../../hooks-derive/src/derive.md")]
 #[cfg(doctest)]
 pub struct DeriveHookModelDocs;
+
+/// README.md: its Rust code that is not `ignore` (the section "Testing
+/// your hooks") runs as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct Readme;
 
 /// The guide for users of django-bulk-hooks: its Rust code is compiled and
 /// run as doctests.

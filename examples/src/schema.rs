@@ -70,11 +70,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The `service` example's orders ([`Order`](crate::orders::Order)).
+    orders (id) {
+        id -> BigInt,
+        customer -> Text,
+        amount_cents -> BigInt,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    /// The audit trail of order status changes ([`OrderEvent`](crate::orders::OrderEvent)).
+    order_events (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        field -> Text,
+        old_value -> Text,
+        new_value -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     audit_changes,
     audit_log,
     exact_rows,
     memberships,
+    order_events,
+    orders,
     tallies
 );

@@ -7,12 +7,14 @@ use crate::error::{BoxError, DispatchError};
 use crate::event::Event;
 use crate::hook::{Hook, HookContext};
 use crate::model::HookModel;
+use crate::observe::FiredHook;
 use crate::registry::Registry;
+use crate::scope::HasScope;
 
 /// A deferred hook call, captured with its records, to run after commit.
 pub type DeferredCall<X> = Box<dyn FnOnce(&mut X) -> Result<(), DispatchError> + Send>;
 
-impl<X: 'static> Registry<X> {
+impl<X: HasScope + 'static> Registry<X> {
     /// Runs the hooks of `M` for `event` over `set`, in priority order.
     ///
     /// For each hook, its condition is checked per record just before it
@@ -38,6 +40,9 @@ impl<X: 'static> Registry<X> {
         }
         let mut selected = Vec::with_capacity(set.len());
         for hook in hooks {
+            if conn.scope().is_muted(&hook.name) {
+                continue;
+            }
             selected.clear();
             match &hook.condition {
                 None => selected.extend(0..set.len()),
@@ -55,7 +60,7 @@ impl<X: 'static> Registry<X> {
                 defer(deferred_call(hook, set.subset(&selected)));
                 continue;
             }
-            run_hook(hook, conn, event, depth, set, &selected)?;
+            run_hook(hook, conn, event, depth, set, &selected, false)?;
         }
         let rejections = set.take_rejections();
         if rejections.is_empty() {
@@ -70,14 +75,18 @@ impl<X: 'static> Registry<X> {
     }
 }
 
-fn run_hook<M: HookModel, X>(
+fn run_hook<M: HookModel, X: HasScope>(
     hook: &Hook<M, X, ()>,
     conn: &mut X,
     event: Event,
     depth: u32,
     set: &mut ChangeSet<M>,
     selected: &[usize],
+    deferred: bool,
 ) -> Result<(), DispatchError> {
+    if let Some(log) = conn.scope().log() {
+        log.push(FiredHook::new(event, &hook.name, set, selected, deferred));
+    }
     let span = tracing::debug_span!(
         "hook",
         model = M::MODEL,
@@ -125,13 +134,13 @@ fn hook_failed<M: HookModel, X>(
     }
 }
 
-fn deferred_call<M: HookModel, X: 'static>(
+fn deferred_call<M: HookModel, X: HasScope + 'static>(
     hook: &Hook<M, X, ()>,
     mut set: ChangeSet<M>,
 ) -> DeferredCall<X> {
     let hook = hook.clone();
     Box::new(move |conn: &mut X| {
         let all: Vec<usize> = (0..set.len()).collect();
-        run_hook(&hook, conn, hook.event, 1, &mut set, &all)
+        run_hook(&hook, conn, hook.event, 1, &mut set, &all, true)
     })
 }

@@ -6,7 +6,8 @@
 //! - typed [`Field`] descriptors and [`Condition`]s on them;
 //! - the [`Registry`] with [`Priority`] ordering, deduplication, [`HookSet`]s
 //!   and deferred hooks, and its priority [`dispatch`](Registry::dispatch);
-//! - the per-connection [`Scope`]: nesting depth limit and scoped bypass.
+//! - the per-connection [`Scope`]: nesting depth limit, scoped bypass, and
+//!   for tests hooks muted by name and a [`HookLog`] of the hooks that ran.
 //!
 //! Nothing here talks to a database: `hooks-diesel` supplies the connection
 //! type `X` that hooks receive and runs the writes.
@@ -20,6 +21,7 @@ mod event;
 mod field;
 mod hook;
 mod model;
+mod observe;
 mod priority;
 mod registry;
 mod scope;
@@ -34,6 +36,7 @@ pub use event::{Event, Operation, Timing};
 pub use field::{Field, FieldKey, FieldSet};
 pub use hook::{after_hook, before_hook, After, Before, Hook, HookContext};
 pub use model::{FieldInfo, HookModel, KeyValue};
+pub use observe::{FiredHook, HookLog};
 pub use priority::Priority;
 pub use registry::{Attachment, HookSet, HookedTable, Hosts, Registry};
 pub use scope::{nested, without_hooks, without_hooks_for, HasScope, Scope, DEFAULT_MAX_DEPTH};

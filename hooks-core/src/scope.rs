@@ -5,6 +5,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use crate::error::DispatchError;
 use crate::model::HookModel;
+use crate::observe::HookLog;
 
 /// The default limit on nested hooked operations.
 pub const DEFAULT_MAX_DEPTH: u32 = 8;
@@ -17,6 +18,8 @@ pub struct Scope {
     max_depth: u32,
     bypass_all: u32,
     bypassed: Vec<TypeId>,
+    muted: Vec<String>,
+    log: Option<HookLog>,
 }
 
 impl Default for Scope {
@@ -26,6 +29,8 @@ impl Default for Scope {
             max_depth: DEFAULT_MAX_DEPTH,
             bypass_all: 0,
             bypassed: Vec::new(),
+            muted: Vec::new(),
+            log: None,
         }
     }
 }
@@ -49,6 +54,36 @@ impl Scope {
     /// True when hooks of `M` are switched off here.
     pub fn is_bypassed<M: 'static>(&self) -> bool {
         self.bypass_all > 0 || self.bypassed.contains(&TypeId::of::<M>())
+    }
+
+    /// Skips the hook named `name` (as given with `Hook::named`, or its
+    /// function's type name) on this connection until [`unmute`](Self::unmute):
+    /// a test's way to switch off one hook, say the one that sends e-mail.
+    pub fn mute(&mut self, name: impl Into<String>) {
+        self.muted.push(name.into());
+    }
+
+    /// Runs the hook named `name` again (one [`mute`](Self::mute) undone).
+    pub fn unmute(&mut self, name: &str) {
+        if let Some(at) = self.muted.iter().rposition(|m| m == name) {
+            self.muted.remove(at);
+        }
+    }
+
+    /// Whether the hook named `name` is muted.
+    pub fn is_muted(&self, name: &str) -> bool {
+        self.muted.iter().any(|m| m == name)
+    }
+
+    /// Records every hook run on this connection into `log` from now on
+    /// (`None` stops).
+    pub fn set_log(&mut self, log: Option<HookLog>) {
+        self.log = log;
+    }
+
+    /// The log hook runs are recorded into, if any.
+    pub fn log(&self) -> Option<&HookLog> {
+        self.log.as_ref()
     }
 }
 

@@ -92,6 +92,10 @@
 //!   machine (the MySQL client's build needs CMake and a C++ compiler, both
 //!   need OpenSSL headers);
 //! - `r2d2`: the `pool` module, r2d2 pools of hooked connections.
+//!
+//! Testing code that has hooks: [`testing`] (test transactions that
+//! capture `on_commit` callbacks, a recorder of fired hooks, muted hooks).
+//! For async code (diesel-async), the `hooks-diesel-async` crate.
 
 pub use diesel;
 pub use hooks_core;
@@ -106,6 +110,7 @@ mod model;
 mod ops;
 mod progress;
 mod query;
+pub mod testing;
 mod transaction;
 mod written;
 

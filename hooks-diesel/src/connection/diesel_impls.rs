@@ -196,3 +196,17 @@ update_then_find! {
     #[cfg(feature = "sqlite")] diesel::sqlite::SqliteConnection;
     #[cfg(feature = "mysql")] diesel::mysql::MysqlConnection;
 }
+
+/// So that diesel-async's `SyncConnectionWrapper` runs a hooked SQLite
+/// connection (`SyncConnectionWrapper<HookedConnection<SqliteConnection>>`):
+/// its statements reach the hooks like any other.
+impl<C> diesel::connection::WithMetadataLookup for HookedConnection<C>
+where
+    C: InnerConnection + diesel::connection::WithMetadataLookup,
+{
+    fn metadata_lookup(
+        &mut self,
+    ) -> &mut <Self::Backend as diesel::sql_types::TypeMetadata>::MetadataLookup {
+        diesel::connection::WithMetadataLookup::metadata_lookup(&mut self.inner)
+    }
+}
