@@ -83,6 +83,22 @@ impl<T: fmt::Display> fmt::Display for List<'_, T> {
     }
 }
 
+/// A hook registered under a name already registered for the same model
+/// and event ([`Registry::try_add`](crate::Registry::try_add)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a hook named `{name}` is already registered for {event} of {model}: give the new one \
+     another name, or replace the first on purpose with `Registry::replace`"
+)]
+pub struct DuplicateHook {
+    /// The name.
+    pub name: String,
+    /// The event.
+    pub event: Event,
+    /// The model's name.
+    pub model: &'static str,
+}
+
 /// Why dispatching hooks failed. The operation that dispatched them is
 /// rolled back.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,6 @@
 //! One hook: a function bound to an event, with its condition, priority,
 //! name and whether it waits for commit.
 
-use std::any::TypeId;
 use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
@@ -163,8 +162,18 @@ pub struct Hook<M, X, P = Before> {
 /// one was given, the function's type otherwise.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Identity {
+    /// Named by its registrant: one hook of the name per model and event.
     Named(Cow<'static, str>),
-    Function(TypeId),
+    /// Unnamed: never the same as another hook (two closures of one
+    /// factory, with different captures, are two hooks).
+    Unnamed,
+}
+
+impl Identity {
+    /// Whether two hooks are registered as the same one.
+    pub(crate) fn same(&self, other: &Identity) -> bool {
+        matches!((self, other), (Identity::Named(a), Identity::Named(b)) if a == b)
+    }
 }
 
 impl<M, X, P> Clone for Hook<M, X, P> {
@@ -207,7 +216,7 @@ macro_rules! after_constructors {
                 + Sync
                 + 'static,
         {
-            Hook::build_with(Event::$event, TypeId::of::<F>(), std::any::type_name::<F>(),
+            Hook::build_with(Event::$event, std::any::type_name::<F>(),
                 move |ctx, batch| f(ctx, batch))
         }
     )*};
@@ -230,7 +239,7 @@ impl<M: 'static, X: 'static> Hook<M, X, Before> {
             + Sync
             + 'static,
     {
-        Hook::build_with(event, TypeId::of::<F>(), std::any::type_name::<F>(), f)
+        Hook::build_with(event, std::any::type_name::<F>(), f)
     }
 }
 
@@ -254,7 +263,7 @@ impl<M: 'static, X: 'static> Hook<M, X, After> {
 }
 
 impl<M: 'static, X: 'static, P> Hook<M, X, P> {
-    fn build_with<F>(event: Event, id: TypeId, type_name: &'static str, f: F) -> Self
+    fn build_with<F>(event: Event, type_name: &'static str, f: F) -> Self
     where
         F: for<'a, 'b, 'c> Fn(&'a mut HookContext<'b, X>, &'a mut Batch<'c, M>) -> HookResult
             + Send
@@ -264,7 +273,7 @@ impl<M: 'static, X: 'static, P> Hook<M, X, P> {
         Hook {
             event,
             name: Cow::Borrowed(type_name),
-            identity: Identity::Function(id),
+            identity: Identity::Unnamed,
             priority: Priority::NORMAL,
             condition: None,
             deferred: false,
@@ -290,10 +299,12 @@ impl<M: 'static, X: 'static, P> Hook<M, X, P> {
     }
 
     /// Names the hook. The name appears in errors and spans, and is its
-    /// identity: registering a second hook of the same name for the same
-    /// model and event keeps the first. Unnamed hooks are identified by
-    /// their function type, so a closure factory registered twice with
-    /// different captures needs distinct names.
+    /// identity: a second hook of the same name for the same model and
+    /// event is refused ([`Registry::try_add`](crate::Registry::try_add))
+    /// unless it replaces the first on purpose
+    /// ([`Registry::replace`](crate::Registry::replace)). Unnamed hooks
+    /// are never taken for one another: a closure factory registered twice
+    /// (with different captures) gives two hooks.
     #[must_use]
     pub fn named(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         let name = name.into();

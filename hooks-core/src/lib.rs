@@ -31,7 +31,7 @@ pub use change::{Batch, ChangeSet};
 pub use compare::{compare, Comparison, DuplicateKeyFields, KeyFields, Updated};
 pub use condition::{Condition, Nullable};
 pub use dispatch::DeferredCall;
-pub use error::{BoxError, DispatchError, HookError, HookResult, Rejection};
+pub use error::{BoxError, DispatchError, DuplicateHook, HookError, HookResult, Rejection};
 pub use event::{Event, Operation, Timing};
 pub use field::{Field, FieldKey, FieldSet};
 pub use hook::{after_hook, before_hook, After, Before, Hook, HookContext};

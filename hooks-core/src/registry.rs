@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::error::DuplicateHook;
 use crate::event::{Event, Operation};
 use crate::hook::Hook;
 use crate::model::HookModel;
@@ -163,12 +164,39 @@ impl<X: 'static> Registry<X> {
     }
 
     /// Adds a hook (builder form).
+    ///
+    /// # Panics
+    ///
+    /// When a hook of the same name is already registered for the model
+    /// and event: a setup mistake, reported at once rather than one hook
+    /// silently missing. Use [`try_with`](Self::try_with) to get the
+    /// error, [`with_replaced`](Self::with_replaced) to replace on purpose.
     #[must_use]
     pub fn with<M: HookModel, P>(mut self, hook: Hook<M, X, P>) -> Self
     where
         X: Hosts<M>,
     {
         self.add(hook);
+        self
+    }
+
+    /// Adds a hook (builder form), or says which name is taken.
+    pub fn try_with<M: HookModel, P>(mut self, hook: Hook<M, X, P>) -> Result<Self, DuplicateHook>
+    where
+        X: Hosts<M>,
+    {
+        self.try_add(hook)?;
+        Ok(self)
+    }
+
+    /// Adds a hook, replacing the one of the same name for the model and
+    /// event if there is one (builder form).
+    #[must_use]
+    pub fn with_replaced<M: HookModel, P>(mut self, hook: Hook<M, X, P>) -> Self
+    where
+        X: Hosts<M>,
+    {
+        self.replace(hook);
         self
     }
 
@@ -185,10 +213,64 @@ impl<X: 'static> Registry<X> {
         self
     }
 
-    /// Adds a hook. A hook with the same identity (name, or function type
-    /// when unnamed) already registered for the model and event is kept and
-    /// the new one dropped. Returns whether the hook was added.
-    pub fn add<M: HookModel, P>(&mut self, hook: Hook<M, X, P>) -> bool
+    /// Adds a hook.
+    ///
+    /// # Panics
+    ///
+    /// When a hook of the same name is already registered for the model
+    /// and event (see [`with`](Self::with)); [`try_add`](Self::try_add)
+    /// returns the error instead.
+    pub fn add<M: HookModel, P>(&mut self, hook: Hook<M, X, P>) -> &mut Self
+    where
+        X: Hosts<M>,
+    {
+        if let Err(duplicate) = self.try_add(hook) {
+            panic!("{duplicate}");
+        }
+        self
+    }
+
+    /// Replaces the hook of the same name for the model and event, or adds
+    /// the hook when there is none.
+    pub fn replace<M: HookModel, P>(&mut self, hook: Hook<M, X, P>) -> &mut Self
+    where
+        X: Hosts<M>,
+    {
+        let list = self.hooks_mut::<M>(hook.event);
+        if let Some(at) = list.iter().position(|e| e.identity.same(&hook.identity)) {
+            list.remove(at);
+            self.hook_count -= 1;
+        }
+        self.add(hook)
+    }
+
+    /// Adds a hook. Unnamed hooks are always added; a named one is refused
+    /// when a hook of the same name is registered for the model and event.
+    pub fn try_add<M: HookModel, P>(&mut self, hook: Hook<M, X, P>) -> Result<(), DuplicateHook>
+    where
+        X: Hosts<M>,
+    {
+        let list = self.hooks_mut::<M>(hook.event);
+        if list.iter().any(|e| e.identity.same(&hook.identity)) {
+            return Err(DuplicateHook {
+                name: hook.name.to_string(),
+                event: hook.event,
+                model: M::MODEL,
+            });
+        }
+        let hook = hook.erase_phase();
+        let at = list
+            .iter()
+            .position(|e| e.priority > hook.priority)
+            .unwrap_or(list.len());
+        list.insert(at, hook);
+        self.hook_count += 1;
+        self.host::<M>();
+        Ok(())
+    }
+
+    /// The hooks of `M` for `event`.
+    fn hooks_mut<M: HookModel>(&mut self, event: Event) -> &mut Vec<Hook<M, X, ()>>
     where
         X: Hosts<M>,
     {
@@ -202,18 +284,15 @@ impl<X: 'static> Registry<X> {
             })
             .downcast_mut::<ModelHooks<M, X>>()
             .expect("registry entries are keyed by their model's TypeId");
-        let list = &mut hooks.events[hook.event.index()];
-        if list.iter().any(|e| e.identity == hook.identity) {
-            tracing::debug!(model = M::MODEL, event = %hook.event, hook = %hook.name, "duplicate hook ignored");
-            return false;
-        }
-        let hook = hook.erase_phase();
-        let at = list
-            .iter()
-            .position(|e| e.priority > hook.priority)
-            .unwrap_or(list.len());
-        list.insert(at, hook);
-        self.hook_count += 1;
+        &mut hooks.events[event.index()]
+    }
+
+    /// Records that `M` has hooks: its table, and the connection type's
+    /// attachment for it.
+    fn host<M: HookModel>(&mut self)
+    where
+        X: Hosts<M>,
+    {
         if !self.tables.contains(&M::TABLE) {
             self.tables.push(M::TABLE);
         }
@@ -232,7 +311,6 @@ impl<X: 'static> Registry<X> {
             };
             self.hooked_tables.push(entry);
         }
-        true
     }
 
     /// Makes model `M` known to connections of this registry without

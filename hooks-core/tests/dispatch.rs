@@ -87,7 +87,7 @@ fn hooks_run_by_priority_then_registration_order() {
 }
 
 #[test]
-fn the_same_hook_registered_twice_is_kept_once() {
+fn unnamed_hooks_are_never_merged_and_a_name_is_registered_once() {
     fn audit(
         ctx: &mut hooks_core::HookContext<'_, Conn>,
         _: &Batch<'_, Task>,
@@ -96,19 +96,23 @@ fn the_same_hook_registered_twice_is_kept_once() {
         Ok(())
     }
     let mut registry = Registry::new();
-    assert!(registry.add(Hook::after_create(audit)));
-    assert!(!registry.add(Hook::after_create(audit)), "same function");
-    assert!(
-        registry.add(Hook::after_update(audit)),
-        "another event is another hook"
+    registry.add(Hook::after_create(audit).named("audit"));
+    let twice = registry.try_add(Hook::after_create(audit).named("audit"));
+    assert_eq!(
+        twice.map_err(|e| (e.name, e.event, e.model)),
+        Err(("audit".to_string(), Event::AfterCreate, "Task")),
+        "a name registered twice is an error"
     );
-    assert!(registry.add(Hook::before_create(logger("a")).named("x")));
-    assert!(
-        !registry.add(Hook::before_create(logger("b")).named("x")),
-        "same name"
-    );
-    assert_eq!(registry.count::<Task>(Event::AfterCreate), 1);
-    assert_eq!(registry.count::<Task>(Event::BeforeCreate), 1);
+    registry.add(Hook::after_update(audit).named("audit"));
+    // Two closures of one factory, different captures: two hooks (a
+    // validation never disappears because another was registered).
+    registry.add(Hook::before_create(logger("a")));
+    registry.add(Hook::before_create(logger("b")));
+    assert_eq!(registry.count::<Task>(Event::BeforeCreate), 2);
+    // Replaced on purpose.
+    registry.add(Hook::before_create(logger("x")).named("x"));
+    registry.replace(Hook::before_create(logger("y")).named("x"));
+    assert_eq!(registry.count::<Task>(Event::BeforeCreate), 3);
     let mut conn = Conn::default();
     run(
         &registry,
@@ -117,14 +121,22 @@ fn the_same_hook_registered_twice_is_kept_once() {
         &mut ChangeSet::created(tasks(1)),
     )
     .unwrap();
-    run(
-        &registry,
-        &mut conn,
-        Event::AfterCreate,
-        &mut ChangeSet::created(tasks(1)),
-    )
-    .unwrap();
-    assert_eq!(conn.log, ["a:1", "audit"]);
+    assert_eq!(conn.log, ["a:1", "b:1", "y:1"]);
+}
+
+#[test]
+#[should_panic(expected = "a hook named `audit` is already registered")]
+fn with_reports_a_name_registered_twice() {
+    fn audit(
+        ctx: &mut hooks_core::HookContext<'_, Conn>,
+        _: &Batch<'_, Task>,
+    ) -> hooks_core::HookResult {
+        ctx.log.push("audit".into());
+        Ok(())
+    }
+    let _ = Registry::<Conn>::new()
+        .with(Hook::after_create(audit).named("audit"))
+        .with(Hook::after_create(audit).named("audit"));
 }
 
 #[test]

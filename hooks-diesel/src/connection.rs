@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use diesel::connection::{Connection, LoadConnection, TransactionManager};
 use diesel::sql_types::TypeMetadata;
+use diesel::QueryResult;
 
 use crate::backend::HookBackend;
 use crate::capture::StatementCache;
@@ -28,6 +29,12 @@ pub trait InnerConnection: Connection<Backend: HookBackend> + LoadConnection + '
     /// connection; elsewhere nothing), for capturing a statement's binds.
     #[doc(hidden)]
     fn metadata_lookup(&mut self) -> &mut <Self::Backend as TypeMetadata>::MetadataLookup;
+
+    /// Begins a top-level transaction with `sql` (the backend's `BEGIN`
+    /// form for the options asked for) through the connection's own
+    /// transaction manager.
+    #[doc(hidden)]
+    fn begin_transaction_sql(&mut self, sql: &str) -> QueryResult<()>;
 }
 
 /// Backends without type lookups use `()`.
@@ -37,6 +44,10 @@ macro_rules! unit_lookup {
         impl InnerConnection for $conn {
             fn metadata_lookup(&mut self) -> &mut () {
                 Box::leak(Box::new(()))
+            }
+
+            fn begin_transaction_sql(&mut self, sql: &str) -> QueryResult<()> {
+                diesel::connection::AnsiTransactionManager::begin_transaction_sql(self, sql)
             }
         }
     )*};
@@ -52,6 +63,10 @@ impl InnerConnection for diesel::pg::PgConnection {
     fn metadata_lookup(&mut self) -> &mut (dyn diesel::pg::PgMetadataLookup + 'static) {
         self
     }
+
+    fn begin_transaction_sql(&mut self, sql: &str) -> QueryResult<()> {
+        diesel::connection::AnsiTransactionManager::begin_transaction_sql(self, sql)
+    }
 }
 
 #[cfg(feature = "r2d2")]
@@ -62,26 +77,38 @@ where
     fn metadata_lookup(&mut self) -> &mut <Self::Backend as TypeMetadata>::MetadataLookup {
         (**self).metadata_lookup()
     }
+
+    /// The pooled connection's transactions are its inner connection's.
+    fn begin_transaction_sql(&mut self, sql: &str) -> QueryResult<()> {
+        (**self).begin_transaction_sql(sql)
+    }
 }
 
-/// What happens to a write to a table that has hooks when the library
-/// cannot run its hooks: a statement whose shape it does not route (a
-/// `WITH ... UPDATE`, several statements in one `sql_query`, raw SQL through
-/// `batch_execute`, an `UPDATE ... FROM`). Ordinary Diesel writes
-/// (`insert_into`, `update`, `delete`, `save_changes`) are routed to the
-/// hooks and never reach this policy; nor does anything inside
-/// [`HookedConnection::without_hooks`].
+/// What happens to a statement that may write a table with hooks in a
+/// form the library does not route to them: a `WITH .. UPDATE`, several
+/// statements in one text, `UPDATE .. FROM`, an alias or modifier
+/// (`UPDATE ONLY t`, `UPDATE t AS o`), `MERGE`, `TRUNCATE`, a `DO` block,
+/// any spelling the classifier does not prove to be a read or a schema
+/// change. Ordinary Diesel writes (`insert_into`, `update`, `delete`,
+/// `save_changes`, and the same shapes as raw SQL, through `execute` or
+/// `batch_execute`) are routed to the hooks and never reach this policy;
+/// nor does anything inside [`HookedConnection::without_hooks`].
+///
+/// Hooks guard invariants, so a write that skips them is refused unless
+/// you decide otherwise: run it inside `without_hooks`, or choose `Warn`
+/// or `Allow` for the connection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum UnhookedWrites {
-    /// Run it, and log a `tracing` warning the first time each table is
-    /// written this way on this connection.
+    /// Refuse it (the default): the statement is not sent and fails with
+    /// [`Error::UnhookedWrite`](crate::Error::UnhookedWrite), naming the
+    /// form and the table, wrapped in `diesel::result::Error::QueryBuilderError`
+    /// since Diesel's API returns Diesel errors (`Error::from` unwraps it).
     #[default]
-    Warn,
-    /// Refuse it: the statement is not sent and fails with
-    /// [`Error::UnhookedWrite`](crate::Error::UnhookedWrite), wrapped in
-    /// `diesel::result::Error::QueryBuilderError` since Diesel's API returns
-    /// Diesel errors (`Error::from` unwraps it).
     Refuse,
+    /// Run it, log a `tracing` warning the first time each table is
+    /// written this way on this connection, and count it
+    /// ([`HookedConnection::unhooked_warnings`]).
+    Warn,
     /// Run it silently (and skip the check entirely).
     Allow,
 }
@@ -107,8 +134,8 @@ pub struct Config {
     /// How deep hooked operations started by hooks may nest. Default
     /// [`DEFAULT_MAX_DEPTH`].
     pub max_depth: u32,
-    /// What to do with plain Diesel writes to hooked tables. Default
-    /// [`UnhookedWrites::Warn`].
+    /// What to do with writes to hooked tables the library cannot hook.
+    /// Default [`UnhookedWrites::Refuse`].
     pub unhooked_writes: UnhookedWrites,
     /// Whether a failing after-commit callback stops the later ones.
     /// Default [`CallbackFailures::Stop`].
@@ -202,6 +229,7 @@ pub struct HookedConnection<C> {
     config: Config,
     pub(crate) tx: TxState<C>,
     pub(crate) warned_tables: Vec<String>,
+    pub(crate) warnings: usize,
     pub(crate) statements: StatementCache,
     pub(crate) catalog: crate::capture::Catalog,
 }
@@ -218,6 +246,7 @@ impl<C> HookedConnection<C> {
             config: Config::default(),
             tx: TxState::default(),
             warned_tables: Vec::new(),
+            warnings: 0,
             statements: StatementCache::new(),
             catalog: crate::capture::Catalog::new(),
         }
@@ -253,6 +282,13 @@ impl<C> HookedConnection<C> {
         self.statements.clear();
         self.warned_tables.clear();
         self.catalog.clear();
+    }
+
+    /// How many statements this connection let through unhooked under
+    /// [`UnhookedWrites::Warn`] (each counted, though `tracing` warns
+    /// once per table), so that a test sees them without a subscriber.
+    pub fn unhooked_warnings(&self) -> usize {
+        self.warnings
     }
 
     /// The wrapped connection. Statements sent through it bypass hooks, the

@@ -90,15 +90,24 @@ pub enum Error {
         keys: Vec<String>,
     },
 
-    /// A plain Diesel write reached a table that has hooks while the
-    /// connection's policy refuses those.
+    /// A statement that may write a table with hooks, in a form the
+    /// library does not route to them, refused by the connection's
+    /// [`UnhookedWrites`](crate::UnhookedWrites) policy (`Refuse`, the
+    /// default). Nothing was written.
     #[error(
-        "plain Diesel write to `{table}`, which has hooks: use the hooked operations, \
-         run it inside `without_hooks`, or set `UnhookedWrites::Warn`"
+        "`{form}` may write `{table}`, which has hooks, in a form the library does not run \
+         hooks for; nothing was written: write it as one ordinary Diesel statement \
+         (`diesel::insert_into`, `update`, `delete` on the table itself, without modifiers \
+         or aliases) or with the hooked operations (`bulk_create`, `update_where`, \
+         `delete_where`) so that its hooks run, or run it inside `without_hooks` to skip \
+         them on purpose"
     )]
     UnhookedWrite {
         /// The table written to.
         table: String,
+        /// The statement's form (`UPDATE ONLY`, `WITH .. (a data-modifying
+        /// statement)`, `MERGE INTO`, `TRUNCATE`, `DO`).
+        form: String,
     },
 
     /// An ordinary Diesel write to a table with hooks, in a form whose

@@ -31,7 +31,7 @@ fn hooked_accounts<X: hooks_diesel::hooks_core::Hosts<Account>>(
 fn unhooked_table(error: &DieselError) -> Option<String> {
     match error {
         DieselError::QueryBuilderError(inner) => match inner.downcast_ref::<Error>() {
-            Some(Error::UnhookedWrite { table }) => Some(table.clone()),
+            Some(Error::UnhookedWrite { table, .. }) => Some(table.clone()),
             _ => None,
         },
         _ => None,
@@ -107,7 +107,7 @@ backend_suite! {
         conn.config_mut().chunk_size = 20;
         assert_eq!(conn.config().chunk_size, 20);
         assert_eq!(Config::default().chunk_size, 1000);
-        assert_eq!(Config::default().unhooked_writes, UnhookedWrites::Warn);
+        assert_eq!(Config::default().unhooked_writes, UnhookedWrites::Refuse);
         conn.inner_mut().batch_execute("SELECT 1").unwrap();
         let _: &Inner = conn.inner();
         let mut inner: Inner = conn.into_inner();
@@ -144,7 +144,7 @@ backend_suite! {
         .unwrap_err();
         assert_eq!(unhooked_table(&cte).as_deref(), Some("accounts"), "{cte}");
         let batch = conn
-            .batch_execute("INSERT INTO accounts (owner, balance, status) VALUES ('batch', 1, 'active')")
+            .batch_execute("INSERT INTO accounts (owner, balance, status) VALUES ('batch', 1, 'active'); SELECT 1")
             .unwrap_err();
         assert!(unhooked_table(&batch).is_some(), "{batch}");
         let hidden = conn
@@ -152,8 +152,13 @@ backend_suite! {
             .unwrap_err();
         assert!(unhooked_table(&hidden).is_some(), "{hidden}");
         let converted = Error::from(cte);
-        assert!(matches!(converted, Error::UnhookedWrite { ref table } if table == "accounts"), "{converted:?}");
+        assert!(
+            matches!(converted, Error::UnhookedWrite { ref table, ref form } if table == "accounts" && form.starts_with("WITH")),
+            "{converted:?}"
+        );
         assert!(converted.to_string().contains("`accounts`"), "{converted}");
+        assert!(converted.to_string().contains("without_hooks"), "{converted}");
+        assert!(!converted.to_string().contains("Warn"), "{converted}");
         assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 0, "nothing written");
         assert!(seen.is_empty());
         conn.batch_execute("CREATE TABLE notes (id INTEGER); INSERT INTO notes VALUES (1)").unwrap();
@@ -177,19 +182,33 @@ backend_suite! {
         assert_eq!(seen.all(), ["hooked"]);
         assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 2);
         // The bypass ended with the closure.
-        let after = conn.batch_execute("DELETE FROM accounts").unwrap_err();
+        let after = conn.batch_execute("DELETE FROM accounts; SELECT 1").unwrap_err();
         assert!(unhooked_table(&after).is_some());
     }
 
     fn warn_and_allow_let_writes_they_cannot_hook_through(db) {
-        for policy in [UnhookedWrites::Warn, UnhookedWrites::Allow] {
+        for (policy, counted) in [(UnhookedWrites::Warn, 2), (UnhookedWrites::Allow, 0)] {
+            let seen = Seen::new();
             let mut conn = db
-                .connect(hooked_accounts::<Conn>(&Seen::new()))
+                .connect(hooked_accounts::<Conn>(&seen))
                 .with_config(Config::default().with_unhooked_writes(policy));
-            conn.batch_execute("INSERT INTO accounts (owner, balance, status) VALUES ('plain', 1, 'active')")
-                .unwrap();
+            for _ in 0..2 {
+                conn.batch_execute("INSERT INTO accounts (owner, balance, status) VALUES ('plain', 1, 'active'); SELECT 1")
+                    .unwrap();
+            }
+            assert!(seen.is_empty(), "{policy:?}: no hook runs");
+            assert_eq!(conn.unhooked_warnings(), counted, "{policy:?}");
         }
-        assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 2);
+        assert_eq!(accounts::table.count().get_result::<i64>(&mut db.raw()).unwrap(), 4);
+    }
+
+    fn execute_and_batch_execute_agree_on_one_statement(db) {
+        let seen = Seen::new();
+        let mut conn = db.connect(hooked_accounts::<Conn>(&seen));
+        let text = "INSERT INTO accounts (owner, balance, status) VALUES ('text', 1, 'active')";
+        conn.batch_execute(text).unwrap();
+        diesel::sql_query(text).execute(&mut conn).unwrap();
+        assert_eq!(seen.all(), ["text", "text"], "hooked both ways");
     }
 
     fn without_hooks_for_switches_off_one_model_only(db) {

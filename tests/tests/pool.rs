@@ -63,7 +63,7 @@ backend_suite! {
             held.push(conn);
         }
         assert_eq!(seen.len(), 4, "every connection ran the shared hooks");
-        let refused = held[0].batch_execute("DELETE FROM accounts");
+        let refused = held[0].batch_execute("DELETE FROM accounts; SELECT 1");
         assert!(refused.is_err(), "the shared config refuses writes it cannot hook");
         drop(held);
         let mut conn = pool.get().unwrap();

@@ -20,8 +20,8 @@ mod session;
 mod sqlite;
 
 pub(crate) use capture::Capture;
-pub(crate) use session::Session;
 pub use session::ColumnDefault;
+pub(crate) use session::Session;
 
 /// A backend the hooked operations know how to write to (SQLite,
 /// PostgreSQL, MySQL; sealed).
@@ -69,6 +69,11 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture + Sess
     /// prepared-statement cache between executions (see
     /// `query::select::keep_rows_statement_uncached`).
     const CACHE_ROW_STATEMENTS: bool = true;
+
+    /// The statement that begins a top-level transaction with `options`
+    /// (`BEGIN ISOLATION LEVEL ..`, `START TRANSACTION READ ONLY`, `BEGIN
+    /// IMMEDIATE`); an error for options the backend cannot honour.
+    fn begin_sql(options: &crate::TransactionOptions) -> crate::Result<String>;
 
     /// Whether the server gives the rows of one multi-row `INSERT`
     /// consecutive auto-increment keys (asked only on backends without

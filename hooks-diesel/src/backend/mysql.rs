@@ -12,6 +12,21 @@ impl HookBackend for Mysql {
     const ROW_LOCKS: bool = true;
     const ARRAYS: bool = false;
     const UPDATE_JOIN: bool = true;
+
+    /// The isolation level is set for the next transaction only, then the
+    /// transaction starts; `immediate` changes nothing (InnoDB locks rows
+    /// as they are read `FOR UPDATE`).
+    fn begin_sql(options: &crate::TransactionOptions) -> crate::Result<String> {
+        let start = if options.read_only {
+            "START TRANSACTION READ ONLY"
+        } else {
+            "START TRANSACTION"
+        };
+        Ok(match options.isolation {
+            Some(level) => format!("SET TRANSACTION ISOLATION LEVEL {level}; {start}"),
+            None => start.to_string(),
+        })
+    }
     /// Strict mode (MariaDB's default) fails an `UPDATE` or `DELETE` on a
     /// conversion warning its condition raises (`Truncated incorrect
     /// DECIMAL value`), which a `SELECT` of the same condition only reports,
@@ -96,7 +111,8 @@ impl super::Capture for Mysql {
             &mut (),
         ) -> diesel::QueryResult<()>,
     ) -> diesel::QueryResult<Self::Binds> {
-        let mut extended = diesel::query_builder::bind_collector::RawBytesBindCollector::<Mysql>::new();
+        let mut extended =
+            diesel::query_builder::bind_collector::RawBytesBindCollector::<Mysql>::new();
         extended.binds.clone_from(&binds.binds);
         extended.metadata.clone_from(&binds.metadata);
         push(&mut extended, lookup)?;

@@ -19,6 +19,21 @@ impl HookBackend for Pg {
     const ROW_LOCKS: bool = true;
     const ARRAYS: bool = true;
 
+    fn begin_sql(options: &crate::TransactionOptions) -> crate::Result<String> {
+        let mut modes = Vec::new();
+        if let Some(level) = options.isolation {
+            modes.push(format!("ISOLATION LEVEL {level}"));
+        }
+        if options.read_only {
+            modes.push("READ ONLY".to_string());
+        }
+        Ok(if modes.is_empty() {
+            "BEGIN".to_string()
+        } else {
+            format!("BEGIN TRANSACTION {}", modes.join(", "))
+        })
+    }
+
     /// The built-in types by OID; other types are read as they are.
     fn cast_type(metadata: &diesel::pg::PgTypeMetadata) -> Option<&'static str> {
         Some(match metadata.oid().ok()? {
@@ -120,7 +135,8 @@ impl super::Capture for Pg {
             &mut (dyn diesel::pg::PgMetadataLookup + 'static),
         ) -> diesel::QueryResult<()>,
     ) -> diesel::QueryResult<Self::Binds> {
-        let mut extended = diesel::query_builder::bind_collector::RawBytesBindCollector::<Pg>::new();
+        let mut extended =
+            diesel::query_builder::bind_collector::RawBytesBindCollector::<Pg>::new();
         extended.binds.clone_from(&binds.binds);
         extended.metadata.clone_from(&binds.metadata);
         push(&mut extended, lookup)?;

@@ -16,6 +16,24 @@ impl HookBackend for Sqlite {
     const ARRAYS: bool = false;
     const GENERATE_KEY: &'static str = "NULL";
     const DEFAULT_IN_VALUES: bool = false;
+
+    /// `BEGIN IMMEDIATE` takes the write lock up front; an isolation level
+    /// is satisfied by SQLite's serializable transactions.
+    fn begin_sql(options: &crate::TransactionOptions) -> crate::Result<String> {
+        if options.read_only {
+            return Err(crate::Error::Invalid(
+                "SQLite has no read-only transactions: open the database read-only \
+                 (`?mode=ro` in the URL) or drop `read_only`"
+                    .to_string(),
+            ));
+        }
+        Ok(if options.immediate {
+            "BEGIN IMMEDIATE"
+        } else {
+            "BEGIN"
+        }
+        .to_string())
+    }
 }
 
 /// SQLite's captured binds are opaque: they are re-sent all at once, by

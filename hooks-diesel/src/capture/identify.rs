@@ -34,19 +34,6 @@ impl<C: InnerConnection> HookedConnection<C> {
         Ok(Some(hooked))
     }
 
-    /// The hooked tables among `tables`, by their SQL names.
-    pub(crate) fn hooked_among(&mut self, tables: &[TableRef]) -> QueryResult<Vec<String>> {
-        let mut hooked = Vec::new();
-        for table in tables {
-            if let Some(name) = self.identify(table)? {
-                if !hooked.iter().any(|h: &String| h == name) {
-                    hooked.push(name.to_string());
-                }
-            }
-        }
-        Ok(hooked)
-    }
-
     /// How this session lexes `sql`: the dialect's defaults when no
     /// setting can change the outcome, otherwise the session's settings,
     /// read from the server. The flag says whether they were read (an

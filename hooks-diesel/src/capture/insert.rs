@@ -7,7 +7,9 @@
 use super::piece::Piece;
 use super::preview::{self, Fields, RowsPreview};
 use super::resend::{self, InsertChunk, InsertReturning, KeyBindsReadBack, Patch, Sent};
-use super::route::{answer, capture, returning, runs_hooks, unreadable, unsupported, Request, Routed};
+use super::route::{
+    answer, capture, returning, runs_hooks, unreadable, unsupported, Request, Routed,
+};
 use super::shape::{Insert, InsertForm, Row, Value};
 use super::upsert;
 use crate::backend::{Capture, HookBackend};
@@ -122,7 +124,13 @@ where
                     inner, chunk, &fields, &fillers, columns, previewed, records, &binds,
                 )?
                 else {
-                    return Ok(writer.write::<M, C>(inner, chunk, &chunk.body, &binds, &mut count)?);
+                    return Ok(writer.write::<M, C>(
+                        inner,
+                        chunk,
+                        &chunk.body,
+                        &binds,
+                        &mut count,
+                    )?);
                 };
                 let body = resend::patched(
                     parsed,

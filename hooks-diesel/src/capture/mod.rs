@@ -20,6 +20,7 @@ mod resend;
 mod route;
 mod scan;
 mod shape;
+mod statement;
 mod upsert;
 
 use std::any::{Any, TypeId};
@@ -36,11 +37,13 @@ pub(crate) use output::AsCallerQuery;
 pub use piece::Segment;
 pub(crate) use piece::{push_piece, push_text, writes_sql, Sql};
 pub use piece::{Carry, Piece};
+pub(crate) use preview::Catalog;
 pub(crate) use route::{Route, Routed, Want};
 pub use scan::{Dialect, Lexing};
 pub use shape::Name;
-pub(crate) use preview::Catalog;
 
+pub(crate) use self::policy::TextRoute;
+use self::policy::Unhooked;
 use self::route::Request;
 use self::shape::{Parsed, Shape};
 use crate::connection::{HookedConnection, InnerConnection};
@@ -61,12 +64,10 @@ pub(crate) enum Classified<C: InnerConnection> {
         cacheable: bool,
     },
     /// A write the library cannot route: the `UnhookedWrites` policy
-    /// decides, unless `refused` says why it is refused whatever the
-    /// policy.
-    Unhooked {
-        tables: Vec<String>,
-        refused: Option<String>,
-    },
+    /// decides.
+    Unhooked(Unhooked),
+    /// A write refused whatever the policy; `.0` says why.
+    Refused(String),
 }
 
 /// Classifications of statement types (Diesel's static query ids), so that
@@ -104,12 +105,8 @@ impl<C: InnerConnection> HookedConnection<C> {
         };
         match &*classified {
             Classified::Pass => Ok(None),
-            Classified::Unhooked { tables, refused } => {
-                if let Some(refused) = refused {
-                    return Err(Error::Invalid(refused.clone()).into_diesel());
-                }
-                self.apply_policy(tables).map(|()| None)
-            }
+            Classified::Unhooked(unhooked) => self.apply_policy(unhooked).map(|()| None),
+            Classified::Refused(why) => Err(Error::Invalid(why.clone()).into_diesel()),
             Classified::Routed {
                 parsed,
                 route,
@@ -183,17 +180,9 @@ impl<C: InnerConnection> HookedConnection<C> {
             Shape::Other => None,
         };
         let Some(target) = target else {
-            let tables = self.hooked_among(&parsed.written_tables())?;
-            return Ok(if tables.is_empty() {
-                (Classified::Pass, !asked)
-            } else {
-                (
-                    Classified::Unhooked {
-                        tables,
-                        refused: None,
-                    },
-                    text_fixed && !asked,
-                )
+            return Ok(match self.unhooked_write(&parsed)? {
+                None => (Classified::Pass, !asked),
+                Some(unhooked) => (Classified::Unhooked(unhooked), text_fixed && !asked),
             });
         };
         let keep = !asked && target.qualifier.is_empty();
@@ -216,15 +205,14 @@ impl<C: InnerConnection> HookedConnection<C> {
                     },
                     None => Classified::Pass,
                 },
-                several => Classified::Unhooked {
-                    tables: vec![table.to_string()],
-                    refused: Some(format!(
+                several => {
+                    Classified::Refused(format!(
                     "table `{table}` has hooks on several models ({}): an ordinary Diesel write \
                      cannot tell whose hooks to run; write it with a hooked operation of one \
                      model, or inside `without_hooks`",
                     several.iter().map(|m| m.model).collect::<Vec<_>>().join(", ")
-                )),
-                },
+                ))
+                }
             };
         Ok((classified, text_fixed && keep))
     }
@@ -244,10 +232,10 @@ impl<C: InnerConnection> HookedConnection<C> {
         Ok(if tables.is_empty() {
             Classified::Pass
         } else {
-            Classified::Unhooked {
+            Classified::Unhooked(Unhooked {
                 tables,
-                refused: None,
-            }
+                form: format!("text the library cannot scan ({why})"),
+            })
         })
     }
 }

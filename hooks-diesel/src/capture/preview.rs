@@ -206,7 +206,11 @@ impl<DB: HookBackend> QueryFragment<DB> for RowsPreview<'_, DB> {
             }
         } else {
             for r in 0..self.rows.len() {
-                out.push_sql(if r == 0 { "SELECT " } else { " UNION ALL SELECT " });
+                out.push_sql(if r == 0 {
+                    "SELECT "
+                } else {
+                    " UNION ALL SELECT "
+                });
                 self.push_row(r, &mut out)?;
             }
         }

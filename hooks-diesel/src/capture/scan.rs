@@ -99,10 +99,12 @@ pub(crate) struct Token {
 }
 
 /// Why a text cannot be scanned faithfully.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum ScanError {
+    #[error("a string, name or comment that never ends")]
     /// A string, name or comment that never ends.
     Unterminated,
+    #[error("{0}")]
     /// A placeholder form the library does not map to binds (`:name`,
     /// `@name`, `$name`), or MySQL's executable comments.
     Unsupported(&'static str),

@@ -163,16 +163,22 @@ pub(crate) fn first_target(sql: &str, dialect: Dialect) -> Option<String> {
         sql,
         tokens: &tokens,
     };
-    let at = if top.is(0, "UPDATE") && !top.is(1, "OR") {
-        1
+    // The name must stand where the plain form has it (`UPDATE ONLY t`,
+    // `UPDATE IGNORE t`, `DELETE QUICK FROM t` name a modifier there).
+    let (at, next): (usize, &[&str]) = if top.is(0, "UPDATE") {
+        (1, &["SET"])
     } else if top.is(0, "DELETE") && top.is(1, "FROM") {
-        2
-    } else if top.is(0, "INSERT") || top.is(0, "REPLACE") {
-        (1..6).find(|&i| top.is(i, "INTO"))? + 1
+        (2, &["WHERE", "RETURNING"])
+    } else if top.is(0, "INSERT") && top.is(1, "INTO") {
+        (2, &["VALUES", "SELECT", "DEFAULT"])
     } else {
         return None;
     };
-    top.name(at).map(|(name, _)| name)
+    let (name, after) = top.name(at)?;
+    let plain = top.tokens.len() == after
+        || top.punct(after) == Some(b'(')
+        || next.iter().any(|w| top.is(after, w));
+    plain.then_some(name)
 }
 
 impl Parsed {
@@ -230,9 +236,30 @@ impl Parsed {
         })
     }
 
+    /// Whether token `i` is the punctuation `p`.
+    pub fn is_punct(&self, i: usize, p: u8) -> bool {
+        self.tokens.get(i).is_some_and(|t| t.kind == Kind::Punct(p))
+    }
+
+    /// Token `i` as an upper-case keyword, when it is a word.
+    pub fn word_at(&self, i: usize) -> Option<String> {
+        let t = self.tokens.get(i)?;
+        (t.kind == Kind::Word).then(|| self.sql[t.span.clone()].to_ascii_uppercase())
+    }
+
+    /// The tables the tokens `range` may write (see
+    /// [`written_tables`](Self::written_tables)).
+    pub fn written_tables_in(&self, range: &Clause) -> Vec<TableRef> {
+        Top {
+            sql: &self.sql,
+            tokens: self.tokens.get(range.clone()).unwrap_or_default(),
+        }
+        .written_tables()
+    }
+
     /// The tables the statement may write, wherever in its text (CTEs,
-    /// several statements, comments removed), for the unhooked-write
-    /// policy.
+    /// several statements, comments removed).
+    #[cfg(test)]
     pub fn written_tables(&self) -> Vec<TableRef> {
         Top {
             sql: &self.sql,
@@ -433,10 +460,13 @@ impl Top<'_> {
             form = InsertForm::Ignore("INSERT IGNORE");
             i = 2;
         }
-        if !self.is(i, "INTO") {
+        // MySQL lets `INTO` out.
+        if self.is(i, "INTO") {
+            i += 1;
+        } else if form != InsertForm::Plain || i != 1 {
             return None;
         }
-        let (target, mut at) = self.table(i + 1)?;
+        let (target, mut at) = self.table(i)?;
         let returning = self.find(at, end, &["RETURNING"]);
         let body_end = returning.unwrap_or(end);
         let mut columns_end = None;
@@ -595,9 +625,18 @@ impl Top<'_> {
             }
             if statement_start {
                 statement_start = false;
-                ddl = ["CREATE", "ALTER", "DROP", "COMMENT", "GRANT", "REVOKE"]
+                // Schema changes write no row, but a `CREATE .. AS` may
+                // (a data-modifying `WITH`); the body of a function,
+                // trigger or rule runs later, not now.
+                let definition = (i + 1..i + 6).any(|j| {
+                    ["FUNCTION", "PROCEDURE", "TRIGGER", "RULE", "EVENT"]
+                        .iter()
+                        .any(|w| self.is(j, w))
+                });
+                ddl = ["DROP", "COMMENT", "GRANT", "REVOKE"]
                     .iter()
-                    .any(|w| self.is(i, w));
+                    .any(|w| self.is(i, w))
+                    || (["CREATE", "ALTER"].iter().any(|w| self.is(i, w)) && definition);
             }
             if ddl {
                 continue;
@@ -900,9 +939,21 @@ mod tests {
             Some("t")
         );
         assert_eq!(
-            first_target("INSERT OR IGNORE INTO t VALUES (1)", Dialect::Sqlite).as_deref(),
-            Some("t")
+            first_target("INSERT OR IGNORE INTO t VALUES (1)", Dialect::Sqlite),
+            None
         );
+        for modified in [
+            "UPDATE ONLY accounts SET a = 1",
+            "UPDATE LOW_PRIORITY accounts SET a = 1",
+            "DELETE FROM ONLY accounts WHERE id = 1",
+            "UPDATE accounts AS o SET a = 1",
+        ] {
+            assert_eq!(
+                first_target(modified, Dialect::Postgres),
+                None,
+                "{modified}"
+            );
+        }
         assert_eq!(first_target("SELECT 1", Dialect::Sqlite), None);
         assert_eq!(
             first_target("WITH x AS (SELECT 1) UPDATE t SET a = 1", Dialect::Sqlite),

@@ -16,9 +16,9 @@ use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::QueryResult;
 
+use super::insert::chunk_rows;
 use super::piece::{push_piece, Piece};
 use super::resend::{self, bound_at, InsertReturning};
-use super::insert::chunk_rows;
 use super::route::{answer, capture, returning, unsupported, Request, Routed};
 use super::scan::Dialect;
 use super::shape::{Insert, Row};

@@ -26,8 +26,15 @@ impl<C: InnerConnection> SimpleConnection for HookedConnection<C> {
     /// [`UnhookedWrites`](crate::UnhookedWrites). Do not open or close
     /// transactions with it (use `transaction`).
     fn batch_execute(&mut self, query: &str) -> QueryResult<()> {
-        self.check_text(query)?;
-        self.inner.batch_execute(query)
+        match self.check_text(query)? {
+            crate::capture::TextRoute::Send => self.inner.batch_execute(query),
+            // One statement the hooks run for: sent as a statement, routed
+            // as `execute` routes it.
+            crate::capture::TextRoute::Hooked => {
+                let statement = query.trim_end().trim_end_matches(';');
+                Connection::execute_returning_count(self, &TextStatement(statement)).map(drop)
+            }
+        }
     }
 }
 
@@ -208,5 +215,25 @@ where
         &mut self,
     ) -> &mut <Self::Backend as diesel::sql_types::TypeMetadata>::MetadataLookup {
         diesel::connection::WithMetadataLookup::metadata_lookup(&mut self.inner)
+    }
+}
+
+/// SQL text sent as a statement without binds (not kept in the statement
+/// cache).
+struct TextStatement<'a>(&'a str);
+
+impl QueryId for TextStatement<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB: diesel::backend::Backend> QueryFragment<DB> for TextStatement<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        out.push_sql(self.0);
+        Ok(())
     }
 }

@@ -282,7 +282,9 @@ where
 
     /// The type each field's value is cast to when a changeset's values
     /// are read beside the rows.
-    pub(crate) fn cast_types<M: HookedModel<C::Backend>>(&mut self) -> Result<Vec<Option<&'static str>>> {
+    pub(crate) fn cast_types<M: HookedModel<C::Backend>>(
+        &mut self,
+    ) -> Result<Vec<Option<&'static str>>> {
         let lookup = self.inner_mut().metadata_lookup();
         (0..M::FIELDS.len())
             .map(|field| {

@@ -266,7 +266,10 @@ where
         conn: &mut C,
         statement: &Q,
     ) -> QueryResult<Vec<Self>> {
-        load_rows(conn, RowsOf::<M, DB, Q>(statement, std::marker::PhantomData))
+        load_rows(
+            conn,
+            RowsOf::<M, DB, Q>(statement, std::marker::PhantomData),
+        )
     }
 
     fn select_projected<C: LoadConnection<Backend = DB>, F: QueryFragment<DB>>(

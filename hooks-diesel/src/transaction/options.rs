@@ -6,12 +6,12 @@
 //! so the options are turned into the `BEGIN` statement and sent through
 //! the inner manager's `begin_transaction_sql`.
 
-use std::any::Any;
 use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use diesel::connection::{Connection, TransactionManager};
 
+use crate::backend::HookBackend;
 use crate::connection::InnerConnection;
 use crate::{Error, HookedConnection};
 
@@ -104,84 +104,6 @@ impl TransactionOptions {
     }
 }
 
-#[cfg(feature = "postgres")]
-fn postgres_begin(options: &TransactionOptions) -> String {
-    let mut modes = Vec::new();
-    if let Some(level) = options.isolation {
-        modes.push(format!("ISOLATION LEVEL {level}"));
-    }
-    if options.read_only {
-        modes.push("READ ONLY".to_string());
-    }
-    if modes.is_empty() {
-        "BEGIN".to_string()
-    } else {
-        format!("BEGIN TRANSACTION {}", modes.join(", "))
-    }
-}
-
-/// MySQL: the isolation level is set for the next transaction only, then
-/// the transaction starts; `immediate` changes nothing (InnoDB locks rows
-/// as they are read `FOR UPDATE`).
-#[cfg(feature = "mysql")]
-fn mysql_begin(options: &TransactionOptions) -> String {
-    let start = if options.read_only {
-        "START TRANSACTION READ ONLY"
-    } else {
-        "START TRANSACTION"
-    };
-    match options.isolation {
-        Some(level) => format!("SET TRANSACTION ISOLATION LEVEL {level}; {start}"),
-        None => start.to_string(),
-    }
-}
-
-#[cfg(feature = "sqlite")]
-fn sqlite_begin(options: &TransactionOptions) -> crate::Result<&'static str> {
-    if options.read_only {
-        return Err(Error::Invalid(
-            "SQLite has no read-only transactions: open the database read-only \
-             (`?mode=ro` in the URL) or drop `read_only`"
-                .to_string(),
-        ));
-    }
-    Ok(if options.immediate {
-        "BEGIN IMMEDIATE"
-    } else {
-        "BEGIN"
-    })
-}
-
-/// Begins a top-level transaction with `options` on an inner connection of
-/// a known type; `None` for other connection types.
-fn begin_known(inner: &mut dyn Any, options: &TransactionOptions) -> Option<crate::Result<()>> {
-    #[cfg(feature = "sqlite")]
-    if let Some(conn) = inner.downcast_mut::<diesel::sqlite::SqliteConnection>() {
-        return Some(sqlite_begin(options).and_then(|sql| {
-            diesel::connection::AnsiTransactionManager::begin_transaction_sql(conn, sql)
-                .map_err(Error::from)
-        }));
-    }
-    #[cfg(feature = "postgres")]
-    if let Some(conn) = inner.downcast_mut::<diesel::pg::PgConnection>() {
-        let sql = postgres_begin(options);
-        return Some(
-            diesel::connection::AnsiTransactionManager::begin_transaction_sql(conn, &sql)
-                .map_err(Error::from),
-        );
-    }
-    #[cfg(feature = "mysql")]
-    if let Some(conn) = inner.downcast_mut::<diesel::mysql::MysqlConnection>() {
-        let sql = mysql_begin(options);
-        return Some(
-            diesel::connection::AnsiTransactionManager::begin_transaction_sql(conn, &sql)
-                .map_err(Error::from),
-        );
-    }
-    let _ = (inner, options);
-    None
-}
-
 impl<C: InnerConnection> HookedConnection<C> {
     /// Runs `f` in a transaction begun with `options`, committing when it
     /// returns `Ok` and rolling back when it returns `Err` or panics (the
@@ -189,9 +111,9 @@ impl<C: InnerConnection> HookedConnection<C> {
     ///
     /// Options apply to a new transaction only: inside an open one, a plain
     /// call opens a savepoint, and one with options fails with
-    /// [`Error::Invalid`]. Options need a `SqliteConnection`, `PgConnection`
-    /// or `MysqlConnection` inside (other connection types support plain
-    /// transactions only).
+    /// [`Error::Invalid`]. The `BEGIN` form is the backend's
+    /// ([`HookBackend::begin_sql`](crate::HookBackend::begin_sql)), whatever
+    /// the inner connection (a pooled one included).
     ///
     /// Returns the closure's result, or, when it succeeded and this was the
     /// outermost transaction, the first failure of a callback run after the
@@ -313,13 +235,12 @@ impl<C: InnerConnection> HookedConnection<C> {
             conn.run_transaction(
                 |conn| {
                     if conn.inner_depth() == Some(0) {
-                        let inner: &mut dyn Any = &mut conn.inner;
-                        if let Some(result) =
-                            begin_known(inner, &TransactionOptions::new().immediate())
-                        {
-                            conn.settle_frames(super::frames::Outcome::RolledBack);
-                            return result;
-                        }
+                        let sql = <C::Backend as HookBackend>::begin_sql(
+                            &TransactionOptions::new().immediate(),
+                        )?;
+                        let result = conn.inner.begin_transaction_sql(&sql).map_err(Error::from);
+                        conn.settle_frames(super::frames::Outcome::RolledBack);
+                        return result;
                     }
                     Ok(<Self as Connection>::TransactionManager::begin_transaction(
                         conn,
@@ -343,13 +264,8 @@ impl<C: InnerConnection> HookedConnection<C> {
             )));
         }
         self.settle_frames(super::frames::Outcome::RolledBack);
-        let inner: &mut dyn Any = &mut self.inner;
-        let result = begin_known(inner, options).unwrap_or_else(|| {
-            Err(Error::Invalid(format!(
-                "transaction options need a SqliteConnection or PgConnection inside, not {}",
-                std::any::type_name::<C>()
-            )))
-        });
+        let result = <C::Backend as HookBackend>::begin_sql(options)
+            .and_then(|sql| self.inner.begin_transaction_sql(&sql).map_err(Error::from));
         self.settle_frames(super::frames::Outcome::RolledBack);
         result
     }

@@ -163,4 +163,12 @@ impl hooks_diesel::InnerConnection for BlockOn {
     fn metadata_lookup(&mut self) -> &mut (dyn PgMetadataLookup + 'static) {
         self
     }
+
+    fn begin_transaction_sql(&mut self, sql: &str) -> QueryResult<()> {
+        let handle = self.handle.clone();
+        handle.block_on(diesel_async::AnsiTransactionManager::begin_transaction_sql(
+            &mut self.conn,
+            sql,
+        ))
+    }
 }
