@@ -107,8 +107,8 @@ where
     HookedConnection<C>: Hosts<M>,
 {
     fn register(self, registry: &mut Registry<HookedConnection<C>>) {
-        // Named after the model: registering the set twice for one model
-        // keeps one copy of each hook.
+        // Named after the model: one copy of each hook per model (the set
+        // registered twice for one model is refused, naming the hook).
         let name = |event: &str| format!("audit_trail::<{}>::{event}", M::MODEL);
         registry.add(
             Hook::after_create(|ctx, batch: &Batch<M>| record(ctx, Operation::Create, batch))

