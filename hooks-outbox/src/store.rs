@@ -1,0 +1,435 @@
+//! The statements on the outbox table, per backend: [`OutboxConnection`].
+
+use chrono::NaiveDateTime;
+use diesel::connection::LoadConnection;
+use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
+
+use crate::event::{Event, NewEvent};
+use crate::schema::hooks_outbox::dsl as t;
+use crate::schema::{DEAD, PENDING};
+
+/// Which database an [`OutboxConnection`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    /// PostgreSQL: any number of workers (`FOR UPDATE SKIP LOCKED`),
+    /// wake-ups by `LISTEN/NOTIFY`.
+    Postgres,
+    /// MySQL 8 / MariaDB 10.6+: any number of workers (`FOR UPDATE SKIP
+    /// LOCKED`), polling.
+    Mysql,
+    /// SQLite: one worker (the database has one writer), polling.
+    Sqlite,
+}
+
+/// What a worker claims: up to `limit` due events, leased to `owner`
+/// until `lease_until`.
+#[derive(Clone, Debug)]
+pub struct Claim<'a> {
+    /// The worker's name, written as the lease owner.
+    pub owner: &'a str,
+    /// At most this many events.
+    pub limit: i64,
+    /// Now: events due at or before it whose lease (if any) ended.
+    pub now: NaiveDateTime,
+    /// When the lease ends.
+    pub lease_until: NaiveDateTime,
+    /// Events with this many attempts are not claimed (they are dead once
+    /// their lease ends).
+    pub max_attempts: i32,
+    /// Only the earliest pending event of each key.
+    pub ordered: bool,
+}
+
+/// A Diesel connection the outbox runs on: `PgConnection`,
+/// `MysqlConnection` or `SqliteConnection` (features `postgres`, `mysql`,
+/// `sqlite`). Each method is one statement (or one short transaction on
+/// MySQL) on the `hooks_outbox` table; the workers and the publishing
+/// functions use them, and they are public for tools and tests.
+pub trait OutboxConnection:
+    Connection + LoadConnection + R2D2Connection + Send + Sized + 'static
+{
+    /// Which backend this is.
+    const KIND: BackendKind;
+
+    /// Writes `events` (one multi-row statement per chunk; PostgreSQL: one
+    /// `INSERT .. SELECT FROM unnest(..)` per 10,000 events).
+    fn insert_events(&mut self, events: &[NewEvent]) -> QueryResult<()>;
+
+    /// Claims due events (see [`Claim`]) in `(next_attempt_at, id)` order,
+    /// skipping rows other workers hold locked, and leases them: their
+    /// attempts go up by one. Returned in id order.
+    fn claim(&mut self, claim: &Claim<'_>) -> QueryResult<Vec<Event>>;
+
+    /// Inside a transaction: locks those of `ids` still leased to `owner`
+    /// (until the transaction ends) and returns their ids.
+    fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>>;
+
+    /// Creates the outbox table with the embedded migrations (once; later
+    /// runs do nothing).
+    fn migrate_outbox(&mut self) -> crate::Result<()>;
+
+    /// Removes delivered events.
+    fn complete(&mut self, ids: &[i64]) -> QueryResult<usize>;
+
+    /// Records a failed delivery: due again at `next_at`, or dead.
+    fn fail(
+        &mut self,
+        id: i64,
+        dead: bool,
+        next_at: NaiveDateTime,
+        error: &str,
+    ) -> QueryResult<usize>;
+
+    /// Gives back the leases `owner` holds (a stopping worker): the events
+    /// are due at once, their unfinished attempt not counted.
+    fn release(&mut self, owner: &str) -> QueryResult<usize>;
+
+    /// Events whose lease ended on their last allowed attempt (their worker
+    /// died each time) become dead.
+    fn reap(&mut self, max_attempts: i32, now: NaiveDateTime) -> QueryResult<usize>;
+
+    /// Dead events (all, or those of `ids`) become pending again, due at
+    /// `now`, with no attempts counted. Returns how many.
+    fn requeue_dead(&mut self, ids: Option<&[i64]>, now: NaiveDateTime) -> QueryResult<usize>;
+
+    /// Events in `state` ([`PENDING`](crate::schema::PENDING) or
+    /// [`DEAD`](crate::schema::DEAD)).
+    fn count_state(&mut self, state: i16) -> QueryResult<i64>;
+}
+
+/// The statements written with Diesel's query builder, the same on every
+/// backend but compiled per connection type.
+macro_rules! common_statements {
+    () => {
+        fn complete(&mut self, ids: &[i64]) -> QueryResult<usize> {
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            diesel::delete(t::hooks_outbox.filter(t::id.eq_any(ids))).execute(self)
+        }
+
+        fn fail(
+            &mut self,
+            id: i64,
+            dead: bool,
+            next_at: NaiveDateTime,
+            error: &str,
+        ) -> QueryResult<usize> {
+            diesel::update(t::hooks_outbox.find(id))
+                .set((
+                    t::state.eq(if dead { DEAD } else { PENDING }),
+                    t::next_attempt_at.eq(next_at),
+                    t::lease_owner.eq(None::<String>),
+                    t::lease_expires_at.eq(None::<NaiveDateTime>),
+                    t::last_error.eq(Some(error)),
+                ))
+                .execute(self)
+        }
+
+        fn release(&mut self, owner: &str) -> QueryResult<usize> {
+            diesel::update(
+                t::hooks_outbox
+                    .filter(t::lease_owner.eq(owner))
+                    .filter(t::state.eq(PENDING)),
+            )
+            .set((
+                t::lease_owner.eq(None::<String>),
+                t::lease_expires_at.eq(None::<NaiveDateTime>),
+                t::attempts.eq(t::attempts - 1),
+            ))
+            .execute(self)
+        }
+
+        fn reap(&mut self, max_attempts: i32, now: NaiveDateTime) -> QueryResult<usize> {
+            diesel::update(
+                t::hooks_outbox
+                    .filter(t::state.eq(PENDING))
+                    .filter(t::attempts.ge(max_attempts))
+                    .filter(t::lease_expires_at.le(now)),
+            )
+            .set((
+                t::state.eq(DEAD),
+                t::lease_owner.eq(None::<String>),
+                t::lease_expires_at.eq(None::<NaiveDateTime>),
+                t::last_error.eq(Some(
+                    "the lease ended during the last allowed attempt: the worker died or \
+                     overran its lease each time",
+                )),
+            ))
+            .execute(self)
+        }
+
+        fn requeue_dead(
+            &mut self,
+            ids: Option<&[i64]>,
+            now: NaiveDateTime,
+        ) -> QueryResult<usize> {
+            let changes = (
+                t::state.eq(PENDING),
+                t::attempts.eq(0),
+                t::next_attempt_at.eq(now),
+                t::lease_owner.eq(None::<String>),
+                t::lease_expires_at.eq(None::<NaiveDateTime>),
+            );
+            match ids {
+                Some(ids) => diesel::update(
+                    t::hooks_outbox
+                        .filter(t::state.eq(DEAD))
+                        .filter(t::id.eq_any(ids)),
+                )
+                .set(changes)
+                .execute(self),
+                None => diesel::update(t::hooks_outbox.filter(t::state.eq(DEAD)))
+                    .set(changes)
+                    .execute(self),
+            }
+        }
+
+        fn count_state(&mut self, state: i16) -> QueryResult<i64> {
+            t::hooks_outbox
+                .filter(t::state.eq(state))
+                .count()
+                .get_result(self)
+        }
+    };
+}
+
+/// The filter of a claim, after `WHERE`, with `{now}`, `{max}` standing for
+/// the placeholders of now and of the attempt limit.
+fn due_filter(ordered: bool, now: &str, max: &str) -> String {
+    let mut sql = format!(
+        "c.state = 0 AND c.next_attempt_at <= {now} AND c.attempts < {max} \
+         AND (c.lease_expires_at IS NULL OR c.lease_expires_at <= {now})"
+    );
+    if ordered {
+        sql.push_str(
+            " AND NOT EXISTS (SELECT 1 FROM hooks_outbox p \
+             WHERE p.state = 0 AND p.event_key = c.event_key AND p.id < c.id)",
+        );
+    }
+    sql
+}
+
+/// Rows per multi-row `INSERT` on MySQL and SQLite (3 binds each).
+const VALUES_CHUNK: usize = 1000;
+
+/// Multi-row `INSERT .. VALUES`, [`VALUES_CHUNK`] rows per statement.
+#[cfg(any(feature = "mysql", feature = "sqlite"))]
+macro_rules! values_insert {
+    ($conn:expr, $events:expr) => {{
+        for chunk in $events.chunks(VALUES_CHUNK) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|e| {
+                    (
+                        t::topic.eq(e.topic.as_str()),
+                        t::event_key.eq(e.key.as_str()),
+                        t::payload.eq(e.payload.as_str()),
+                    )
+                })
+                .collect();
+            diesel::insert_into(t::hooks_outbox)
+                .values(rows)
+                .execute($conn)?;
+        }
+        Ok(())
+    }};
+}
+
+#[cfg(feature = "postgres")]
+mod postgres {
+    use super::*;
+    use diesel::pg::PgConnection;
+    use diesel::sql_types::{Array, BigInt, Integer, Text, Timestamp};
+
+    /// Events per `INSERT .. SELECT FROM unnest(..)`.
+    const UNNEST_CHUNK: usize = 10_000;
+
+    impl OutboxConnection for PgConnection {
+        const KIND: BackendKind = BackendKind::Postgres;
+
+        fn insert_events(&mut self, events: &[NewEvent]) -> QueryResult<()> {
+            for chunk in events.chunks(UNNEST_CHUNK) {
+                let topics: Vec<&str> = chunk.iter().map(|e| e.topic.as_str()).collect();
+                let keys: Vec<&str> = chunk.iter().map(|e| e.key.as_str()).collect();
+                let payloads: Vec<&str> = chunk.iter().map(|e| e.payload.as_str()).collect();
+                diesel::sql_query(
+                    "INSERT INTO hooks_outbox (topic, event_key, payload) \
+                     SELECT * FROM unnest($1::text[], $2::text[], $3::text[])",
+                )
+                .bind::<Array<Text>, _>(topics)
+                .bind::<Array<Text>, _>(keys)
+                .bind::<Array<Text>, _>(payloads)
+                .execute(self)?;
+            }
+            Ok(())
+        }
+
+        fn claim(&mut self, claim: &Claim<'_>) -> QueryResult<Vec<Event>> {
+            let sql = format!(
+                "UPDATE hooks_outbox o SET lease_owner = $1, lease_expires_at = $2, \
+                 attempts = o.attempts + 1 \
+                 FROM (SELECT c.id FROM hooks_outbox c WHERE {} \
+                 ORDER BY c.next_attempt_at, c.id LIMIT $5 FOR UPDATE SKIP LOCKED) due \
+                 WHERE o.id = due.id \
+                 RETURNING o.id, o.topic, o.event_key, o.payload, o.created_at, o.attempts",
+                due_filter(claim.ordered, "$3", "$4")
+            );
+            let mut events: Vec<Event> = diesel::sql_query(sql)
+                .bind::<Text, _>(claim.owner)
+                .bind::<Timestamp, _>(claim.lease_until)
+                .bind::<Timestamp, _>(claim.now)
+                .bind::<Integer, _>(claim.max_attempts)
+                .bind::<BigInt, _>(claim.limit)
+                .load(self)?;
+            events.sort_unstable_by_key(|e| e.id);
+            Ok(events)
+        }
+
+        fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>> {
+            t::hooks_outbox
+                .filter(t::id.eq_any(ids))
+                .filter(t::lease_owner.eq(owner))
+                .select(t::id)
+                .order(t::id)
+                .for_update()
+                .load(self)
+        }
+
+        fn migrate_outbox(&mut self) -> crate::Result<()> {
+            use diesel_migrations::MigrationHarness;
+            self.run_pending_migrations(crate::schema::migrations::POSTGRES)
+                .map(|_| ())
+                .map_err(|e| crate::Error::Migration(e.to_string()))
+        }
+
+        common_statements!();
+    }
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use super::*;
+    use diesel::connection::SimpleConnection;
+    use diesel::mysql::MysqlConnection;
+    use diesel::sql_types::{BigInt, Integer, Timestamp};
+
+    impl OutboxConnection for MysqlConnection {
+        const KIND: BackendKind = BackendKind::Mysql;
+
+        fn insert_events(&mut self, events: &[NewEvent]) -> QueryResult<()> {
+            values_insert!(self, events)
+        }
+
+        fn claim(&mut self, claim: &Claim<'_>) -> QueryResult<Vec<Event>> {
+            let sql = format!(
+                "SELECT c.id, c.topic, c.event_key, c.payload, c.created_at, c.attempts + 1 AS attempts \
+                 FROM hooks_outbox c WHERE {} ORDER BY c.next_attempt_at, c.id LIMIT ? \
+                 FOR UPDATE SKIP LOCKED",
+                due_filter(claim.ordered, "?", "?")
+            );
+            // READ COMMITTED: the per-key check reads what is committed now,
+            // not a snapshot of an earlier claim.
+            self.batch_execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")?;
+            self.transaction(|conn| {
+                let events: Vec<Event> = diesel::sql_query(sql)
+                    .bind::<Timestamp, _>(claim.now)
+                    .bind::<Integer, _>(claim.max_attempts)
+                    .bind::<Timestamp, _>(claim.now)
+                    .bind::<BigInt, _>(claim.limit)
+                    .load(conn)?;
+                if events.is_empty() {
+                    return Ok(events);
+                }
+                let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+                diesel::update(t::hooks_outbox.filter(t::id.eq_any(&ids)))
+                    .set((
+                        t::lease_owner.eq(claim.owner),
+                        t::lease_expires_at.eq(claim.lease_until),
+                        t::attempts.eq(t::attempts + 1),
+                    ))
+                    .execute(conn)?;
+                Ok(events)
+            })
+            .map(|mut events: Vec<Event>| {
+                events.sort_unstable_by_key(|e| e.id);
+                events
+            })
+        }
+
+        fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>> {
+            t::hooks_outbox
+                .filter(t::id.eq_any(ids))
+                .filter(t::lease_owner.eq(owner))
+                .select(t::id)
+                .order(t::id)
+                .for_update()
+                .load(self)
+        }
+
+        fn migrate_outbox(&mut self) -> crate::Result<()> {
+            use diesel_migrations::MigrationHarness;
+            self.run_pending_migrations(crate::schema::migrations::MYSQL)
+                .map(|_| ())
+                .map_err(|e| crate::Error::Migration(e.to_string()))
+        }
+
+        common_statements!();
+    }
+}
+
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use super::*;
+    use diesel::sqlite::SqliteConnection;
+    use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+
+    impl OutboxConnection for SqliteConnection {
+        const KIND: BackendKind = BackendKind::Sqlite;
+
+        fn insert_events(&mut self, events: &[NewEvent]) -> QueryResult<()> {
+            values_insert!(self, events)
+        }
+
+        fn claim(&mut self, claim: &Claim<'_>) -> QueryResult<Vec<Event>> {
+            let sql = format!(
+                "UPDATE hooks_outbox SET lease_owner = ?1, lease_expires_at = ?2, \
+                 attempts = attempts + 1 \
+                 WHERE id IN (SELECT c.id FROM hooks_outbox c WHERE {} \
+                 ORDER BY c.next_attempt_at, c.id LIMIT ?5) \
+                 RETURNING id, topic, event_key, payload, created_at, attempts",
+                due_filter(claim.ordered, "?3", "?4")
+            );
+            let mut events: Vec<Event> = diesel::sql_query(sql)
+                .bind::<Text, _>(claim.owner)
+                .bind::<Timestamp, _>(claim.lease_until)
+                .bind::<Timestamp, _>(claim.now)
+                .bind::<Integer, _>(claim.max_attempts)
+                .bind::<BigInt, _>(claim.limit)
+                .load(self)?;
+            events.sort_unstable_by_key(|e| e.id);
+            Ok(events)
+        }
+
+        fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>> {
+            // One writer at a time: the transaction's write lock is the lock.
+            t::hooks_outbox
+                .filter(t::id.eq_any(ids))
+                .filter(t::lease_owner.eq(owner))
+                .select(t::id)
+                .order(t::id)
+                .load(self)
+        }
+
+        fn migrate_outbox(&mut self) -> crate::Result<()> {
+            use diesel_migrations::MigrationHarness;
+            self.run_pending_migrations(crate::schema::migrations::SQLITE)
+                .map(|_| ())
+                .map_err(|e| crate::Error::Migration(e.to_string()))
+        }
+
+        common_statements!();
+    }
+}
+
