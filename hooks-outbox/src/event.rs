@@ -71,3 +71,31 @@ impl Event {
         Ok(serde_json::from_str(&self.payload)?)
     }
 }
+
+/// A row of the outbox table, as [`OutboxConnection::rows`](crate::OutboxConnection::rows)
+/// reads it (to look at dead events, or in tests).
+#[derive(Clone, Debug, PartialEq, Eq, diesel::Queryable)]
+pub struct OutboxRow {
+    /// The event's id.
+    pub id: i64,
+    /// Its topic.
+    pub topic: String,
+    /// Its key.
+    pub key: String,
+    /// Its payload, JSON text.
+    pub payload: String,
+    /// When it was written (UTC).
+    pub created_at: NaiveDateTime,
+    /// Deliveries begun.
+    pub attempts: i32,
+    /// Not delivered before this (UTC).
+    pub next_attempt_at: NaiveDateTime,
+    /// The worker holding its lease, if any.
+    pub lease_owner: Option<String>,
+    /// When that lease ends (UTC).
+    pub lease_expires_at: Option<NaiveDateTime>,
+    /// The last delivery's error.
+    pub last_error: Option<String>,
+    /// [`PENDING`](crate::schema::PENDING) or [`DEAD`](crate::schema::DEAD).
+    pub state: i16,
+}

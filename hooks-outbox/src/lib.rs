@@ -44,7 +44,7 @@ pub mod relay;
 pub use changes::ChangeEvents;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
-pub use event::{Event, NewEvent};
+pub use event::{Event, NewEvent, OutboxRow};
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use publish::Publish;
 pub use retry::RetryPolicy;

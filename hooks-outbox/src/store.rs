@@ -5,7 +5,7 @@ use diesel::connection::LoadConnection;
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
 
-use crate::event::{Event, NewEvent};
+use crate::event::{Event, NewEvent, OutboxRow};
 use crate::schema::hooks_outbox::dsl as t;
 use crate::schema::{DEAD, PENDING};
 
@@ -96,6 +96,9 @@ pub trait OutboxConnection:
     /// Events in `state` ([`PENDING`](crate::schema::PENDING) or
     /// [`DEAD`](crate::schema::DEAD)).
     fn count_state(&mut self, state: i16) -> QueryResult<i64>;
+
+    /// Up to `limit` rows in id order: all, or those in `state`.
+    fn rows(&mut self, state: Option<i16>, limit: i64) -> QueryResult<Vec<OutboxRow>>;
 }
 
 /// The statements written with Diesel's query builder, the same on every
@@ -183,6 +186,17 @@ macro_rules! common_statements {
                 None => diesel::update(t::hooks_outbox.filter(t::state.eq(DEAD)))
                     .set(changes)
                     .execute(self),
+            }
+        }
+
+        fn rows(&mut self, state: Option<i16>, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+            match state {
+                Some(state) => t::hooks_outbox
+                    .filter(t::state.eq(state))
+                    .order(t::id)
+                    .limit(limit)
+                    .load(self),
+                None => t::hooks_outbox.order(t::id).limit(limit).load(self),
             }
         }
 
