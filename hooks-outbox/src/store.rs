@@ -61,9 +61,17 @@ pub trait OutboxConnection:
     /// attempts go up by one. Returned in id order.
     fn claim(&mut self, claim: &Claim<'_>) -> QueryResult<Vec<Event>>;
 
-    /// Inside a transaction: locks those of `ids` still leased to `owner`
-    /// (until the transaction ends) and returns their ids.
+    /// Inside a transaction: locks the rows of `ids` (until the
+    /// transaction ends) and returns the ids of those still leased to
+    /// `owner`, in order.
     fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>>;
+
+    /// Called before a worker's delivery transaction begins (MySQL: READ
+    /// COMMITTED for it, so that its locks are the rows it touches, never
+    /// gaps).
+    fn begin_short_transaction(&mut self) -> QueryResult<()> {
+        Ok(())
+    }
 
     /// Creates the outbox table with the embedded migrations (once; later
     /// runs do nothing).
@@ -225,6 +233,14 @@ fn due_filter(ordered: bool, now: &str, max: &str) -> String {
     sql
 }
 
+/// The ids of `rows` leased to `owner`.
+fn held_by(rows: Vec<(i64, Option<String>)>, owner: &str) -> Vec<i64> {
+    rows.into_iter()
+        .filter(|(_, leased_to)| leased_to.as_deref() == Some(owner))
+        .map(|(id, _)| id)
+        .collect()
+}
+
 /// Rows per multi-row `INSERT` on MySQL and SQLite (3 binds each).
 const VALUES_CHUNK: usize = 1000;
 
@@ -302,13 +318,14 @@ mod postgres {
         }
 
         fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>> {
-            t::hooks_outbox
+            // By primary key only: no other index is locked.
+            let rows: Vec<(i64, Option<String>)> = t::hooks_outbox
                 .filter(t::id.eq_any(ids))
-                .filter(t::lease_owner.eq(owner))
-                .select(t::id)
+                .select((t::id, t::lease_owner))
                 .order(t::id)
                 .for_update()
-                .load(self)
+                .load(self)?;
+            Ok(held_by(rows, owner))
         }
 
         fn migrate_outbox(&mut self) -> crate::Result<()> {
@@ -373,13 +390,18 @@ mod mysql {
         }
 
         fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>> {
-            t::hooks_outbox
+            // By primary key only: no other index is locked.
+            let rows: Vec<(i64, Option<String>)> = t::hooks_outbox
                 .filter(t::id.eq_any(ids))
-                .filter(t::lease_owner.eq(owner))
-                .select(t::id)
+                .select((t::id, t::lease_owner))
                 .order(t::id)
                 .for_update()
-                .load(self)
+                .load(self)?;
+            Ok(held_by(rows, owner))
+        }
+
+        fn begin_short_transaction(&mut self) -> QueryResult<()> {
+            self.batch_execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         }
 
         fn migrate_outbox(&mut self) -> crate::Result<()> {
@@ -428,12 +450,12 @@ mod sqlite {
 
         fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>> {
             // One writer at a time: the transaction's write lock is the lock.
-            t::hooks_outbox
+            let rows: Vec<(i64, Option<String>)> = t::hooks_outbox
                 .filter(t::id.eq_any(ids))
-                .filter(t::lease_owner.eq(owner))
-                .select(t::id)
+                .select((t::id, t::lease_owner))
                 .order(t::id)
-                .load(self)
+                .load(self)?;
+            Ok(held_by(rows, owner))
         }
 
         fn migrate_outbox(&mut self) -> crate::Result<()> {

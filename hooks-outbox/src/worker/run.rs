@@ -94,7 +94,7 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
             max_attempts: i32::try_from(self.settings.retry.max_attempts).unwrap_or(i32::MAX),
             ordered: self.settings.ordered,
         };
-        let events = conn.claim(&claim)?;
+        let events = retrying(|| conn.claim(&claim))?;
         if events.is_empty() {
             return Ok(0);
         }
@@ -110,10 +110,22 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
             ..BatchCounts::default()
         };
         if self.sink.in_transaction() {
-            conn.transaction(|conn| self.deliver_in_transaction(conn, &events, &mut counts))?;
+            // A deadlock or serialization failure rolls everything back,
+            // effects included: run the batch again at once rather than
+            // leave it leased until the lease ends.
+            counts = retrying(|| {
+                let mut fresh = BatchCounts {
+                    claimed: counts.claimed,
+                    lag_ms: counts.lag_ms,
+                    ..BatchCounts::default()
+                };
+                conn.begin_short_transaction()?;
+                conn.transaction(|conn| self.deliver_in_transaction(conn, &events, &mut fresh))?;
+                Ok(fresh)
+            })?;
         } else {
             let outcomes = self.sink.deliver(conn, &events, &self.shared.stop);
-            self.settle(conn, &events, &outcomes, &mut counts)?;
+            retrying(|| self.settle(conn, &events, &outcomes, &mut counts))?;
         }
         self.shared.metrics.record(&counts);
         Ok(events.len())
@@ -163,6 +175,7 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
             counts.delivered = ids.len() as u64;
         }
         let now = self.settings.clock.now();
+        let (mut retried, mut dead_now) = (0, 0);
         let mut unattempted = false;
         for (event, outcome) in events.iter().zip(outcomes) {
             match outcome {
@@ -174,15 +187,16 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
                     let delay = self.settings.retry.delay(attempts, self.jitter.next());
                     conn.fail(event.id, dead, after(now, delay), error)?;
                     if dead {
-                        counts.dead += 1;
+                        dead_now += 1;
                         tracing::warn!(id = event.id, topic = %event.topic, attempts, %error, "outbox event dead");
                     } else {
-                        counts.retried += 1;
+                        retried += 1;
                         tracing::debug!(id = event.id, attempts, ?delay, %error, "outbox event will be retried");
                     }
                 }
             }
         }
+        (counts.retried, counts.dead) = (retried, dead_now);
         // Outcomes missing (a sink that answered fewer) count as not attempted.
         if unattempted || outcomes.len() < events.len() {
             counts.released = conn.release(&self.owner)? as u64;
@@ -210,5 +224,21 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
             tracing::warn!(buried, "outbox events dead: their lease ended on the last attempt");
         }
         Ok(())
+    }
+}
+
+/// Runs `f` again (up to 5 times in all) while it fails with a deadlock or
+/// a serialization failure.
+fn retrying<R>(mut f: impl FnMut() -> diesel::QueryResult<R>) -> diesel::QueryResult<R> {
+    let mut tries = 1;
+    loop {
+        match f() {
+            Err(error) if tries < 5 && hooks_diesel::is_retryable(&error) => {
+                tracing::debug!(%error, tries, "outbox statement retried");
+                std::thread::sleep(Duration::from_millis(5 * tries));
+                tries += 1;
+            }
+            result => return result,
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! bumped by PostgreSQL notifications (`LISTEN hooks_outbox`, sent by the
 //! table's trigger at each commit that wrote events) or by shutdown.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -41,6 +41,7 @@ impl Wake {
 pub(crate) fn listen_postgres(url: String, wake: Arc<Wake>, stop: Arc<AtomicBool>) {
     use diesel::connection::SimpleConnection;
     use diesel::Connection;
+    use std::sync::atomic::Ordering;
 
     // How often the socket is checked for notifications (no round trip:
     // libpq reads what arrived).

@@ -69,9 +69,13 @@ impl Worker {
     /// returns what the line said.
     pub fn kill_when_told(mut self) -> String {
         let told = loop {
-            match self.lines.recv_timeout(Duration::from_secs(90)) {
-                Ok(line) if line.starts_with("KILL ") => break line[5..].to_string(),
-                Ok(_) => continue,
+            match self.lines.recv_timeout(Duration::from_secs(60)) {
+                // The harness's `test child::worker ... ` may precede it.
+                Ok(line) if line.contains("KILL ") => {
+                    let at = line.find("KILL ").unwrap_or(0) + 5;
+                    break line[at..].to_string();
+                }
+                Ok(_) => {}
                 Err(error) => {
                     let _ = self.child.kill();
                     panic!("the worker process never got to the kill point ({error})");

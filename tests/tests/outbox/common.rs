@@ -9,6 +9,17 @@ use hooks_outbox::schema::{DEAD, PENDING};
 use hooks_outbox::{NewEvent, OutboxConnection, OutboxRow, Publish};
 use hooks_tests::{TestBackend, TestDb};
 
+/// A connection to the test database; on SQLite it waits for the write
+/// lock a worker holds instead of failing at once.
+pub fn open<C: TestBackend + OutboxConnection>(db: &TestDb<C>) -> C {
+    let mut conn = db.raw();
+    if <C as OutboxConnection>::KIND == hooks_outbox::BackendKind::Sqlite {
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, "PRAGMA busy_timeout = 10000")
+            .expect("busy timeout");
+    }
+    conn
+}
+
 /// Adds the outbox table to a test database.
 pub fn add_outbox<C: TestBackend + OutboxConnection>(db: &TestDb<C>) {
     hooks_outbox::migrate(&mut db.raw()).expect("outbox migrations");
@@ -20,7 +31,7 @@ pub fn seed<C>(db: &TestDb<C>, n: usize, topic: &str, keys: usize) -> Vec<i64>
 where
     C: TestBackend + OutboxConnection + hooks_diesel::InnerConnection,
 {
-    let mut conn = HookedConnection::new(db.raw(), Registry::new());
+    let mut conn = HookedConnection::new(open(db), Registry::new());
     let events: Vec<NewEvent> = (0..n)
         .map(|i| {
             NewEvent::new(topic, format!("k{}", i % keys.max(1)), &serde_json::json!({ "seq": i }))

@@ -14,7 +14,7 @@ use hooks_outbox::{Handlers, ManualClock, Outbox, Publish, RetryPolicy, SystemCl
 use hooks_tests::backend_suite;
 use hooks_tests::schema::audit_log;
 
-use crate::common::{add_outbox, counts, rows, seed, seq_of, wait_until, Tally};
+use crate::common::{add_outbox, open, counts, rows, seed, seq_of, wait_until, Tally};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -51,7 +51,7 @@ backend_suite! {
                 Ok(())
             }))
             .expect("start");
-        let mut conn = db.raw();
+        let mut conn = open(&db);
         wait_until(LIMIT, "all delivered", || counts(&mut conn) == (0, 0));
         let metrics = running.shutdown();
         assert_eq!(tally.lost_and_duplicates(), (0, 0));
@@ -80,7 +80,7 @@ backend_suite! {
                 Ok(())
             }))
             .expect("start");
-        let mut conn = db.raw();
+        let mut conn = open(&db);
         wait_until(LIMIT, "all delivered", || counts(&mut conn) == (0, 0));
         let metrics = running.shutdown();
         let mut written: Vec<i64> = audit_log::table
@@ -111,7 +111,7 @@ backend_suite! {
                 if up.load(Ordering::SeqCst) { Ok(()) } else { Err("smtp down".into()) }
             }))
             .expect("start");
-        let mut conn = db.raw();
+        let mut conn = open(&db);
         let attempted = |conn: &mut Inner, n: i32| {
             rows(conn).first().is_some_and(|r| r.attempts == n && r.lease_owner.is_none())
         };
@@ -143,7 +143,7 @@ backend_suite! {
     fn a_poison_payload_dies_and_the_others_are_delivered(db) {
         add_outbox(&db);
         seed(&db, 20, "t", 3);
-        let mut hooked = HookedConnection::new(db.raw(), Registry::new());
+        let mut hooked = HookedConnection::new(open(&db), Registry::new());
         hooked.publish("t", "poison", "not an object").expect("publish");
         hooked.publish("t", "panics", &serde_json::json!({"seq": 999})).expect("publish");
         let tally = Tally::new(20);
@@ -159,7 +159,7 @@ backend_suite! {
                 Ok(())
             }))
             .expect("start");
-        let mut conn = db.raw();
+        let mut conn = open(&db);
         wait_until(LIMIT, "settled", || counts(&mut conn) == (0, 2));
         running.shutdown();
         assert_eq!(tally.lost_and_duplicates(), (0, 0));
@@ -185,7 +185,7 @@ backend_suite! {
         wait.recv_timeout(LIMIT).expect("the first event started");
         let metrics = running.shutdown();
         assert_eq!((metrics.delivered, metrics.released), (1, 9));
-        let mut conn = db.raw();
+        let mut conn = open(&db);
         let left = rows(&mut conn);
         assert_eq!(left.len(), 9);
         assert!(left.iter().all(|r| r.lease_owner.is_none() && r.attempts == 0), "{left:?}");
@@ -221,7 +221,7 @@ mod ordered {
                     Ok(())
                 }))
                 .expect("start");
-            let mut conn = db.raw();
+            let mut conn = open(&db);
             wait_until(LIMIT, "all delivered", || counts(&mut conn) == (0, 0));
             running.shutdown();
             assert!(overlaps.lock().expect("overlaps").is_empty(), "a key was delivered twice at once");

@@ -9,7 +9,7 @@ use hooks_outbox::{Handlers, Outbox};
 use hooks_tests::backend_suite;
 
 use crate::child::{Orders, Worker};
-use crate::common::{add_outbox, counts, rows, seed, seq_of, wait_until, Tally};
+use crate::common::{add_outbox, open, counts, rows, seed, seq_of, wait_until, Tally};
 
 backend_suite! {
     backends(postgres, mysql);
@@ -38,7 +38,7 @@ backend_suite! {
         })
         .kill_when_told();
 
-        let mut conn = db.raw();
+        let mut conn = open(&db);
         let leased = rows(&mut conn).iter().filter(|r| r.lease_owner.is_some()).count();
         assert_eq!(leased, 50, "the killed worker's batch is still leased");
         assert_eq!(counts(&mut conn), (450, 0), "the first batch was removed");

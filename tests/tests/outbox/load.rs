@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use hooks_outbox::{Handlers, Outbox};
 use hooks_tests::backend_suite;
 
-use crate::common::{add_outbox, counts, seed, seq_of, wait_until, Tally};
+use crate::common::{add_outbox, open, counts, seed, seq_of, wait_until, Tally};
 
 fn events() -> usize {
     std::env::var("HOOKS_OUTBOX_EVENTS")
@@ -47,7 +47,7 @@ backend_suite! {
                 Ok(())
             }))
             .expect("start");
-        let mut conn = db.raw();
+        let mut conn = open(&db);
         wait_until(Duration::from_secs(120), "all delivered", || counts(&mut conn) == (0, 0));
         let metrics = running.shutdown();
         let (lost, duplicates) = tally.lost_and_duplicates();

@@ -11,7 +11,7 @@ use hooks_outbox::Outbox;
 use hooks_tests::TestDb;
 
 use crate::child::{Orders, Worker};
-use crate::common::{add_outbox, counts, seed, wait_until};
+use crate::common::{add_outbox, open, counts, seed, wait_until};
 
 type Pg = diesel::pg::PgConnection;
 
@@ -46,7 +46,7 @@ fn relay_with_a_kill(db: &TestDb<Pg>, sink: &str, nats: &str, start: impl FnOnce
     })
     .kill_when_told();
     let unremoved: Vec<i64> = told.split(',').map(|id| id.parse().expect("id")).collect();
-    let mut conn = db.raw();
+    let mut conn = open(&db);
     assert_eq!(counts(&mut conn), ((N - 50) as i64, 0), "the killed batch is still there");
     let running = start();
     wait_until(Duration::from_secs(60), "all relayed", || counts(&mut conn) == (0, 0));
