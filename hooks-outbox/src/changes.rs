@@ -9,9 +9,9 @@ use hooks_diesel::{
     Registry,
 };
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::event::NewEvent;
+use crate::pick::pick;
 use crate::publish::Publish;
 use crate::store::OutboxConnection;
 
@@ -30,8 +30,9 @@ use crate::store::OutboxConnection;
 ///   for a composite key).
 /// - The event's topic is the one given; its key is `Model:key`, so per-key
 ///   ordering orders each record's events.
-/// - Values are the records' serde serialisation: `M` derives `Serialize`
-///   with its field names unrenamed.
+/// - Values are the fields' serde serialisation (only the fields the event
+///   holds are serialised): `M` derives `Serialize`, its field names
+///   unrenamed.
 /// - [`when`](Self::when) conditions the hooks like any hook's; [`only`](Self::only)
 ///   picks the operations.
 ///
@@ -111,59 +112,71 @@ pub(crate) fn change_events<M: HookModel + Serialize>(
     topic: &str,
     operation: Operation,
     batch: &Batch<M>,
-) -> Result<Vec<NewEvent>, serde_json::Error> {
-    let mut events = Vec::with_capacity(batch.len());
+) -> Result<Vec<NewEvent>, PickError> {
     let kind = match operation {
         Operation::Create => "create",
         Operation::Update => "update",
         Operation::Delete => "delete",
     };
+    let model = serde_json::to_string(M::MODEL).map_err(|e| PickError(e.to_string()))?;
+    let keys: Vec<&'static str> = M::key_fields().map(|i| M::FIELDS[i].name).collect();
+    let not_key: Vec<usize> = M::all_fields().difference(M::key_set()).iter().collect();
+    let mut events = Vec::with_capacity(batch.len());
+    let mut wanted: Vec<&'static str> = Vec::new();
     for (new, old) in batch.iter() {
-        let new_value = fields_of(new)?;
-        let (fields, before, after) = match (operation, old) {
-            (Operation::Update, Some(old)) => (new.diff(old), Some(fields_of(old)?), Some(&new_value)),
+        let fields: Vec<usize> = match (operation, old) {
+            (Operation::Update, Some(old)) => new.diff(old).iter().collect(),
             (Operation::Update, None) => continue,
-            (Operation::Create, _) => (M::all_fields().difference(M::key_set()), None, Some(&new_value)),
-            // A deleted row is both records of its pair.
-            (Operation::Delete, _) => (M::all_fields().difference(M::key_set()), Some(new_value.clone()), None),
+            _ => not_key.clone(),
         };
-        let mut changes = Map::new();
-        for index in fields.iter() {
-            let name = M::FIELDS[index].name;
-            let pick = |record: Option<&Map<String, Value>>| {
-                record.and_then(|r| r.get(name)).cloned().unwrap_or(Value::Null)
-            };
-            let mut change = Map::new();
-            change.insert("old".into(), pick(before.as_ref()));
-            change.insert("new".into(), pick(after));
-            changes.insert(name.to_string(), Value::Object(change));
-        }
-        let keys: Vec<Value> = M::key_fields()
-            .map(|i| new_value.get(M::FIELDS[i].name).cloned().unwrap_or(Value::Null))
-            .collect();
+        wanted.clear();
+        wanted.extend(fields.iter().map(|i| M::FIELDS[*i].name));
+        wanted.extend(keys.iter().copied());
+        // A deleted row is both records of its pair: its values are the old ones.
+        let new_values = pick(new, &wanted).map_err(|e| PickError(e.to_string()))?;
+        let old_values = match (operation, old) {
+            (Operation::Update, Some(old)) => pick(old, &wanted).map_err(|e| PickError(e.to_string()))?,
+            _ => Vec::new(),
+        };
         let key = match keys.as_slice() {
-            [one] => one.clone(),
-            _ => Value::Array(keys),
+            [one] => value(&new_values, one).to_string(),
+            many => format!(
+                "[{}]",
+                many.iter().map(|k| value(&new_values, k)).collect::<Vec<_>>().join(",")
+            ),
         };
-        let event_key = format!("{}:{}", M::MODEL, key);
-        let payload = serde_json::json!({
-            "model": M::MODEL,
-            "kind": kind,
-            "key": key,
-            "changes": changes,
-        });
+        let mut payload = format!(r#"{{"model":{model},"kind":"{kind}","key":{key},"changes":{{"#);
+        for (n, index) in fields.iter().enumerate() {
+            let name = M::FIELDS[*index].name;
+            let (before, after) = match operation {
+                Operation::Create => ("null", value(&new_values, name)),
+                Operation::Update => (value(&old_values, name), value(&new_values, name)),
+                Operation::Delete => (value(&new_values, name), "null"),
+            };
+            if n > 0 {
+                payload.push(',');
+            }
+            payload.push_str(&format!(r#""{name}":{{"old":{before},"new":{after}}}"#));
+        }
+        payload.push_str("}}");
         events.push(NewEvent {
             topic: topic.to_string(),
-            key: event_key,
-            payload: payload.to_string(),
+            key: format!("{}:{}", M::MODEL, key),
+            payload,
         });
     }
     Ok(events)
 }
 
-fn fields_of<M: Serialize>(record: &M) -> Result<Map<String, Value>, serde_json::Error> {
-    match serde_json::to_value(record)? {
-        Value::Object(map) => Ok(map),
-        other => Ok(Map::from_iter([("value".to_string(), other)])),
-    }
+/// The JSON of field `name` among `values`, `null` when absent.
+fn value<'a>(values: &'a [(&'static str, String)], name: &str) -> &'a str {
+    values
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("null", |(_, v)| v.as_str())
 }
+
+/// A record whose fields could not be read as JSON.
+#[derive(Debug, thiserror::Error)]
+#[error("change event: the record's fields could not be read as JSON: {0} (derive Serialize on the model, without renaming fields)")]
+pub struct PickError(String);

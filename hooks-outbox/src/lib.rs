@@ -32,6 +32,7 @@ mod clock;
 mod error;
 mod event;
 mod metrics;
+mod pick;
 mod publish;
 mod retry;
 pub mod schema;
@@ -41,7 +42,7 @@ mod worker;
 #[cfg(any(feature = "nats", feature = "rabbitmq"))]
 pub mod relay;
 
-pub use changes::ChangeEvents;
+pub use changes::{ChangeEvents, PickError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use event::{Event, NewEvent, OutboxRow};
