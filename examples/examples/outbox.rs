@@ -66,13 +66,15 @@ fn run(args: &Args) -> Result<(), BoxError> {
     let (url, temporary) = match &args.database_url {
         Some(url) => (url.clone(), false),
         None => {
-            let path =
-                std::env::temp_dir().join(format!("hooks-outbox-{}.db", std::process::id()));
+            let path = std::env::temp_dir().join(format!("hooks-outbox-{}.db", std::process::id()));
             (path.to_string_lossy().into_owned(), true)
         }
     };
     let backend = Backend::of(&url);
-    println!("outbox on {backend} {}", hooks_examples::urls::redact_password(&url));
+    println!(
+        "outbox on {backend} {}",
+        hooks_examples::urls::redact_password(&url)
+    );
     let result = match backend {
         Backend::Sqlite => with::<diesel::sqlite::SqliteConnection>(&url, args),
         #[cfg(feature = "postgres")]
@@ -144,7 +146,9 @@ where
     });
     println!(
         "froze every account and rolled back ({}): no event",
-        rolled_back.err().map_or_else(String::new, |e| e.to_string())
+        rolled_back
+            .err()
+            .map_or_else(String::new, |e| e.to_string())
     );
 
     // Committed: one event per closed account.
@@ -173,7 +177,8 @@ where
         metrics.delivered,
         metrics.retried,
         metrics.dead,
-        conn.inner_mut().count_state(hooks_outbox::schema::PENDING)?
+        conn.inner_mut()
+            .count_state(hooks_outbox::schema::PENDING)?
     );
     Ok(())
 }

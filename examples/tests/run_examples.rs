@@ -308,13 +308,31 @@ fn audit_records_every_change() {
 
 fn check_outbox_output(out: &str, accounts: usize) {
     let closed = accounts.div_ceil(2);
-    assert!(out.contains("rolled back (changed my mind): no event"), "{out}");
-    assert!(out.contains(&format!("closed {closed} accounts and committed: {closed} events")), "{out}");
-    let delivered: Vec<&str> = out.lines().filter(|l| l.starts_with("delivered event")).collect();
-    assert_eq!(delivered.len(), closed, "{out}");
-    assert!(delivered.iter().all(|l| l.ends_with("status \"active\" -> \"closed\"")), "{out}");
     assert!(
-        out.contains(&format!("delivered {closed}, retried 0, dead 0; events left in the outbox: 0")),
+        out.contains("rolled back (changed my mind): no event"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "closed {closed} accounts and committed: {closed} events"
+        )),
+        "{out}"
+    );
+    let delivered: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("delivered event"))
+        .collect();
+    assert_eq!(delivered.len(), closed, "{out}");
+    assert!(
+        delivered
+            .iter()
+            .all(|l| l.ends_with("status \"active\" -> \"closed\"")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "delivered {closed}, retried 0, dead 0; events left in the outbox: 0"
+        )),
         "{out}"
     );
 }
@@ -377,7 +395,8 @@ mod postgres {
     #[test]
     fn outbox_delivers_committed_status_changes_on_postgres() {
         let schema = Schema::new();
-        let out = succeeds(example("outbox").args(["--database-url", &schema.url(), "--accounts", "8"]));
+        let out =
+            succeeds(example("outbox").args(["--database-url", &schema.url(), "--accounts", "8"]));
         check_outbox_output(&out, 8);
     }
 

@@ -135,14 +135,19 @@ pub(crate) fn change_events<M: HookModel + Serialize>(
         // A deleted row is both records of its pair: its values are the old ones.
         let new_values = pick(new, &wanted).map_err(|e| PickError(e.to_string()))?;
         let old_values = match (operation, old) {
-            (Operation::Update, Some(old)) => pick(old, &wanted).map_err(|e| PickError(e.to_string()))?,
+            (Operation::Update, Some(old)) => {
+                pick(old, &wanted).map_err(|e| PickError(e.to_string()))?
+            }
             _ => Vec::new(),
         };
         let key = match keys.as_slice() {
             [one] => value(&new_values, one).to_string(),
             many => format!(
                 "[{}]",
-                many.iter().map(|k| value(&new_values, k)).collect::<Vec<_>>().join(",")
+                many.iter()
+                    .map(|k| value(&new_values, k))
+                    .collect::<Vec<_>>()
+                    .join(",")
             ),
         };
         let mut payload = format!(r#"{{"model":{model},"kind":"{kind}","key":{key},"changes":{{"#);

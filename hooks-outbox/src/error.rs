@@ -9,7 +9,9 @@ pub enum Error {
     #[error("the event payload is not the JSON asked for: {0} (check the payload's type)")]
     Payload(#[from] serde_json::Error),
     /// A statement on the outbox table failed.
-    #[error("outbox statement failed: {0} (is the outbox table migrated? see hooks_outbox::migrations)")]
+    #[error(
+        "outbox statement failed: {0} (is the outbox table migrated? see hooks_outbox::migrations)"
+    )]
     Database(#[from] diesel::result::Error),
     /// The database could not be reached.
     #[error("cannot connect to the outbox database: {0} (check the URL and that the server runs)")]

@@ -57,7 +57,8 @@ impl Metrics {
         self.retried.fetch_add(batch.retried, Ordering::Relaxed);
         self.dead.fetch_add(batch.dead, Ordering::Relaxed);
         self.released.fetch_add(batch.released, Ordering::Relaxed);
-        self.lease_lost.fetch_add(batch.lease_lost, Ordering::Relaxed);
+        self.lease_lost
+            .fetch_add(batch.lease_lost, Ordering::Relaxed);
         self.lag_ms.store(batch.lag_ms, Ordering::Relaxed);
         tracing::debug!(
             target: "hooks_outbox",

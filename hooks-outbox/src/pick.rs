@@ -118,19 +118,27 @@ impl<'a> Serializer for Picker<'a> {
         _: &'static str,
         _: &T,
     ) -> Result<Self::Ok, NotAStruct> {
-        Err(NotAStruct("the record serialises as an enum variant, not as a struct".into()))
+        Err(NotAStruct(
+            "the record serialises as an enum variant, not as a struct".into(),
+        ))
     }
 
     fn serialize_seq(self, _: Option<usize>) -> Result<Never, NotAStruct> {
-        Err(NotAStruct("the record serialises as a sequence, not as a struct".into()))
+        Err(NotAStruct(
+            "the record serialises as a sequence, not as a struct".into(),
+        ))
     }
 
     fn serialize_tuple(self, _: usize) -> Result<Never, NotAStruct> {
-        Err(NotAStruct("the record serialises as a tuple, not as a struct".into()))
+        Err(NotAStruct(
+            "the record serialises as a tuple, not as a struct".into(),
+        ))
     }
 
     fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Never, NotAStruct> {
-        Err(NotAStruct("the record serialises as a tuple struct, not as a struct".into()))
+        Err(NotAStruct(
+            "the record serialises as a tuple struct, not as a struct".into(),
+        ))
     }
 
     fn serialize_tuple_variant(
@@ -140,11 +148,15 @@ impl<'a> Serializer for Picker<'a> {
         _: &'static str,
         _: usize,
     ) -> Result<Never, NotAStruct> {
-        Err(NotAStruct("the record serialises as an enum variant, not as a struct".into()))
+        Err(NotAStruct(
+            "the record serialises as an enum variant, not as a struct".into(),
+        ))
     }
 
     fn serialize_map(self, _: Option<usize>) -> Result<Never, NotAStruct> {
-        Err(NotAStruct("the record serialises as a map, not as a struct".into()))
+        Err(NotAStruct(
+            "the record serialises as a map, not as a struct".into(),
+        ))
     }
 
     fn serialize_struct_variant(
@@ -154,6 +166,8 @@ impl<'a> Serializer for Picker<'a> {
         _: &'static str,
         _: usize,
     ) -> Result<Never, NotAStruct> {
-        Err(NotAStruct("the record serialises as an enum variant, not as a struct".into()))
+        Err(NotAStruct(
+            "the record serialises as an enum variant, not as a struct".into(),
+        ))
     }
 }

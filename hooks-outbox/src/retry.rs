@@ -120,7 +120,10 @@ mod tests {
         let mut j = Jitter::seeded(7);
         for _ in 0..1000 {
             let d = p.delay(3, j.next());
-            assert!(d <= Duration::from_secs(4) && d >= Duration::from_secs(2), "{d:?}");
+            assert!(
+                d <= Duration::from_secs(4) && d >= Duration::from_secs(2),
+                "{d:?}"
+            );
         }
     }
 }

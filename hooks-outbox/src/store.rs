@@ -171,11 +171,7 @@ macro_rules! common_statements {
             .execute(self)
         }
 
-        fn requeue_dead(
-            &mut self,
-            ids: Option<&[i64]>,
-            now: NaiveDateTime,
-        ) -> QueryResult<usize> {
+        fn requeue_dead(&mut self, ids: Option<&[i64]>, now: NaiveDateTime) -> QueryResult<usize> {
             let changes = (
                 t::state.eq(PENDING),
                 t::attempts.eq(0),
@@ -418,8 +414,8 @@ mod mysql {
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use super::*;
-    use diesel::sqlite::SqliteConnection;
     use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+    use diesel::sqlite::SqliteConnection;
 
     impl OutboxConnection for SqliteConnection {
         const KIND: BackendKind = BackendKind::Sqlite;
@@ -468,4 +464,3 @@ mod sqlite {
         common_statements!();
     }
 }
-

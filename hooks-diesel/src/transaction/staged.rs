@@ -16,6 +16,9 @@ use crate::HookedConnection;
 pub(crate) type FlushFn<C> =
     fn(&mut HookedConnection<C>, Vec<Box<dyn Any + Send>>) -> QueryResult<()>;
 
+/// Staged entries of one type, grouped for their flush.
+type Group<C> = (TypeId, FlushFn<C>, Vec<Box<dyn Any + Send>>);
+
 /// A type whose values a transaction stages with
 /// [`HookedConnection::stage`] and writes together, inside the
 /// transaction, just before its outermost `COMMIT`.
@@ -118,10 +121,7 @@ impl<C: InnerConnection> HookedConnection<C> {
         let mut count = 0;
         self.tx.for_each_staged(|staged| {
             if staged.kind == TypeId::of::<T>() {
-                count += staged
-                    .items
-                    .downcast_ref::<Vec<T>>()
-                    .map_or(0, Vec::len);
+                count += staged.items.downcast_ref::<Vec<T>>().map_or(0, Vec::len);
             }
         });
         count
@@ -140,7 +140,7 @@ impl<C: InnerConnection> HookedConnection<C> {
                 return Ok(flushed);
             }
             // Group by type, in the order each type was first staged.
-            let mut groups: Vec<(TypeId, FlushFn<C>, Vec<Box<dyn Any + Send>>)> = Vec::new();
+            let mut groups: Vec<Group<C>> = Vec::new();
             for entry in staged {
                 match groups.iter_mut().find(|(kind, _, _)| *kind == entry.kind) {
                     Some((_, _, items)) => items.push(entry.items),

@@ -77,7 +77,9 @@ impl NatsRelay {
                     ..Default::default()
                 })
                 .await
-                .map_err(|e| unreachable(format!("stream {stream}: {e} (is JetStream enabled?)")))?;
+                .map_err(|e| {
+                    unreachable(format!("stream {stream}: {e} (is JetStream enabled?)"))
+                })?;
             Ok::<_, Error>(jetstream)
         })?;
         Ok(NatsRelay {

@@ -101,7 +101,10 @@ impl RabbitRelay {
                 Ok(opened) => *slot = Some(opened),
                 Err(error) => {
                     let error = error.to_string();
-                    return events.iter().map(|_| Outcome::Failed(error.clone())).collect();
+                    return events
+                        .iter()
+                        .map(|_| Outcome::Failed(error.clone()))
+                        .collect();
                 }
             }
         }
@@ -139,8 +142,7 @@ impl RabbitRelay {
                     Ok(confirm) => match confirm.await {
                         Ok(Confirmation::Ack(None)) => Outcome::Delivered,
                         Ok(Confirmation::Ack(Some(_))) => Outcome::Failed(
-                            "RabbitMQ returned the message: no queue is bound for its topic"
-                                .into(),
+                            "RabbitMQ returned the message: no queue is bound for its topic".into(),
                         ),
                         Ok(Confirmation::Nack(_)) => {
                             Outcome::Failed("RabbitMQ refused the message (nack)".into())

@@ -177,10 +177,7 @@ impl<C: OutboxConnection> Outbox<C> {
 
     /// Starts the workers, worker `i` with the sink `make(i)` returns (a
     /// relay with a broker connection of its own).
-    pub fn start_with<S: Sink<C>>(
-        self,
-        make: impl Fn(usize) -> Result<S>,
-    ) -> Result<Running> {
+    pub fn start_with<S: Sink<C>>(self, make: impl Fn(usize) -> Result<S>) -> Result<Running> {
         let settings = self.settings;
         if settings.workers == 0 {
             return Err(Error::Config("an outbox needs at least one worker".into()));

@@ -77,7 +77,9 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
             .or_else(|| self.pool.get().ok().map(|mut c| c.release(&self.owner)));
         match released {
             Some(Ok(n)) if n > 0 => tracing::info!(released = n, "outbox worker gave back leases"),
-            Some(Err(error)) => tracing::warn!(%error, "outbox worker could not give back its leases; they end on their own"),
+            Some(Err(error)) => {
+                tracing::warn!(%error, "outbox worker could not give back its leases; they end on their own")
+            }
             _ => {}
         }
     }
@@ -98,8 +100,7 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
         if events.is_empty() {
             return Ok(0);
         }
-        let _span =
-            tracing::debug_span!("hooks_outbox.batch", events = events.len()).entered();
+        let _span = tracing::debug_span!("hooks_outbox.batch", events = events.len()).entered();
         let mut counts = BatchCounts {
             claimed: events.len() as u64,
             lag_ms: events
@@ -221,7 +222,10 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
         let max = i32::try_from(self.settings.retry.max_attempts).unwrap_or(i32::MAX);
         let buried = conn.reap(max, now)?;
         if buried > 0 {
-            tracing::warn!(buried, "outbox events dead: their lease ended on the last attempt");
+            tracing::warn!(
+                buried,
+                "outbox events dead: their lease ended on the last attempt"
+            );
         }
         Ok(())
     }

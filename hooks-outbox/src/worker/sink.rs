@@ -119,7 +119,8 @@ impl<C: Connection + Send + 'static> Handlers<C> {
         topic: impl Into<String>,
         f: impl Fn(&Event) -> Result<(), BoxError> + Send + Sync + 'static,
     ) -> Self {
-        self.by_topic.insert(topic.into(), Handler::Plain(Arc::new(f)));
+        self.by_topic
+            .insert(topic.into(), Handler::Plain(Arc::new(f)));
         self
     }
 

@@ -41,7 +41,13 @@ impl Worker {
     pub fn spawn(orders: &Orders<'_>) -> Worker {
         let exe = std::env::current_exe().expect("the test binary");
         let mut child = Command::new(exe)
-            .args(["child::worker", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "child::worker",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("HOOKS_OUTBOX_CHILD", "1")
             .env("HOOKS_OUTBOX_CHILD_URL", orders.url)
             .env("HOOKS_OUTBOX_CHILD_BACKEND", orders.backend)
@@ -84,7 +90,10 @@ impl Worker {
         };
         self.child.kill().expect("SIGKILL the worker");
         let status = self.child.wait().expect("reap the worker");
-        assert!(!status.success(), "the worker was killed, not finished: {status}");
+        assert!(
+            !status.success(),
+            "the worker was killed, not finished: {status}"
+        );
         told
     }
 }
@@ -116,7 +125,10 @@ fn run<C: OutboxConnection>() {
             let handled = Arc::new(AtomicUsize::new(0));
             builder.start(Handlers::new().on("t", move |event| {
                 let seq = seq_of(event)?;
-                let mut file = std::fs::OpenOptions::new().append(true).create(true).open(&path)?;
+                let mut file = std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(&path)?;
                 file.write_all(format!("{seq}\n").as_bytes())?;
                 if handled.fetch_add(1, Ordering::SeqCst) + 1 == kill_at {
                     kill_me(format!("after seq {seq}"));

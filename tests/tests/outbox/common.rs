@@ -14,8 +14,11 @@ use hooks_tests::{TestBackend, TestDb};
 pub fn open<C: TestBackend + OutboxConnection>(db: &TestDb<C>) -> C {
     let mut conn = db.raw();
     if <C as OutboxConnection>::KIND == hooks_outbox::BackendKind::Sqlite {
-        diesel::connection::SimpleConnection::batch_execute(&mut conn, "PRAGMA busy_timeout = 10000")
-            .expect("busy timeout");
+        diesel::connection::SimpleConnection::batch_execute(
+            &mut conn,
+            "PRAGMA busy_timeout = 10000",
+        )
+        .expect("busy timeout");
     }
     conn
 }
@@ -34,8 +37,12 @@ where
     let mut conn = HookedConnection::new(open(db), Registry::new());
     let events: Vec<NewEvent> = (0..n)
         .map(|i| {
-            NewEvent::new(topic, format!("k{}", i % keys.max(1)), &serde_json::json!({ "seq": i }))
-                .expect("payload")
+            NewEvent::new(
+                topic,
+                format!("k{}", i % keys.max(1)),
+                &serde_json::json!({ "seq": i }),
+            )
+            .expect("payload")
         })
         .collect();
     conn.transaction::<_, hooks_outbox::Error, _>(|conn| conn.publish_all(events))

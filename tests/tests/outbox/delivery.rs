@@ -10,11 +10,11 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use hooks_diesel::{HookedConnection, Registry};
-use hooks_outbox::{Handlers, ManualClock, Outbox, Publish, RetryPolicy, SystemClock, Clock};
+use hooks_outbox::{Clock, Handlers, ManualClock, Outbox, Publish, RetryPolicy, SystemClock};
 use hooks_tests::backend_suite;
 use hooks_tests::schema::audit_log;
 
-use crate::common::{add_outbox, open, counts, rows, seed, seq_of, wait_until, Tally};
+use crate::common::{add_outbox, counts, open, rows, seed, seq_of, wait_until, Tally};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -29,7 +29,11 @@ fn workers(backend: hooks_tests::BackendKind) -> usize {
 
 /// `next_attempt_at` of event `id`.
 fn next_attempt_at<C: hooks_outbox::OutboxConnection>(conn: &mut C, id: i64) -> NaiveDateTime {
-    rows(conn).into_iter().find(|r| r.id == id).expect("the event").next_attempt_at
+    rows(conn)
+        .into_iter()
+        .find(|r| r.id == id)
+        .expect("the event")
+        .next_attempt_at
 }
 
 fn close_to(a: NaiveDateTime, b: NaiveDateTime) -> bool {

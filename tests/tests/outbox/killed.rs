@@ -9,7 +9,7 @@ use hooks_outbox::{Handlers, Outbox};
 use hooks_tests::backend_suite;
 
 use crate::child::{Orders, Worker};
-use crate::common::{add_outbox, open, counts, rows, seed, seq_of, wait_until, Tally};
+use crate::common::{add_outbox, counts, open, rows, seed, seq_of, wait_until, Tally};
 
 backend_suite! {
     backends(postgres, mysql);

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use hooks_outbox::{Handlers, Outbox};
 use hooks_tests::backend_suite;
 
-use crate::common::{add_outbox, open, counts, seed, seq_of, wait_until, Tally};
+use crate::common::{add_outbox, counts, open, seed, seq_of, wait_until, Tally};
 
 fn events() -> usize {
     std::env::var("HOOKS_OUTBOX_EVENTS")

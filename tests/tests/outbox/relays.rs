@@ -11,7 +11,7 @@ use hooks_outbox::Outbox;
 use hooks_tests::TestDb;
 
 use crate::child::{Orders, Worker};
-use crate::common::{add_outbox, open, counts, seed, wait_until};
+use crate::common::{add_outbox, counts, open, seed, wait_until};
 
 type Pg = diesel::pg::PgConnection;
 
@@ -34,7 +34,12 @@ fn runtime() -> tokio::runtime::Runtime {
 /// Kills a relay process after its second batch (of 50) was confirmed,
 /// then relays the rest in this process; returns the ids the killed relay
 /// had published but not removed.
-fn relay_with_a_kill(db: &TestDb<Pg>, sink: &str, nats: &str, start: impl FnOnce() -> hooks_outbox::Running) -> Vec<i64> {
+fn relay_with_a_kill(
+    db: &TestDb<Pg>,
+    sink: &str,
+    nats: &str,
+    start: impl FnOnce() -> hooks_outbox::Running,
+) -> Vec<i64> {
     let told = Worker::spawn(&Orders {
         url: db.url(),
         backend: "postgres",
@@ -46,10 +51,16 @@ fn relay_with_a_kill(db: &TestDb<Pg>, sink: &str, nats: &str, start: impl FnOnce
     })
     .kill_when_told();
     let unremoved: Vec<i64> = told.split(',').map(|id| id.parse().expect("id")).collect();
-    let mut conn = open(&db);
-    assert_eq!(counts(&mut conn), ((N - 50) as i64, 0), "the killed batch is still there");
+    let mut conn = open(db);
+    assert_eq!(
+        counts(&mut conn),
+        ((N - 50) as i64, 0),
+        "the killed batch is still there"
+    );
     let running = start();
-    wait_until(Duration::from_secs(60), "all relayed", || counts(&mut conn) == (0, 0));
+    wait_until(Duration::from_secs(60), "all relayed", || {
+        counts(&mut conn) == (0, 0)
+    });
     let metrics = running.shutdown();
     assert_eq!(metrics.delivered, (N - 50) as u64);
     unremoved
@@ -74,7 +85,9 @@ fn jetstream_holds_each_event_once_after_a_relay_killed_between_publish_and_remo
 
     let rt = runtime();
     let stored = rt.block_on(async {
-        let client = async_nats::connect("127.0.0.1:4222").await.expect("NATS is unreachable at 127.0.0.1:4222");
+        let client = async_nats::connect("127.0.0.1:4222")
+            .await
+            .expect("NATS is unreachable at 127.0.0.1:4222");
         let js = async_nats::jetstream::new(client);
         let mut s = js.get_stream(&stream).await.expect("stream");
         let messages = s.info().await.expect("stream info").state.messages;
@@ -91,7 +104,9 @@ fn jetstream_holds_each_event_once_after_a_relay_killed_between_publish_and_remo
                 .expect("id");
             *seen.entry(id).or_default() += 1;
         }
-        js.delete_stream(&stream).await.expect("delete the test stream");
+        js.delete_stream(&stream)
+            .await
+            .expect("delete the test stream");
         (messages, seen)
     });
     let (messages, seen) = stored;
@@ -119,7 +134,11 @@ fn rabbitmq_holds_each_event_at_least_once_after_a_relay_killed_between_publish_
         .expect("RabbitMQ is unreachable at 127.0.0.1:5672");
         let channel = connection.create_channel().await.expect("channel");
         channel
-            .queue_declare(queue.as_str().into(), QueueDeclareOptions::default(), FieldTable::default())
+            .queue_declare(
+                queue.as_str().into(),
+                QueueDeclareOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .expect("declare the test queue");
         (connection, channel)
@@ -127,7 +146,8 @@ fn rabbitmq_holds_each_event_at_least_once_after_a_relay_killed_between_publish_
     // The default exchange routes each event to the queue named by its topic.
     let ids = seed(&db, N, &queue, 10);
     let unremoved = relay_with_a_kill(&db, "rabbitmq", "", || {
-        let relay = RabbitRelay::connect("amqp://guest:guest@127.0.0.1:5672/%2f", "").expect("RabbitMQ");
+        let relay =
+            RabbitRelay::connect("amqp://guest:guest@127.0.0.1:5672/%2f", "").expect("RabbitMQ");
         Outbox::<Pg>::builder(db.url())
             .batch_size(50)
             .poll_interval(Duration::from_millis(20))
@@ -162,9 +182,15 @@ fn rabbitmq_holds_each_event_at_least_once_after_a_relay_killed_between_publish_
     let mut stored_ids: Vec<i64> = seen.keys().copied().collect();
     stored_ids.sort_unstable();
     assert_eq!(stored_ids, ids, "every event at least once");
-    let mut twice: Vec<i64> = seen.iter().filter(|(_, n)| **n > 1).map(|(id, _)| *id).collect();
+    let mut twice: Vec<i64> = seen
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(id, _)| *id)
+        .collect();
     twice.sort_unstable();
-    assert_eq!(twice, unremoved, "duplicates: exactly the batch the killed relay never removed");
+    assert_eq!(
+        twice, unremoved,
+        "duplicates: exactly the batch the killed relay never removed"
+    );
     assert!(seen.values().all(|n| *n <= 2));
 }
-

@@ -1,7 +1,6 @@
 //! The brokers' side of a relay run: the stream or queue the run's events
 //! go to, how many messages it holds at the end, and its removal.
 
-
 use crate::sinks::{SinkKind, Target};
 use hooks_examples::db::BoxError;
 
@@ -16,7 +15,11 @@ impl Broker {
     pub fn prepare(kind: SinkKind, target: &Target) -> Result<Broker, BoxError> {
         let runtime = match kind {
             SinkKind::Inproc => None,
-            _ => Some(tokio::runtime::Builder::new_current_thread().enable_all().build()?),
+            _ => Some(
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?,
+            ),
         };
         let broker = Broker {
             kind,
@@ -114,4 +117,3 @@ impl Broker {
         }
     }
 }
-

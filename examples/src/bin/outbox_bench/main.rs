@@ -166,7 +166,11 @@ fn run(args: &Args) -> Result<(), BoxError> {
     let publish_overhead = overhead::measure(&url, args.overhead_records)?;
     conn.batch_execute("TRUNCATE hooks_outbox")?;
 
-    let lease = if args.chaos { Duration::from_secs(2) } else { Duration::from_secs(30) };
+    let lease = if args.chaos {
+        Duration::from_secs(2)
+    } else {
+        Duration::from_secs(30)
+    };
     let settings = WorkerSettings {
         url: url.clone(),
         workers: args.workers,
@@ -181,7 +185,12 @@ fn run(args: &Args) -> Result<(), BoxError> {
         chaos(args, &url, &target, &record, total)?
     } else {
         // Latency: workers running, paced publishing.
-        let running = sinks::start(args.sink, &settings, &target, Recorder::Memory(Arc::clone(&record)))?;
+        let running = sinks::start(
+            args.sink,
+            &settings,
+            &target,
+            Recorder::Memory(Arc::clone(&record)),
+        )?;
         publish(&url, 0..latency_events, 10, Some(args.rate), &record)?;
         wait_for(&record, latency_events, Duration::from_secs(120))?;
         running.shutdown();
@@ -190,7 +199,12 @@ fn run(args: &Args) -> Result<(), BoxError> {
         publish(&url, latency_events..total, 100, None, &record)?;
         let published_per_s = args.events as f64 / started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let running = sinks::start(args.sink, &settings, &target, Recorder::Memory(Arc::clone(&record)))?;
+        let running = sinks::start(
+            args.sink,
+            &settings,
+            &target,
+            Recorder::Memory(Arc::clone(&record)),
+        )?;
         wait_for(&record, total, Duration::from_secs(600))?;
         let delivered_per_s = args.events as f64 / started.elapsed().as_secs_f64();
         running.shutdown();
@@ -239,15 +253,21 @@ fn publish(
     record: &Record,
 ) -> Result<(), BoxError> {
     let threads = 2;
-    let topic = url.rsplit("search_path%3D").next().unwrap_or("bench").to_string();
+    let topic = url
+        .rsplit("search_path%3D")
+        .next()
+        .unwrap_or("bench")
+        .to_string();
     std::thread::scope(|scope| {
         let mut handles = Vec::new();
         for thread in 0..threads {
             let (seqs, topic) = (seqs.clone(), topic.clone());
             handles.push(scope.spawn(move || -> Result<(), BoxError> {
-                let mut conn = HookedConnection::new(PgConnection::establish(url)?, Registry::new());
+                let mut conn =
+                    HookedConnection::new(PgConnection::establish(url)?, Registry::new());
                 let mine: Vec<usize> = seqs.skip(thread).step_by(threads).collect();
-                let interval = rate.map(|r| Duration::from_secs_f64((per_tx * threads) as f64 / r as f64));
+                let interval =
+                    rate.map(|r| Duration::from_secs_f64((per_tx * threads) as f64 / r as f64));
                 let started = Instant::now();
                 for (n, chunk) in mine.chunks(per_tx).enumerate() {
                     if let Some(interval) = interval {
@@ -258,7 +278,11 @@ fn publish(
                     }
                     conn.transaction::<_, hooks_outbox::Error, _>(|conn| {
                         for seq in chunk {
-                            conn.publish(&topic, format!("k{}", seq % 1000), &serde_json::json!({ "seq": seq }))?;
+                            conn.publish(
+                                &topic,
+                                format!("k{}", seq % 1000),
+                                &serde_json::json!({ "seq": seq }),
+                            )?;
                         }
                         Ok(())
                     })?;
@@ -281,7 +305,11 @@ fn wait_for(record: &Record, n: usize, limit: Duration) -> Result<(), BoxError> 
     let started = Instant::now();
     while record.distinct() < n {
         if started.elapsed() > limit {
-            return Err(format!("only {} of {n} events delivered within {limit:?}", record.distinct()).into());
+            return Err(format!(
+                "only {} of {n} events delivered within {limit:?}",
+                record.distinct()
+            )
+            .into());
         }
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -295,8 +323,9 @@ fn table_kb_of(conn: &mut PgConnection) -> Result<i64, BoxError> {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         kb: i64,
     }
-    let size: Size = diesel::sql_query("SELECT pg_total_relation_size('hooks_outbox') / 1024 AS kb")
-        .get_result(conn)?;
+    let size: Size =
+        diesel::sql_query("SELECT pg_total_relation_size('hooks_outbox') / 1024 AS kb")
+            .get_result(conn)?;
     Ok(size.kb)
 }
 
@@ -321,7 +350,12 @@ fn chaos(
         *spawned += 1;
         let exe = std::env::current_exe()?;
         Ok(Command::new(exe)
-            .args(["--sink", args.sink.name(), "--workers", &per_process.to_string()])
+            .args([
+                "--sink",
+                args.sink.name(),
+                "--workers",
+                &per_process.to_string(),
+            ])
             .args(["--batch", &args.batch.to_string(), "--database-url", url])
             .args(["--nats-url", &args.nats_url, "--amqp-url", &args.amqp_url])
             .args(["--stream", &target.stream, "--topic", &target.topic])
@@ -386,7 +420,12 @@ fn worker_process(args: &Args, deliveries: &std::path::Path) -> Result<(), BoxEr
         batch: args.batch,
         lease: Duration::from_secs(2),
     };
-    let _running = sinks::start(args.sink, &settings, &target, Recorder::File(deliveries.to_path_buf()))?;
+    let _running = sinks::start(
+        args.sink,
+        &settings,
+        &target,
+        Recorder::File(deliveries.to_path_buf()),
+    )?;
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }

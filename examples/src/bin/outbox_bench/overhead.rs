@@ -16,7 +16,7 @@ use hooks_outbox::ChangeEvents;
 type Conn = HookedConnection<PgConnection>;
 
 fn toggle(accounts: &mut [Account], round: usize) {
-    let status = if round % 2 == 0 { "closed" } else { "active" };
+    let status = if round & 1 == 0 { "closed" } else { "active" };
     for account in accounts {
         account.status = status.to_string();
     }

@@ -96,10 +96,14 @@ pub fn start(
         .poll_interval(Duration::from_millis(200))
         .on_delivered(move |events| on_delivered(events));
     match sink {
-        SinkKind::Inproc => builder.start(Handlers::new().on(target.topic.clone(), |_event| Ok(()))),
+        SinkKind::Inproc => {
+            builder.start(Handlers::new().on(target.topic.clone(), |_event| Ok(())))
+        }
         SinkKind::Nats => {
             let target = target.clone();
-            builder.start_with(move |_| NatsRelay::connect(&target.nats_url, &target.stream, &target.prefix))
+            builder.start_with(move |_| {
+                NatsRelay::connect(&target.nats_url, &target.stream, &target.prefix)
+            })
         }
         SinkKind::Rabbitmq => {
             let target = target.clone();
