@@ -3,7 +3,7 @@
 
 diesel::table! {
     /// The outbox: one row per event not yet delivered (and per dead
-    /// event). See the SQL in [`sql`](crate::sql) for the indexes.
+    /// event). See the SQL in [`sql`] for the indexes.
     hooks_outbox (id) {
         /// Ordered: the order events were written in.
         id -> BigInt,
@@ -37,7 +37,7 @@ pub const DEAD: i16 = 1;
 
 /// The SQL that creates the outbox table, per backend, to copy into your
 /// own Diesel migrations (the `down` SQL drops it). The embedded
-/// [`migrations`](crate::migrations) run the same.
+/// [`migrations`] run the same.
 pub mod sql {
     /// PostgreSQL: the table, its indexes and the `NOTIFY` trigger that
     /// wakes listening workers.
