@@ -25,8 +25,7 @@ use crate::{Error, Result};
 /// ```no_run
 /// use hooks_outbox::{relay::NatsRelay, Outbox};
 /// let relay = NatsRelay::connect("127.0.0.1:4222", "ORDERS", "orders.")?;
-/// let running = Outbox::<diesel::pg::PgConnection>::builder("postgres://postgres@127.0.0.1/app")
-///     .workers(2)
+/// let running = Outbox::<diesel::sqlite::SqliteConnection>::builder("app.db")
 ///     .start(relay)?;
 /// # Ok::<(), hooks_outbox::Error>(())
 /// ```

@@ -25,7 +25,7 @@ use crate::{Error, Result};
 /// use hooks_outbox::{relay::RabbitRelay, Outbox};
 /// // The default exchange routes to the queue named by the topic.
 /// let relay = RabbitRelay::connect("amqp://guest:guest@127.0.0.1:5672/%2f", "")?;
-/// let running = Outbox::<diesel::pg::PgConnection>::builder("postgres://postgres@127.0.0.1/app")
+/// let running = Outbox::<diesel::sqlite::SqliteConnection>::builder("app.db")
 ///     .start(relay)?;
 /// # Ok::<(), hooks_outbox::Error>(())
 /// ```

@@ -52,8 +52,7 @@ pub struct Settings {
 ///     println!("{}", event.payload);
 ///     Ok(())
 /// });
-/// let outbox = Outbox::<diesel::pg::PgConnection>::builder("postgres://postgres@127.0.0.1/app")
-///     .workers(4)
+/// let outbox = Outbox::<diesel::sqlite::SqliteConnection>::builder("app.db")
 ///     .lease(Duration::from_secs(30))
 ///     .start(handlers)?;
 /// // ... until the process stops:
