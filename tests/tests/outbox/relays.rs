@@ -31,6 +31,48 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+enum Broker {
+    Stream(String),
+    Queue(String),
+}
+
+/// Removes the test's stream or queue when the test ends, passed or not.
+struct Removes(Broker);
+
+impl Drop for Removes {
+    fn drop(&mut self) {
+        let rt = runtime();
+        match &self.0 {
+            Broker::Stream(name) => {
+                let _ = rt.block_on(async {
+                    let client = async_nats::connect("127.0.0.1:4222").await?;
+                    async_nats::jetstream::new(client)
+                        .delete_stream(name)
+                        .await?;
+                    Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+                });
+            }
+            Broker::Queue(name) => {
+                let _ = rt.block_on(async {
+                    let connection = lapin::Connection::connect(
+                        "amqp://guest:guest@127.0.0.1:5672/%2f",
+                        lapin::ConnectionProperties::default(),
+                    )
+                    .await?;
+                    let channel = connection.create_channel().await?;
+                    channel
+                        .queue_delete(
+                            name.as_str().into(),
+                            lapin::options::QueueDeleteOptions::default(),
+                        )
+                        .await?;
+                    connection.close(0, "done".into()).await
+                });
+            }
+        }
+    }
+}
+
 /// Kills a relay process after its second batch (of 50) was confirmed,
 /// then relays the rest in this process; returns the ids the killed relay
 /// had published but not removed.
@@ -72,6 +114,7 @@ fn jetstream_holds_each_event_once_after_a_relay_killed_between_publish_and_remo
     add_outbox(&db);
     let ids = seed(&db, N, "t", 10);
     let stream = unique("HOOKS_TEST").to_uppercase();
+    let _removed = Removes(Broker::Stream(stream.clone()));
     let prefix = format!("{}.", unique("hooks_test"));
     let unremoved = relay_with_a_kill(&db, "nats", &format!("{stream} {prefix}"), || {
         let relay = NatsRelay::connect("127.0.0.1:4222", &stream, &prefix).expect("NATS");
@@ -104,9 +147,6 @@ fn jetstream_holds_each_event_once_after_a_relay_killed_between_publish_and_remo
                 .expect("id");
             *seen.entry(id).or_default() += 1;
         }
-        js.delete_stream(&stream)
-            .await
-            .expect("delete the test stream");
         (messages, seen)
     });
     let (messages, seen) = stored;
@@ -118,12 +158,13 @@ fn jetstream_holds_each_event_once_after_a_relay_killed_between_publish_and_remo
 
 #[test]
 fn rabbitmq_holds_each_event_at_least_once_after_a_relay_killed_between_publish_and_remove() {
-    use lapin::options::{BasicGetOptions, QueueDeclareOptions, QueueDeleteOptions};
+    use lapin::options::{BasicGetOptions, QueueDeclareOptions};
     use lapin::types::FieldTable;
 
     let db = TestDb::<Pg>::new();
     add_outbox(&db);
     let queue = unique("hooks_test");
+    let _removed = Removes(Broker::Queue(queue.clone()));
     let rt = runtime();
     let (connection, channel) = rt.block_on(async {
         let connection = lapin::Connection::connect(
@@ -172,10 +213,6 @@ fn rabbitmq_holds_each_event_at_least_once_after_a_relay_killed_between_publish_
                 .expect("id");
             *seen.entry(id).or_default() += 1;
         }
-        channel
-            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-            .await
-            .expect("delete the test queue");
         let _ = connection.close(0, "done".into()).await;
         seen
     });

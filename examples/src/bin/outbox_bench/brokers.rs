@@ -92,8 +92,11 @@ impl Broker {
         }
     }
 
-    /// Removes the run's stream or queue.
-    pub fn clean_up(self) {
+}
+
+/// The run's stream or queue is removed at the end, also after an error.
+impl Drop for Broker {
+    fn drop(&mut self) {
         match self.kind {
             SinkKind::Inproc => {}
             SinkKind::Rabbitmq => {

@@ -239,7 +239,6 @@ fn run(args: &Args) -> Result<(), BoxError> {
         " relay_redelivered={extra} table_kb={table_kb} table_kb_vacuumed={vacuumed_kb}"
     ));
     println!("{line}");
-    broker.clean_up();
     Ok(())
 }
 
