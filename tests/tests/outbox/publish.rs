@@ -15,14 +15,17 @@ use hooks_tests::schema::accounts;
 
 use crate::common::{add_outbox, counts, rows};
 
-/// Counts the `INSERT`s into the outbox a connection sends.
+/// Counts the statements writing into the outbox (`INSERT`, `COPY`) a
+/// connection sends.
 fn count_outbox_inserts<C: Connection>(conn: &mut C) -> Arc<AtomicUsize> {
     let inserts = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&inserts);
     conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
         if let InstrumentationEvent::StartQuery { query, .. } = event {
             let sql = query.to_string();
-            if sql.starts_with("INSERT INTO") && sql.contains("hooks_outbox") {
+            if (sql.starts_with("INSERT INTO") || sql.starts_with("COPY"))
+                && sql.contains("hooks_outbox")
+            {
                 seen.fetch_add(1, Ordering::SeqCst);
             }
         }
@@ -140,7 +143,7 @@ backend_suite! {
             .collect();
         conn.bulk_update(edited).expect("update");
         let expected_inserts = if BACKEND == hooks_tests::BackendKind::Postgres { 1 } else { 2 };
-        assert_eq!(inserts.load(Ordering::SeqCst), expected_inserts, "INSERTs into the outbox");
+        assert_eq!(inserts.load(Ordering::SeqCst), expected_inserts, "statements writing into the outbox");
         assert_eq!(counts(conn.inner_mut()), (1250, 0));
 
         let first = &created[0];

@@ -91,7 +91,6 @@ impl Broker {
             }
         }
     }
-
 }
 
 /// The run's stream or queue is removed at the end, also after an error.
