@@ -266,6 +266,7 @@ macro_rules! values_insert {
 #[cfg(feature = "postgres")]
 mod postgres {
     use super::*;
+    use diesel::connection::SimpleConnection;
     use diesel::pg::PgConnection;
     use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 
@@ -309,13 +310,20 @@ mod postgres {
                  RETURNING o.id, o.topic, o.event_key, o.payload, o.created_at, o.attempts",
                 due_filter(claim.ordered, "$3", "$4")
             );
-            let mut events: Vec<Event> = diesel::sql_query(sql)
-                .bind::<Text, _>(claim.owner)
-                .bind::<Timestamp, _>(claim.lease_until)
-                .bind::<Timestamp, _>(claim.now)
-                .bind::<Integer, _>(claim.max_attempts)
-                .bind::<BigInt, _>(claim.limit)
-                .load(self)?;
+            let mut events: Vec<Event> = self.transaction(|conn| {
+                // Walk the claim index in order: a backlog inserted since
+                // the last ANALYZE otherwise gets a bitmap scan of every
+                // due row and a sort (56 ms instead of 6 for 200 of
+                // 100,000 events).
+                conn.batch_execute("SET LOCAL enable_bitmapscan = off")?;
+                diesel::sql_query(sql)
+                    .bind::<Text, _>(claim.owner)
+                    .bind::<Timestamp, _>(claim.lease_until)
+                    .bind::<Timestamp, _>(claim.now)
+                    .bind::<Integer, _>(claim.max_attempts)
+                    .bind::<BigInt, _>(claim.limit)
+                    .load(conn)
+            })?;
             events.sort_unstable_by_key(|e| e.id);
             Ok(events)
         }

@@ -16,6 +16,5 @@ CREATE TABLE hooks_outbox (
     last_error TEXT NULL,
     state SMALLINT NOT NULL DEFAULT 0,
     KEY hooks_outbox_due (state, next_attempt_at, id),
-    KEY hooks_outbox_key (event_key, state, id),
-    KEY hooks_outbox_lease (lease_owner)
+    KEY hooks_outbox_key (event_key, state, id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;

@@ -17,4 +17,3 @@ CREATE TABLE hooks_outbox (
 );
 CREATE INDEX hooks_outbox_due ON hooks_outbox (next_attempt_at, id) WHERE state = 0;
 CREATE INDEX hooks_outbox_key ON hooks_outbox (event_key, id) WHERE state = 0;
-CREATE INDEX hooks_outbox_lease ON hooks_outbox (lease_owner) WHERE lease_owner IS NOT NULL;
