@@ -21,7 +21,8 @@
 //! relays: the broker's confirmation); (3) throughput: `--events`
 //! published with the workers stopped (`published_per_s`, transactions of
 //! 100 from 2 threads), then delivered by `--workers` workers from that
-//! backlog (`delivered_per_s`).
+//! backlog (`delivered_per_s`); with `--steady`, the workers run while
+//! they are published, and `delivered_per_s` is over the whole phase.
 //!
 //! `--chaos`: the workers run in 2 worker processes (this program with
 //! `--worker-process`), one of which is killed with SIGKILL and restarted
@@ -81,6 +82,11 @@ struct Args {
     /// Kill and restart worker processes every 2 s.
     #[arg(long)]
     chaos: bool,
+    /// Throughput phase with the workers running while the events are
+    /// published (no backlog): `delivered_per_s` over the whole phase, and
+    /// `table_kb` is what a steady flow leaves.
+    #[arg(long)]
+    steady: bool,
     /// The PostgreSQL server; the run uses a schema of its own, dropped at
     /// the end.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
@@ -194,21 +200,29 @@ fn run(args: &Args) -> Result<(), BoxError> {
         publish(&url, 0..latency_events, 10, Some(args.rate), &record)?;
         wait_for(&record, latency_events, Duration::from_secs(120))?;
         running.shutdown();
-        // Throughput: a backlog, then the workers.
-        let started = Instant::now();
-        publish(&url, latency_events..total, 100, None, &record)?;
-        let published_per_s = args.events as f64 / started.elapsed().as_secs_f64();
-        let started = Instant::now();
-        let running = sinks::start(
-            args.sink,
-            &settings,
-            &target,
-            Recorder::Memory(Arc::clone(&record)),
-        )?;
-        wait_for(&record, total, Duration::from_secs(600))?;
-        let delivered_per_s = args.events as f64 / started.elapsed().as_secs_f64();
-        running.shutdown();
-        (published_per_s, delivered_per_s, None)
+        let memory = || Recorder::Memory(Arc::clone(&record));
+        if args.steady {
+            // Throughput: publishing and delivering at once.
+            let started = Instant::now();
+            let running = sinks::start(args.sink, &settings, &target, memory())?;
+            publish(&url, latency_events..total, 100, None, &record)?;
+            let published_per_s = args.events as f64 / started.elapsed().as_secs_f64();
+            wait_for(&record, total, Duration::from_secs(1200))?;
+            let delivered_per_s = args.events as f64 / started.elapsed().as_secs_f64();
+            running.shutdown();
+            (published_per_s, delivered_per_s, None)
+        } else {
+            // Throughput: a backlog, then the workers.
+            let started = Instant::now();
+            publish(&url, latency_events..total, 100, None, &record)?;
+            let published_per_s = args.events as f64 / started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            let running = sinks::start(args.sink, &settings, &target, memory())?;
+            wait_for(&record, total, Duration::from_secs(600))?;
+            let delivered_per_s = args.events as f64 / started.elapsed().as_secs_f64();
+            running.shutdown();
+            (published_per_s, delivered_per_s, None)
+        }
     };
 
     let (p50, p99) = if args.chaos {
