@@ -66,6 +66,13 @@ pub trait OutboxConnection:
     /// `owner`, in order.
     fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>>;
 
+    /// Reclaims the space of removed events (PostgreSQL: `VACUUM
+    /// hooks_outbox`; elsewhere nothing: InnoDB purges deleted rows by
+    /// itself, SQLite reuses free pages).
+    fn vacuum(&mut self) -> QueryResult<()> {
+        Ok(())
+    }
+
     /// Called before a worker's delivery transaction begins (MySQL: READ
     /// COMMITTED for it, so that its locks are the rows it touches, never
     /// gaps).
@@ -326,6 +333,10 @@ mod postgres {
             })?;
             events.sort_unstable_by_key(|e| e.id);
             Ok(events)
+        }
+
+        fn vacuum(&mut self) -> QueryResult<()> {
+            self.batch_execute("VACUUM hooks_outbox")
         }
 
         fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>> {

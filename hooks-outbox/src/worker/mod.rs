@@ -40,6 +40,7 @@ pub struct Settings {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) on_delivered: Option<OnDelivered>,
     pub(crate) name: String,
+    pub(crate) vacuum_every: u64,
 }
 
 /// Builds and starts the workers of an outbox on connections of type `C`.
@@ -83,6 +84,7 @@ impl<C: OutboxConnection> Outbox<C> {
                 clock: Arc::new(SystemClock),
                 on_delivered: None,
                 name: default_name(),
+                vacuum_every: 20_000,
             },
             _conn: PhantomData,
         }
@@ -161,6 +163,18 @@ impl<C: OutboxConnection> Outbox<C> {
         self
     }
 
+    /// PostgreSQL: a worker runs `VACUUM hooks_outbox` each time this many
+    /// events were removed (default 20,000; 0: never, leave it to
+    /// autovacuum). A queue table's space is reused only once vacuumed, and
+    /// autovacuum looks at a table once a minute at most: without this, a
+    /// steady flow grows the table by a minute's events or more. Needs the
+    /// table's owner (a failure is logged once and turns it off).
+    #[must_use]
+    pub fn vacuum_every(mut self, events: u64) -> Self {
+        self.settings.vacuum_every = events;
+        self
+    }
+
     /// The name leases are taken under (default: host process id and a
     /// start time); each worker adds its number.
     #[must_use]
@@ -195,6 +209,7 @@ impl<C: OutboxConnection> Outbox<C> {
             stop: Arc::new(AtomicBool::new(false)),
             wake: Arc::new(Wake::default()),
             metrics: Arc::new(Metrics::default()),
+            since_vacuum: std::sync::atomic::AtomicU64::new(0),
         });
         let mut threads = Vec::new();
         if settings.listen {
@@ -241,6 +256,8 @@ pub(crate) struct Shared {
     pub(crate) stop: Arc<AtomicBool>,
     pub(crate) wake: Arc<Wake>,
     pub(crate) metrics: Arc<Metrics>,
+    /// Events removed since the table was last vacuumed.
+    pub(crate) since_vacuum: std::sync::atomic::AtomicU64,
 }
 
 /// Running workers; [`shutdown`](Self::shutdown) stops them (dropping it

@@ -129,6 +129,7 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
             retrying(|| self.settle(conn, &events, &outcomes, &mut counts))?;
         }
         self.shared.metrics.record(&counts);
+        self.vacuum_now_and_then(conn, counts.delivered);
         Ok(events.len())
     }
 
@@ -203,6 +204,33 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
             counts.released = conn.release(&self.owner)? as u64;
         }
         Ok(())
+    }
+
+    /// Vacuums the table once `vacuum_every` events were removed since the
+    /// last time (whichever worker crosses the mark does it).
+    fn vacuum_now_and_then(&mut self, conn: &mut C, removed: u64) {
+        let every = self.settings.vacuum_every;
+        if every == 0 || removed == 0 {
+            return;
+        }
+        let before = self
+            .shared
+            .since_vacuum
+            .fetch_add(removed, Ordering::Relaxed);
+        if before + removed < every {
+            return;
+        }
+        self.shared.since_vacuum.store(0, Ordering::Relaxed);
+        let started = Instant::now();
+        match conn.vacuum() {
+            Ok(()) => tracing::debug!(took = ?started.elapsed(), "outbox table vacuumed"),
+            Err(error) => {
+                self.shared
+                    .since_vacuum
+                    .store(u64::MAX / 2, Ordering::Relaxed);
+                tracing::warn!(%error, "VACUUM of the outbox table failed; leaving it to autovacuum from now on");
+            }
+        }
     }
 
     /// Buries events whose lease ended on their last attempt, once per
