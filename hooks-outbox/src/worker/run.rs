@@ -129,7 +129,11 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
             retrying(|| self.settle(conn, &events, &outcomes, &mut counts))?;
         }
         self.shared.metrics.record(&counts);
-        self.vacuum_now_and_then(conn, counts.delivered);
+        // Not while draining a backlog: each VACUUM reads the whole table
+        // and its indexes, so it waits until a claim finds less than a
+        // full batch.
+        let caught_up = (events.len() as i64) < self.settings.batch_size;
+        self.vacuum_now_and_then(conn, counts.delivered, caught_up);
         Ok(events.len())
     }
 
@@ -207,7 +211,8 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
     }
 
     /// Vacuums the table once `vacuum_every` events were removed since the
-    /// last time (whichever worker crosses the mark does it).
+    /// last time and the workers have caught up (whichever worker sees both
+    /// does it).
     fn vacuum_now_and_then(&mut self, conn: &mut C, removed: u64) {
         let every = self.settings.vacuum_every;
         if every == 0 || removed == 0 {
