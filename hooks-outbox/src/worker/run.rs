@@ -213,16 +213,16 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
     /// Vacuums the table once `vacuum_every` events were removed since the
     /// last time and the workers have caught up (whichever worker sees both
     /// does it).
-    fn vacuum_now_and_then(&mut self, conn: &mut C, removed: u64) {
+    fn vacuum_now_and_then(&mut self, conn: &mut C, removed: u64, caught_up: bool) {
         let every = self.settings.vacuum_every;
-        if every == 0 || removed == 0 {
+        if every == 0 {
             return;
         }
         let before = self
             .shared
             .since_vacuum
             .fetch_add(removed, Ordering::Relaxed);
-        if before + removed < every {
+        if before + removed < every || !caught_up {
             return;
         }
         self.shared.since_vacuum.store(0, Ordering::Relaxed);
