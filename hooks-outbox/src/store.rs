@@ -309,11 +309,15 @@ mod postgres {
 
         fn claim(&mut self, claim: &Claim<'_>) -> QueryResult<Vec<Event>> {
             let sql = format!(
-                "UPDATE hooks_outbox o SET lease_owner = $1, lease_expires_at = $2, \
+                // The claimed ids are materialized once: a subquery joined
+                // to the UPDATE can be planned as the inner side of a nested
+                // loop and re-run, locks and all, for every row of the
+                // table (minutes at 350,000 events).
+                "WITH due AS MATERIALIZED (SELECT c.id FROM hooks_outbox c WHERE {} \
+                 ORDER BY c.next_attempt_at, c.id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+                 UPDATE hooks_outbox o SET lease_owner = $1, lease_expires_at = $2, \
                  attempts = o.attempts + 1 \
-                 FROM (SELECT c.id FROM hooks_outbox c WHERE {} \
-                 ORDER BY c.next_attempt_at, c.id LIMIT $5 FOR UPDATE SKIP LOCKED) due \
-                 WHERE o.id = due.id \
+                 FROM due WHERE o.id = due.id \
                  RETURNING o.id, o.topic, o.event_key, o.payload, o.created_at, o.attempts",
                 due_filter(claim.ordered, "$3", "$4")
             );

@@ -166,8 +166,8 @@ impl<C: OutboxConnection> Outbox<C> {
     /// PostgreSQL: a worker runs `VACUUM hooks_outbox` once this many
     /// events were removed since the last time and the workers have caught
     /// up (a claim found less than a full batch: a VACUUM reads the whole
-    /// table, so not while a backlog drains). Default 20,000; 0: never,
-    /// leave it to autovacuum. A queue table's space is reused only once vacuumed, and
+    /// table, so while a backlog drains only every ten times this many).
+    /// Default 20,000; 0: never, leave it to autovacuum. A queue table's space is reused only once vacuumed, and
     /// autovacuum looks at a table once a minute at most: without this, a
     /// steady flow grows the table by a minute's events or more. Needs the
     /// table's owner (a failure is logged once and turns it off).

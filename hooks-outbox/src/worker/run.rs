@@ -211,8 +211,8 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
     }
 
     /// Vacuums the table once `vacuum_every` events were removed since the
-    /// last time and the workers have caught up (whichever worker sees both
-    /// does it).
+    /// last time and the workers have caught up, or ten times that many
+    /// while a backlog drains (whichever worker sees it does it).
     fn vacuum_now_and_then(&mut self, conn: &mut C, removed: u64, caught_up: bool) {
         let every = self.settings.vacuum_every;
         if every == 0 {
@@ -222,7 +222,10 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
             .shared
             .since_vacuum
             .fetch_add(removed, Ordering::Relaxed);
-        if before + removed < every || !caught_up {
+        // While a backlog drains, only every tenfold mark: dead index
+        // entries left for too long slow every claim down.
+        let due = before + removed;
+        if due < every || (!caught_up && due < every.saturating_mul(10)) {
             return;
         }
         self.shared.since_vacuum.store(0, Ordering::Relaxed);
