@@ -154,3 +154,100 @@ impl<C: InnerConnection> HookedConnection<C> {
         }
     }
 }
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use diesel::sqlite::SqliteConnection;
+
+    use super::BeforeCommit;
+    use crate::{HookedConnection, Registry};
+
+    /// A line for table `log`; `"fail"` makes the flush fail.
+    struct Line(&'static str);
+
+    impl BeforeCommit<SqliteConnection> for Line {
+        fn flush(
+            conn: &mut HookedConnection<SqliteConnection>,
+            items: Vec<Self>,
+        ) -> QueryResult<()> {
+            let values: Vec<String> = items.iter().map(|l| format!("('{}')", l.0)).collect();
+            if items.iter().any(|l| l.0 == "fail") {
+                return conn.batch_execute("INSERT INTO no_such_table VALUES (1)");
+            }
+            conn.batch_execute(&format!(
+                "INSERT INTO log (line) VALUES {}",
+                values.join(", ")
+            ))
+        }
+    }
+
+    fn conn() -> HookedConnection<SqliteConnection> {
+        let mut conn = HookedConnection::new(
+            SqliteConnection::establish(":memory:").expect("sqlite"),
+            Registry::new(),
+        );
+        conn.batch_execute("CREATE TABLE log (line TEXT NOT NULL); CREATE TABLE t (x INTEGER)")
+            .expect("schema");
+        conn
+    }
+
+    fn lines(conn: &mut HookedConnection<SqliteConnection>) -> Vec<String> {
+        diesel::sql_query("SELECT line FROM log ORDER BY rowid")
+            .load::<LineRow>(conn)
+            .expect("read")
+            .into_iter()
+            .map(|r| r.line)
+            .collect()
+    }
+
+    #[derive(QueryableByName)]
+    struct LineRow {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        line: String,
+    }
+
+    #[test]
+    fn savepoints_drop_or_hand_on_their_staged_values_and_the_commit_writes_them_once() {
+        let mut conn = conn();
+        conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            conn.stage(Line("a"))?;
+            let _ = conn.transaction::<(), _, _>(|conn| {
+                conn.stage(Line("dropped"))?;
+                Err(diesel::result::Error::RollbackTransaction)
+            });
+            conn.transaction::<_, diesel::result::Error, _>(|conn| conn.stage(Line("b")))?;
+            assert_eq!(conn.staged::<Line>(), 2);
+            assert!(lines(conn).is_empty(), "nothing written before the commit");
+            Ok(())
+        })
+        .expect("commit");
+        assert_eq!(lines(&mut conn), ["a", "b"]);
+        assert_eq!(conn.staged::<Line>(), 0);
+    }
+
+    #[test]
+    fn a_failed_flush_rolls_the_transaction_back() {
+        let mut conn = conn();
+        let result = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            conn.batch_execute("INSERT INTO t VALUES (1)")?;
+            conn.stage(Line("fail"))
+        });
+        assert!(result.is_err(), "the commit returns the flush's error");
+        let rows: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT COUNT(*) FROM t)",
+        ))
+        .get_result(&mut conn)
+        .expect("count");
+        assert_eq!(
+            rows, 0,
+            "the transaction's write rolled back with the failed flush"
+        );
+        assert_eq!(conn.staged::<Line>(), 0);
+        // The connection goes on.
+        conn.transaction::<_, diesel::result::Error, _>(|conn| conn.stage(Line("c")))
+            .expect("commit");
+        assert_eq!(lines(&mut conn), ["c"]);
+    }
+}
