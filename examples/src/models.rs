@@ -6,9 +6,19 @@ use hooks_diesel::HookModel;
 
 use crate::schema::{accounts, audit_changes, audit_log, exact_rows, memberships, tallies};
 
-/// The workload's account.
+/// The workload's account (`Serialize`: the outbox's change events read
+/// its fields).
 #[derive(
-    Queryable, Selectable, Insertable, Identifiable, AsChangeset, HookModel, Clone, Debug, PartialEq,
+    Queryable,
+    Selectable,
+    Insertable,
+    Identifiable,
+    AsChangeset,
+    HookModel,
+    Clone,
+    Debug,
+    PartialEq,
+    serde::Serialize,
 )]
 #[diesel(table_name = accounts, treat_none_as_null = true)]
 pub struct Account {

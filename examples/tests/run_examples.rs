@@ -254,10 +254,55 @@ fn audit_records_every_change() {
     );
 }
 
+fn check_outbox_output(out: &str, accounts: usize) {
+    let closed = accounts.div_ceil(2);
+    assert!(
+        out.contains("rolled back (changed my mind): no event"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "closed {closed} accounts and committed: {closed} events"
+        )),
+        "{out}"
+    );
+    let delivered: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("delivered event"))
+        .collect();
+    assert_eq!(delivered.len(), closed, "{out}");
+    assert!(
+        delivered
+            .iter()
+            .all(|l| l.ends_with("status \"active\" -> \"closed\"")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "delivered {closed}, retried 0, dead 0; events left in the outbox: 0"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn outbox_delivers_committed_status_changes_on_sqlite() {
+    let out = succeeds(example("outbox").args(["--accounts", "7"]));
+    check_outbox_output(&out, 7);
+}
+
 #[cfg(feature = "postgres")]
 mod postgres {
     use super::*;
     use common::postgres::Schema;
+
+    #[test]
+    fn outbox_delivers_committed_status_changes_on_postgres() {
+        let schema = Schema::new();
+        let out =
+            succeeds(example("outbox").args(["--database-url", &schema.url(), "--accounts", "8"]));
+        check_outbox_output(&out, 8);
+    }
 
     #[test]
     fn import_syncs_the_shipped_files_on_postgres() {

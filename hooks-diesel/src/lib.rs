@@ -130,8 +130,8 @@ pub use ops::{SyncOptions, SyncReport};
 pub use progress::{OnProgress, Progress};
 pub use query::{AllRows, Changes, Column, Filter, Frame, HookedModel, LoadRow};
 pub use transaction::{
-    is_retryable, CallbackFailures, DryRunReport, HookTransactionManager, IsolationLevel,
-    RetryPolicy, TransactionOptions, WriteCounts,
+    is_retryable, BeforeCommit, CallbackFailures, DryRunReport, HookTransactionManager,
+    IsolationLevel, RetryPolicy, TransactionOptions, WriteCounts,
 };
 pub use written::{Saved, Written};
 

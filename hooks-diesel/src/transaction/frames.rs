@@ -28,12 +28,22 @@ pub(crate) enum Pending<C> {
     Commit(Callback<C>),
     /// `on_rollback` callbacks.
     Rollback(Callback<C>),
+    /// Items staged to be written just before the outermost `COMMIT`.
+    Staged(Staged<C>),
     /// A write counted for a dry run.
     Write {
         model: &'static str,
         operation: Operation,
         rows: usize,
     },
+}
+
+/// Staged items of one type (`Vec<T>`, boxed) and the function that
+/// writes them: see [`BeforeCommit`](super::BeforeCommit).
+pub(crate) struct Staged<C> {
+    pub(crate) kind: std::any::TypeId,
+    pub(crate) items: Box<dyn std::any::Any + Send>,
+    pub(crate) flush: super::staged::FlushFn<C>,
 }
 
 struct Entry<C> {
@@ -78,6 +88,7 @@ impl<C> fmt::Debug for TxState<C> {
                 "on_rollback",
                 &self.count(|p| matches!(p, Pending::Rollback(_))),
             )
+            .field("staged", &self.count(|p| matches!(p, Pending::Staged(_))))
             .field("dry_runs", &self.dry_runs)
             .finish()
     }
@@ -150,6 +161,32 @@ impl<C> TxState<C> {
         for entry in self.entries.drain(..) {
             match entry.pending {
                 Pending::Commit(f) => taken.push(f),
+                pending => kept.push(Entry {
+                    depth: entry.depth,
+                    pending,
+                }),
+            }
+        }
+        self.entries = kept;
+        taken
+    }
+
+    /// Calls `f` with each staged entry, in staging order.
+    pub(crate) fn for_each_staged(&self, mut f: impl FnMut(&Staged<C>)) {
+        for entry in &self.entries {
+            if let Pending::Staged(staged) = &entry.pending {
+                f(staged);
+            }
+        }
+    }
+
+    /// Takes every staged entry, in staging order, leaving the rest.
+    pub(crate) fn take_staged(&mut self) -> Vec<Staged<C>> {
+        let mut taken = Vec::new();
+        let mut kept = Vec::with_capacity(self.entries.len());
+        for entry in self.entries.drain(..) {
+            match entry.pending {
+                Pending::Staged(staged) => taken.push(staged),
                 pending => kept.push(Entry {
                     depth: entry.depth,
                     pending,

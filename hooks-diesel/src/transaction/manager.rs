@@ -49,6 +49,18 @@ where
 
     fn commit_transaction(conn: &mut HookedConnection<C>) -> QueryResult<()> {
         conn.settle_frames(Outcome::RolledBack);
+        // Values staged for the commit are written inside the outermost
+        // transaction, just before its COMMIT; if that fails, nothing
+        // commits.
+        if conn.inner_depth() == Some(1) && !commit_would_roll_back(conn) {
+            if let Err(error) = conn.flush_staged() {
+                tracing::warn!(error = %error, "writing the values staged for the commit failed; rolling back");
+                if let Err(rollback) = Self::rollback_transaction(conn) {
+                    tracing::error!(error = %rollback, "rollback after a failed flush of staged values failed");
+                }
+                return Err(error);
+            }
+        }
         // PostgreSQL: after an error inside the transaction, COMMIT is
         // silently a ROLLBACK and Diesel returns Ok.
         let doomed = commit_would_roll_back(conn);

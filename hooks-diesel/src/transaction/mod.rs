@@ -1,6 +1,7 @@
 //! Transactions of a `HookedConnection`: the delegating transaction
 //! manager and its callback frames, `on_commit` / `on_rollback` callbacks
-//! and deferred hooks, transaction options, dry runs and retries.
+//! and deferred hooks, values staged for the commit, transaction options,
+//! dry runs and retries.
 
 mod callbacks;
 mod dry_run;
@@ -8,6 +9,7 @@ mod frames;
 mod manager;
 mod options;
 mod retry;
+mod staged;
 
 pub use callbacks::CallbackFailures;
 pub use dry_run::{DryRunReport, WriteCounts};
@@ -15,3 +17,4 @@ pub(crate) use frames::TxState;
 pub use manager::HookTransactionManager;
 pub use options::{IsolationLevel, TransactionOptions};
 pub use retry::{is_retryable, RetryPolicy};
+pub use staged::BeforeCommit;

@@ -1,0 +1,2 @@
+DROP TABLE hooks_outbox;
+DROP FUNCTION hooks_outbox_notify();
