@@ -42,27 +42,28 @@ pub mod sql {
     /// PostgreSQL: the table, its indexes and the `NOTIFY` trigger that
     /// wakes listening workers.
     pub const POSTGRES_UP: &str =
-        include_str!("../migrations/postgres/2026-12-06-000001_hooks_outbox/up.sql");
+        include_str!("../migrations/postgres/2026-12-06-900001_hooks_outbox/up.sql");
     /// PostgreSQL: drops it.
     pub const POSTGRES_DOWN: &str =
-        include_str!("../migrations/postgres/2026-12-06-000001_hooks_outbox/down.sql");
+        include_str!("../migrations/postgres/2026-12-06-900001_hooks_outbox/down.sql");
     /// MySQL 8 / MariaDB 10.6+.
     pub const MYSQL_UP: &str =
-        include_str!("../migrations/mysql/2026-12-06-000001_hooks_outbox/up.sql");
+        include_str!("../migrations/mysql/2026-12-06-900001_hooks_outbox/up.sql");
     /// MySQL: drops it.
     pub const MYSQL_DOWN: &str =
-        include_str!("../migrations/mysql/2026-12-06-000001_hooks_outbox/down.sql");
+        include_str!("../migrations/mysql/2026-12-06-900001_hooks_outbox/down.sql");
     /// SQLite.
     pub const SQLITE_UP: &str =
-        include_str!("../migrations/sqlite/2026-12-06-000001_hooks_outbox/up.sql");
+        include_str!("../migrations/sqlite/2026-12-06-900001_hooks_outbox/up.sql");
     /// SQLite: drops it.
     pub const SQLITE_DOWN: &str =
-        include_str!("../migrations/sqlite/2026-12-06-000001_hooks_outbox/down.sql");
+        include_str!("../migrations/sqlite/2026-12-06-900001_hooks_outbox/down.sql");
 }
 
 /// The outbox table as embedded Diesel migrations, one set per backend
-/// (version `2026-12-06-000001`, recorded in Diesel's
-/// `__diesel_schema_migrations` like your own). Run them with
+/// (version `2026-12-06-900001`, away from the versions an application's
+/// own migrations of that day take, recorded in Diesel's
+/// `__diesel_schema_migrations` like yours). Run them with
 /// [`migrate`](crate::migrate), or with `MigrationHarness` next to yours.
 pub mod migrations {
     use diesel_migrations::{embed_migrations, EmbeddedMigrations};

@@ -49,6 +49,47 @@ where
 }
 
 backend_suite! {
+    fn transaction_options_work_over_a_pooled_inner_connection(db) {
+        // A hooked connection over Diesel's own r2d2 `PooledConnection`:
+        // the BEGIN form is the backend's, not found by downcasting.
+        let pool = r2d2::Pool::builder()
+            .max_size(1)
+            .build(diesel::r2d2::ConnectionManager::<Inner>::new(db.url()))
+            .unwrap();
+        let seen = Seen::new();
+        let s = seen.clone();
+        let registry = Registry::new().with(Hook::before_create(move |_, b: &mut Batch<Account>| {
+            s.extend(b.news().map(|a| a.owner.clone()));
+            Ok(())
+        }));
+        let mut conn = HookedConnection::new(pool.get().unwrap(), registry);
+        let options = match BACKEND {
+            hooks_tests::BackendKind::Sqlite => hooks_diesel::TransactionOptions::new().immediate(),
+            _ => hooks_diesel::TransactionOptions::new()
+                .isolation(hooks_diesel::IsolationLevel::Serializable),
+        };
+        conn.transaction_with(options, |conn| {
+            conn.bulk_create(vec![Account::new("pooled", 1, "active")])?;
+            Ok::<_, hooks_diesel::Error>(())
+        })
+        .unwrap();
+        if BACKEND == hooks_tests::BackendKind::Postgres {
+            let level = conn
+                .transaction_with(options.read_only(), |conn| {
+                    Ok::<_, hooks_diesel::Error>(
+                        diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+                            "current_setting('transaction_isolation')",
+                        ))
+                        .get_result::<String>(conn)?,
+                    )
+                })
+                .unwrap();
+            assert_eq!(level, "serializable");
+        }
+        assert_eq!(seen.all(), ["pooled"]);
+        assert_eq!(accounts::table.count().get_result::<i64>(&mut conn).unwrap(), 1);
+    }
+
     fn pooled_connections_share_the_registry_and_the_config(db) {
         let seen = Seen::new();
         let manager = manager::<Inner>(db.url(), &seen);

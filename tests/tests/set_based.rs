@@ -94,6 +94,35 @@ backend_suite! {
         assert_eq!(statements.updates().len(), writes, "{:#?}", statements.sql());
     }
 
+    fn a_delete_reads_its_condition_once_however_many_chunks(db) {
+        // Set-based deletes used to read the first matching chunk again
+        // for every chunk (quadratic in the rows): the condition is read
+        // once, the rows then by key.
+        let registry = Registry::new().with(Hook::before_delete(|_, _: &mut Batch<Account>| Ok(())));
+        let mut conn = db.connect(registry);
+        let created = conn.bulk_create(accounts(9)).unwrap();
+        conn.config_mut().chunk_size = 2;
+        let statements = Statements::default();
+        conn.set_instrumentation(statements.clone());
+        let ids: Vec<i64> = created.iter().map(|a| a.id).take(7).collect();
+        let marked = diesel::dsl::sql::<diesel::sql_types::Bool>("'condition' = 'condition'");
+        let n = diesel::delete(accounts::table.filter(accounts::id.eq_any(&ids).and(marked)))
+            .execute(&mut conn)
+            .unwrap();
+        assert_eq!(n, 7);
+        let evaluated = statements
+            .sql()
+            .iter()
+            .filter(|s| s.starts_with("SELECT") && s.contains("'condition'"))
+            .count();
+        // Seven rows in chunks of two: the condition is read by a first
+        // read (a chunk and one row) and once more for every key, never
+        // per chunk; the chunks are then read by key.
+        assert_eq!(evaluated, 2, "{:#?}", statements.sql());
+        assert_eq!(statements.count("SELECT"), 6, "{:#?}", statements.sql());
+        assert_eq!(accounts::table.count().get_result::<i64>(&mut conn).unwrap(), 2);
+    }
+
     fn the_rows_written_are_what_plain_diesel_writes(db) {
         // The same statements through a hooked connection and a plain one,
         // on two copies of the same rows.
