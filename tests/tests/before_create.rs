@@ -35,11 +35,17 @@ fn filling<X: hooks_diesel::hooks_core::Hosts<Account>>(calls: &Calls) -> Regist
                     a.status = "active".into();
                 }
             }
-            before.extend(b.news().map(|a| ("before", a.id, a.owner.clone(), a.status.clone())));
+            before.extend(
+                b.news()
+                    .map(|a| ("before", a.id, a.owner.clone(), a.status.clone())),
+            );
             Ok(())
         }))
         .with(Hook::after_create(move |_, b: &Batch<Account>| {
-            after.extend(b.news().map(|a| ("after", 0, a.owner.clone(), a.status.clone())));
+            after.extend(
+                b.news()
+                    .map(|a| ("after", 0, a.owner.clone(), a.status.clone())),
+            );
             Ok(())
         }))
 }

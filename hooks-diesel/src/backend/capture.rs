@@ -34,6 +34,7 @@ pub trait Capture: Backend + Sized {
     /// The captured binds followed by the values `push` collects (values
     /// a hook set, sent beside the statement's own).
     #[doc(hidden)]
+    #[allow(clippy::type_complexity)]
     fn extend_binds<'c>(
         binds: &Self::Binds,
         lookup: &mut <Self as TypeMetadata>::MetadataLookup,
