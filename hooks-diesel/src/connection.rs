@@ -12,7 +12,7 @@ use diesel::sql_types::TypeMetadata;
 use diesel::QueryResult;
 
 use crate::backend::HookBackend;
-use crate::capture::StatementCache;
+use crate::intercept::state::Interception;
 
 use crate::hooks_core::{self, HasScope, Registry, Scope, DEFAULT_MAX_DEPTH};
 use crate::progress::{OnProgress, Progress};
@@ -228,10 +228,8 @@ pub struct HookedConnection<C> {
     scope: Scope,
     config: Config,
     pub(crate) tx: TxState<C>,
-    pub(crate) warned_tables: Vec<String>,
-    pub(crate) warnings: usize,
-    pub(crate) statements: StatementCache,
-    pub(crate) catalog: crate::capture::Catalog,
+
+    pub(crate) interception: Interception,
 }
 
 impl<C> HookedConnection<C> {
@@ -245,10 +243,8 @@ impl<C> HookedConnection<C> {
             scope: Scope::default(),
             config: Config::default(),
             tx: TxState::default(),
-            warned_tables: Vec::new(),
-            warnings: 0,
-            statements: StatementCache::new(),
-            catalog: crate::capture::Catalog::new(),
+
+            interception: Interception::default(),
         }
     }
 
@@ -279,16 +275,14 @@ impl<C> HookedConnection<C> {
     /// deferred hooks already waiting for a commit stay.
     pub fn set_registry(&mut self, registry: impl Into<Arc<Registry<Self>>>) {
         self.registry = registry.into();
-        self.statements.clear();
-        self.warned_tables.clear();
-        self.catalog.clear();
+        self.interception.forget();
     }
 
     /// How many statements this connection let through unhooked under
     /// [`UnhookedWrites::Warn`] (each counted, though `tracing` warns
     /// once per table), so that a test sees them without a subscriber.
     pub fn unhooked_warnings(&self) -> usize {
-        self.warnings
+        self.interception.warnings
     }
 
     /// The wrapped connection. Statements sent through it bypass hooks, the

@@ -6,10 +6,10 @@
 use std::any::{Any, TypeId};
 use std::sync::Arc;
 
-use crate::capture::Route;
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::{Attachment, HookModel, Hosts};
+use crate::intercept::Route;
 use crate::query::HookedModel;
 use crate::written::{Saved, Written};
 

@@ -101,15 +101,16 @@ pub use diesel;
 pub use hooks_core;
 
 mod backend;
-mod capture;
 mod committed;
 mod connection;
 mod error;
 mod hosted;
+mod intercept;
 mod model;
 mod ops;
 mod progress;
 mod query;
+mod sql;
 pub mod testing;
 mod transaction;
 mod written;

@@ -7,7 +7,7 @@ use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::TypeMetadata;
 use diesel::QueryResult;
 
-use crate::capture::{Dialect, Piece};
+use crate::sql::{Dialect, Piece};
 
 /// Sealed: only the backends of this crate implement it.
 pub trait Capture: Backend + Sized {

@@ -92,7 +92,7 @@ impl HookBackend for Mysql {
 }
 
 impl super::Capture for Mysql {
-    const DIALECT: crate::capture::Dialect = crate::capture::Dialect::Mysql;
+    const DIALECT: crate::sql::Dialect = crate::sql::Dialect::Mysql;
     const SPLITS_BINDS: bool = true;
     type Binds = diesel::query_builder::bind_collector::RawBytesBindCollector<Mysql>;
 
@@ -145,7 +145,7 @@ impl super::Capture for Mysql {
     }
 
     fn push_piece<'b>(
-        piece: &'b crate::capture::Piece,
+        piece: &'b crate::sql::Piece,
         binds: &'b Self::Binds,
         out: &mut diesel::query_builder::AstPass<'_, 'b, Self>,
     ) -> diesel::QueryResult<()> {
@@ -158,17 +158,17 @@ impl super::Session for Mysql {
     /// `NO_BACKSLASH_ESCAPES` makes a backslash an ordinary character.
     fn lexing<C: diesel::connection::LoadConnection<Backend = Self>>(
         conn: &mut C,
-    ) -> diesel::QueryResult<crate::capture::Lexing> {
+    ) -> diesel::QueryResult<crate::sql::Lexing> {
         use diesel::RunQueryDsl;
         let mode: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
             "CAST(@@SESSION.sql_mode AS CHAR)",
         ))
         .get_result(conn)?;
         let has = |flag: &str| mode.split(',').any(|m| m.eq_ignore_ascii_case(flag));
-        Ok(crate::capture::Lexing {
+        Ok(crate::sql::Lexing {
             ansi_quotes: has("ANSI_QUOTES") || has("ANSI"),
             backslash_escapes: !has("NO_BACKSLASH_ESCAPES"),
-            ..crate::capture::Lexing::default_for(crate::capture::Dialect::Mysql)
+            ..crate::sql::Lexing::default_for(crate::sql::Dialect::Mysql)
         })
     }
 
@@ -176,7 +176,7 @@ impl super::Session for Mysql {
     /// lower case (`lower_case_table_names` 1 or 2), quoted or not.
     fn names_table<C: diesel::connection::LoadConnection<Backend = Self>>(
         conn: &mut C,
-        written: &crate::capture::Name,
+        written: &crate::sql::Name,
         table: &str,
     ) -> diesel::QueryResult<bool> {
         if written.text == table {
@@ -235,7 +235,7 @@ impl super::Session for Mysql {
     /// The current database (`DATABASE()`), with the server's case rule.
     fn qualifies_table<C: diesel::connection::LoadConnection<Backend = Self>>(
         conn: &mut C,
-        qualifier: &[crate::capture::Name],
+        qualifier: &[crate::sql::Name],
         _table: &str,
     ) -> diesel::QueryResult<bool> {
         use diesel::RunQueryDsl;

@@ -116,7 +116,7 @@ where
 }
 
 impl super::Capture for Pg {
-    const DIALECT: crate::capture::Dialect = crate::capture::Dialect::Postgres;
+    const DIALECT: crate::sql::Dialect = crate::sql::Dialect::Postgres;
     const SPLITS_BINDS: bool = true;
     type Binds = RawBytesBindCollector<Pg>;
 
@@ -165,7 +165,7 @@ impl super::Capture for Pg {
     }
 
     fn push_piece<'b>(
-        piece: &'b crate::capture::Piece,
+        piece: &'b crate::sql::Piece,
         binds: &'b Self::Binds,
         out: &mut AstPass<'_, 'b, Self>,
     ) -> QueryResult<()> {
@@ -178,22 +178,22 @@ impl super::Session for Pg {
     /// backslash escapes.
     fn lexing<C: diesel::connection::LoadConnection<Backend = Self>>(
         conn: &mut C,
-    ) -> QueryResult<crate::capture::Lexing> {
+    ) -> QueryResult<crate::sql::Lexing> {
         use diesel::RunQueryDsl;
         let standard: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
             "current_setting('standard_conforming_strings')",
         ))
         .get_result(conn)?;
-        Ok(crate::capture::Lexing {
+        Ok(crate::sql::Lexing {
             backslash_escapes: standard != "on",
-            ..crate::capture::Lexing::default_for(crate::capture::Dialect::Postgres)
+            ..crate::sql::Lexing::default_for(crate::sql::Dialect::Postgres)
         })
     }
 
     /// An unquoted name is folded to lower case; a quoted one is exact.
     fn names_table<C: diesel::connection::LoadConnection<Backend = Self>>(
         _conn: &mut C,
-        written: &crate::capture::Name,
+        written: &crate::sql::Name,
         table: &str,
     ) -> QueryResult<bool> {
         Ok(if written.quoted {
@@ -228,7 +228,7 @@ impl super::Session for Pg {
     /// search path for the unqualified name).
     fn qualifies_table<C: diesel::connection::LoadConnection<Backend = Self>>(
         conn: &mut C,
-        qualifier: &[crate::capture::Name],
+        qualifier: &[crate::sql::Name],
         table: &str,
     ) -> QueryResult<bool> {
         use diesel::RunQueryDsl;

@@ -8,7 +8,7 @@ use diesel::sql_types::TypeMetadata;
 use diesel::QueryResult;
 
 use super::HookBackend;
-use crate::capture::{push_text, writes_sql, Piece, Segment};
+use crate::sql::{push_text, writes_sql, Piece, Segment};
 
 /// Captures into raw bytes (PostgreSQL, MySQL).
 pub(crate) fn capture_raw<DB>(

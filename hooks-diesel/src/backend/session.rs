@@ -6,7 +6,7 @@ use diesel::backend::Backend;
 use diesel::connection::LoadConnection;
 use diesel::QueryResult;
 
-use crate::capture::{Lexing, Name};
+use crate::sql::{Lexing, Name};
 
 /// What an `INSERT` that gives a column no value stores in it, as the
 /// catalog describes the column.

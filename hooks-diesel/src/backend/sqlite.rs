@@ -3,7 +3,7 @@ use diesel::query_builder::{AstPass, MoveableBindCollector, QueryFragment};
 use diesel::sqlite::Sqlite;
 use diesel::QueryResult;
 
-use crate::capture::{push_text, writes_sql, Carry, Piece};
+use crate::sql::{push_text, writes_sql, Carry, Piece};
 
 use super::HookBackend;
 
@@ -40,7 +40,7 @@ impl HookBackend for Sqlite {
 /// the piece that mentions the last of them, and every piece refers to
 /// them by number (`?3`).
 impl super::Capture for Sqlite {
-    const DIALECT: crate::capture::Dialect = crate::capture::Dialect::Sqlite;
+    const DIALECT: crate::sql::Dialect = crate::sql::Dialect::Sqlite;
     const SPLITS_BINDS: bool = false;
     type Binds =
         <<Sqlite as Backend>::BindCollector<'static> as MoveableBindCollector<Sqlite>>::BindData;
@@ -129,16 +129,14 @@ fn push_numbered(piece: &Piece, out: &mut AstPass<'_, '_, Sqlite>) -> QueryResul
 impl super::Session for Sqlite {
     fn lexing<C: diesel::connection::LoadConnection<Backend = Self>>(
         _conn: &mut C,
-    ) -> QueryResult<crate::capture::Lexing> {
-        Ok(crate::capture::Lexing::default_for(
-            crate::capture::Dialect::Sqlite,
-        ))
+    ) -> QueryResult<crate::sql::Lexing> {
+        Ok(crate::sql::Lexing::default_for(crate::sql::Dialect::Sqlite))
     }
 
     /// SQLite compares names without regard to ASCII case, quoted or not.
     fn names_table<C: diesel::connection::LoadConnection<Backend = Self>>(
         _conn: &mut C,
-        written: &crate::capture::Name,
+        written: &crate::sql::Name,
         table: &str,
     ) -> QueryResult<bool> {
         Ok(written.text.eq_ignore_ascii_case(table))
@@ -166,7 +164,7 @@ impl super::Session for Sqlite {
     /// attached databases in the order they were attached.
     fn qualifies_table<C: diesel::connection::LoadConnection<Backend = Self>>(
         conn: &mut C,
-        qualifier: &[crate::capture::Name],
+        qualifier: &[crate::sql::Name],
         table: &str,
     ) -> QueryResult<bool> {
         use diesel::RunQueryDsl;

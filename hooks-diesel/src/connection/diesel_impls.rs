@@ -14,8 +14,8 @@ use diesel::query_builder::{Query, QueryFragment, QueryId};
 use diesel::{ConnectionResult, QueryResult};
 
 use super::{HookedConnection, InnerConnection};
-use crate::capture::{AsCallerQuery, Routed, Want};
 use crate::hooks_core::Registry;
+use crate::intercept::{AsCallerQuery, Routed, Want};
 use crate::transaction::HookTransactionManager;
 
 impl<C: ConnectionSealed> ConnectionSealed for HookedConnection<C> {}
@@ -27,10 +27,10 @@ impl<C: InnerConnection> SimpleConnection for HookedConnection<C> {
     /// transactions with it (use `transaction`).
     fn batch_execute(&mut self, query: &str) -> QueryResult<()> {
         match self.check_text(query)? {
-            crate::capture::TextRoute::Send => self.inner.batch_execute(query),
+            crate::intercept::TextRoute::Send => self.inner.batch_execute(query),
             // One statement the hooks run for: sent as a statement, routed
             // as `execute` routes it.
-            crate::capture::TextRoute::Hooked => {
+            crate::intercept::TextRoute::Hooked => {
                 let statement = query.trim_end().trim_end_matches(';');
                 Connection::execute_returning_count(self, &TextStatement(statement)).map(drop)
             }

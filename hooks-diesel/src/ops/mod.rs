@@ -3,12 +3,14 @@
 //! open), one level deeper in the hook scope, and dispatches hooks once per
 //! chunk.
 
+pub(crate) mod changeset;
 mod create;
 mod delete;
 mod run;
 mod single;
 mod sync;
 mod update;
+mod update_chunk;
 mod update_where;
 mod upsert;
 

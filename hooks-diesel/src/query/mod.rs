@@ -1,6 +1,7 @@
 //! The SQL the hooked operations send, as Diesel query fragments built from
 //! a model's metadata and per-field binds (one statement per chunk).
 
+mod captured;
 mod column;
 mod delete;
 mod filter;
@@ -14,6 +15,7 @@ mod statements;
 mod target;
 mod update;
 
+pub(crate) use captured::{push_piece, Captured};
 pub(crate) use column::binds_as_arrays;
 pub use column::Column;
 pub(crate) use delete::DeleteWhere;

@@ -12,9 +12,10 @@ use super::select::{keep_rows_statement_uncached, push_scope};
 use super::target::Target;
 use super::{Column, LoadRow};
 use crate::backend::HookBackend;
-use crate::capture::{push_piece, Piece};
 use crate::hooks_core::HookModel;
 use crate::model::DieselHookModel;
+use crate::query::push_piece;
+use crate::sql::Piece;
 
 /// What a changeset writes, per model field: the expression of each
 /// assigned field, with the binds the expressions refer to.

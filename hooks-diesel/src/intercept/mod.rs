@@ -1,53 +1,42 @@
-//! Ordinary Diesel writes through `HookedConnection`: every statement the
-//! connection is asked to run is classified once per statement type (the
-//! SQL scan of `scan` and `shape`); a write to a table that has hooks is
-//! captured (its text and binds) and routed to the hooked operations of
-//! the table's model (`route`), which re-send its pieces (`piece`) inside
-//! their own statements (an upsert: `upsert`); the caller gets what plain
+//! The interception pipeline: ordinary Diesel writes through
+//! `HookedConnection`. Every statement the connection is asked to run is
+//! classified once per statement type (lexed and shaped by `crate::sql`,
+//! its table identified as the session would, `identify`); a write to a
+//! table that has hooks is captured (its text and binds) and routed to the
+//! hooked operations of the table's model (`route`; inserts `insert`, with
+//! the rows previewed for BEFORE_CREATE hooks, `preview`, and re-sent with
+//! their edits, `resend`; upserts `upsert`); the caller gets what plain
 //! Diesel returns (`output`). What cannot be routed faithfully falls to the
 //! `UnhookedWrites` policy (`policy`).
 //!
 //! The connection calls this module in one place: [`HookedConnection::intercept`].
 
-mod changeset;
 mod identify;
 mod insert;
 mod output;
-mod piece;
 mod policy;
 mod preview;
 mod resend;
 mod route;
-mod scan;
-mod shape;
-mod statement;
+pub(crate) mod state;
 mod upsert;
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use diesel::backend::Backend;
 use diesel::query_builder::QueryFragment;
 use diesel::QueryResult;
 
-pub(crate) use changeset::{assigned_key, projection, reads_rows, whole};
 pub(crate) use output::AsCallerQuery;
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-pub use piece::Segment;
-pub(crate) use piece::{push_piece, push_text, writes_sql, Sql};
-pub use piece::{Carry, Piece};
-pub(crate) use preview::Catalog;
 pub(crate) use route::{Route, Routed, Want};
-pub use scan::{Dialect, Lexing};
-pub use shape::Name;
 
 pub(crate) use self::policy::TextRoute;
 use self::policy::Unhooked;
 use self::route::Request;
-use self::shape::{Parsed, Shape};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::Error;
+use crate::sql::{Parsed, Shape};
 
 /// Never bypassed by model: `is_bypassed::<AllHooks>()` is true only inside
 /// `without_hooks`.
@@ -70,11 +59,6 @@ pub(crate) enum Classified<C: InnerConnection> {
     Refused(String),
 }
 
-/// Classifications of statement types (Diesel's static query ids), so that
-/// a statement type is rendered and scanned once per connection. Values
-/// are `Classified<C>` of the connection's `C`.
-pub(crate) type StatementCache = HashMap<TypeId, Arc<dyn Any + Send + Sync>>;
-
 impl<C: InnerConnection> HookedConnection<C> {
     /// Runs `query` as a hooked write when it writes a table that has
     /// hooks; `Ok(None)` when it should be sent as it is. `static_id` is
@@ -89,7 +73,7 @@ impl<C: InnerConnection> HookedConnection<C> {
             return Ok(None);
         }
         let known = static_id
-            .and_then(|id| self.statements.get(&id))
+            .and_then(|id| self.interception.statements.get(&id))
             .and_then(|known| Arc::clone(known).downcast::<Classified<C>>().ok());
         let classified = match known {
             Some(known) => known,
@@ -98,7 +82,7 @@ impl<C: InnerConnection> HookedConnection<C> {
                 let classified = Arc::new(classified);
                 if let (Some(id), true) = (static_id, keep) {
                     let erased: Arc<dyn Any + Send + Sync> = classified.clone();
-                    self.statements.insert(id, erased);
+                    self.interception.statements.insert(id, erased);
                 }
                 classified
             }
@@ -132,7 +116,7 @@ impl<C: InnerConnection> HookedConnection<C> {
     /// (for tests of the classification cache).
     #[doc(hidden)]
     pub fn classified_statement_types(&self) -> usize {
-        self.statements.len()
+        self.interception.statements.len()
     }
 
     /// True inside `without_hooks`.
@@ -158,7 +142,8 @@ impl<C: InnerConnection> HookedConnection<C> {
         let dialect = <C::Backend as crate::backend::Capture>::DIALECT;
         // One statement (Diesel writes no `;`) whose first target has no
         // hooks: nothing more to read.
-        if let Some(target) = shape::first_target(&sql, dialect).filter(|_| !sql.contains(';')) {
+        if let Some(target) = crate::sql::first_target(&sql, dialect).filter(|_| !sql.contains(';'))
+        {
             if self.registry().models_of_table(&target).next().is_none() {
                 return Ok((Classified::Pass, true));
             }
@@ -169,7 +154,7 @@ impl<C: InnerConnection> HookedConnection<C> {
         // (its lexing settings, a qualified table name) is not kept.
         let text_fixed = query.is_safe_to_cache_prepared(&backend)?;
         let (lexing, asked) = self.lexing_for(&sql)?;
-        let parsed = match shape::parse(sql, lexing) {
+        let parsed = match crate::sql::parse(sql, lexing) {
             Ok(parsed) => parsed,
             Err(why) => return Ok((self.unscannable(query, why)?, !asked)),
         };
@@ -222,7 +207,7 @@ impl<C: InnerConnection> HookedConnection<C> {
     fn unscannable(
         &mut self,
         query: &dyn QueryFragment<C::Backend>,
-        why: scan::ScanError,
+        why: crate::sql::ScanError,
     ) -> QueryResult<Classified<C>> {
         let mut builder = <C::Backend as Backend>::QueryBuilder::default();
         query.to_sql(&mut builder, &C::Backend::default())?;

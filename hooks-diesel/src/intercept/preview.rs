@@ -5,24 +5,19 @@
 //! column's default where the statement gives none, or a placeholder
 //! (`0`, `''`, `NULL`) for a generated key or a column without default.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::QueryResult;
 
-use super::piece::{push_piece, Piece};
-use super::shape::{Insert, Parsed, Row, Value};
 use crate::backend::{ColumnDefault, HookBackend, Session};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::HookModel;
+use crate::query::push_piece;
 use crate::query::HookedModel;
-
-/// The columns and defaults of the tables this connection previewed
-/// inserts into, read once per table (forgotten when a statement changes
-/// a schema, see [`HookedConnection::forget_catalog`]).
-pub(crate) type Catalog = HashMap<&'static str, Arc<Vec<ColumnDefault>>>;
+use crate::sql::Piece;
+use crate::sql::{Insert, Parsed, Row, Value};
 
 /// Where each field of a model takes its value in the rows of an insert.
 pub(crate) struct Fields {
@@ -37,21 +32,23 @@ pub(crate) struct Fields {
 impl<C: InnerConnection> HookedConnection<C> {
     /// The defaults of `M`'s table, from the catalog (cached).
     pub(crate) fn column_defaults<M: HookModel>(&mut self) -> Result<Arc<Vec<ColumnDefault>>> {
-        if let Some(known) = self.catalog.get(M::TABLE) {
+        if let Some(known) = self.interception.catalog.get(M::TABLE) {
             return Ok(Arc::clone(known));
         }
         let read = Arc::new(<C::Backend as Session>::column_defaults(
             &mut self.inner,
             M::TABLE,
         )?);
-        self.catalog.insert(M::TABLE, Arc::clone(&read));
+        self.interception
+            .catalog
+            .insert(M::TABLE, Arc::clone(&read));
         Ok(read)
     }
 
     /// Forgets the catalog read so far when `sql` may change a schema
     /// (it starts with `CREATE`, `ALTER`, `DROP` or `RENAME`).
     pub(crate) fn note_schema_change(&mut self, sql: &str) {
-        if self.catalog.is_empty() {
+        if self.interception.catalog.is_empty() {
             return;
         }
         let first = sql
@@ -62,7 +59,7 @@ impl<C: InnerConnection> HookedConnection<C> {
             .iter()
             .any(|w| first.eq_ignore_ascii_case(w))
         {
-            self.catalog.clear();
+            self.interception.catalog.clear();
         }
     }
 }
@@ -96,7 +93,7 @@ pub(crate) fn fields<M: HookedModel<DB>, DB: HookBackend>(
 
 /// Whether a value's text calls a function that changes something when
 /// evaluated (a sequence), which a preview must not evaluate twice.
-fn has_effect(parsed: &Parsed, cell: &super::shape::Clause) -> bool {
+fn has_effect(parsed: &Parsed, cell: &crate::sql::Clause) -> bool {
     parsed.names_in(cell).any(|name| {
         ["nextval", "setval", "next", "lastval", "last_insert_id"]
             .iter()

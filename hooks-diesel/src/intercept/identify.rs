@@ -6,10 +6,10 @@
 
 use diesel::QueryResult;
 
-use super::scan::Lexing;
-use super::shape::TableRef;
 use crate::backend::{Capture, Session};
 use crate::connection::{HookedConnection, InnerConnection};
+use crate::sql::Lexing;
+use crate::sql::TableRef;
 
 impl<C: InnerConnection> HookedConnection<C> {
     /// The SQL name of the hooked table `table` denotes on this

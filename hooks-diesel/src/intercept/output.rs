@@ -9,13 +9,14 @@ use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryBuilder, QueryFragment, QueryId};
 use diesel::QueryResult;
 
-use super::piece::{push_piece, Piece};
 use crate::backend::HookBackend;
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::DieselHookModel;
+use crate::query::push_piece;
 use crate::query::{binds_as_arrays, push_rows, Column};
+use crate::sql::Piece;
 
 /// A statement rendered once, with its binds: what the caller's `load`
 /// receives.
@@ -128,7 +129,7 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for RowsAs<'_, M
         match self.returning {
             Some((piece, Some(binds))) => push_piece(piece, binds, &mut out)?,
             Some((piece, None)) if !piece.has_binds() => {
-                super::push_text(piece, &mut out, |_, _| Ok(()))?
+                crate::sql::push_text(piece, &mut out, |_, _| Ok(()))?
             }
             Some(_) => {
                 return Err(diesel::result::Error::QueryBuilderError(

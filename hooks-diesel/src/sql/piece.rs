@@ -2,12 +2,11 @@
 //! before `RETURNING`) re-sent inside the library's own statements with
 //! the binds they refer to.
 
-use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::query_builder::AstPass;
 use diesel::QueryResult;
 
 use super::scan::Kind;
 use super::shape::{Clause, Parsed};
-use crate::backend::HookBackend;
 
 /// Text with placeholders, each naming one bind of the captured statement.
 #[derive(Clone, Debug, Default)]
@@ -171,6 +170,17 @@ impl Piece {
         self
     }
 
+    /// Whether statements embedding the piece may be cached.
+    pub(crate) fn is_cacheable(&self) -> bool {
+        self.cacheable
+    }
+
+    /// When the piece is a statement's opening text as written: how many
+    /// binds it sends, all in order.
+    pub(crate) fn verbatim(&self) -> Option<usize> {
+        self.verbatim
+    }
+
     /// How many placeholders the piece has.
     pub(crate) fn bind_count(&self) -> usize {
         self.segments
@@ -212,41 +222,9 @@ impl Piece {
     }
 }
 
-/// A piece with the captured binds it refers to: a Diesel fragment.
-pub(crate) struct Sql<'a, DB: HookBackend> {
-    pub piece: &'a Piece,
-    pub binds: &'a DB::Binds,
-}
-
-impl<DB: HookBackend> QueryFragment<DB> for Sql<'_, DB> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        push_piece(self.piece, self.binds, &mut out)
-    }
-}
-
-/// Writes `piece` with the binds it refers to.
-pub(crate) fn push_piece<'b, DB: HookBackend>(
-    piece: &'b Piece,
-    binds: &'b DB::Binds,
-    out: &mut AstPass<'_, 'b, DB>,
-) -> QueryResult<()> {
-    if !piece.cacheable {
-        out.unsafe_to_cache_prepared();
-    }
-    if let Some(count) = piece.verbatim {
-        return if writes_sql(out) {
-            push_text(piece, out, |_, _| Ok(()))?;
-            DB::count_binds(count, out)
-        } else {
-            DB::push_binds(binds, out)
-        };
-    }
-    DB::push_piece(piece, binds, out)
-}
-
 /// True in the pass that writes SQL text (Diesel hides which pass runs;
 /// only that pass keeps the "skip FROM" flag it is given).
-pub(crate) fn writes_sql<DB: HookBackend>(out: &mut AstPass<'_, '_, DB>) -> bool {
+pub(crate) fn writes_sql<DB: diesel::backend::Backend>(out: &mut AstPass<'_, '_, DB>) -> bool {
     let before = out.should_skip_from();
     out.skip_from(true);
     let writing = out.should_skip_from();
@@ -255,7 +233,7 @@ pub(crate) fn writes_sql<DB: HookBackend>(out: &mut AstPass<'_, '_, DB>) -> bool
 }
 
 /// Writes a piece's text, placeholders written by `placeholder`.
-pub(crate) fn push_text<DB: HookBackend>(
+pub(crate) fn push_text<DB: diesel::backend::Backend>(
     piece: &Piece,
     out: &mut AstPass<'_, '_, DB>,
     mut placeholder: impl FnMut(usize, &mut AstPass<'_, '_, DB>) -> QueryResult<()>,

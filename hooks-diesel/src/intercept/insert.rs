@@ -4,19 +4,20 @@
 //! and the rows come back as stored (`RETURNING`, or read back on MySQL)
 //! for AFTER_CREATE hooks.
 
-use super::piece::Piece;
 use super::preview::{self, Fields, RowsPreview};
-use super::resend::{self, InsertChunk, InsertReturning, KeyBindsReadBack, Patch, Sent};
+use super::resend::{self, InsertChunk, InsertReturning, KeyBindsReadBack, Patch};
 use super::route::{
     answer, capture, returning, runs_hooks, unreadable, unsupported, Request, Routed,
 };
-use super::shape::{Insert, InsertForm, Row, Value};
 use super::upsert;
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::{Event, HookModel, Operation};
+use crate::query::Captured;
 use crate::query::{HookedModel, SelectInserted};
+use crate::sql::Piece;
+use crate::sql::{Insert, InsertForm, Row, Value};
 
 pub(super) fn insert_rows<M, C>(
     conn: &mut HookedConnection<C>,
@@ -72,7 +73,7 @@ where
     let reads_rows = insert.values.as_ref().is_some_and(|v| {
         v.rows
             .iter()
-            .any(|row| super::changeset::reads_rows(parsed, &row.tokens))
+            .any(|row| crate::ops::changeset::reads_rows(parsed, &row.tokens))
     });
     let chunk_size = if reads_rows {
         usize::MAX
@@ -181,7 +182,7 @@ impl<DB: HookBackend> Writer<'_, DB> {
         let Some(read_back) = self.read_back else {
             return M::load_framed(inner, &InsertReturning::<DB> { body, binds });
         };
-        let inserted = inner.execute_returning_count(&Sent::<DB> { piece: body, binds })?;
+        let inserted = inner.execute_returning_count(&Captured::<DB> { piece: body, binds })?;
         *count += inserted;
         let rows = read_back.load::<M, C>(inner, self.insert, chunk, self.binds, inserted)?;
         if rows.len() == inserted {

@@ -6,14 +6,15 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::AstPass;
 use diesel::QueryResult;
 
-use super::piece::{push_piece, Piece};
-use super::shape::{Insert, Parsed, Row, Value};
 use crate::backend::{Capture, HookBackend};
 use crate::hooks_core::HookModel;
+use crate::query::push_piece;
 use crate::query::Frame;
+use crate::sql::Piece;
+use crate::sql::{Insert, Parsed, Row, Value};
 
 /// One statement of a re-sent insert: its text and the rows of the
 /// caller's `VALUES` list it holds.
@@ -42,7 +43,7 @@ pub(crate) fn chunks<DB: HookBackend>(
     key_first: Option<usize>,
 ) -> Vec<InsertChunk> {
     let total = parsed.bind_count();
-    let fits = |values: &super::shape::Values| {
+    let fits = |values: &crate::sql::Values| {
         values.rows.len() <= chunk_size.max(1) && total <= DB::BIND_LIMIT
     };
     let Some(values) = insert
@@ -202,23 +203,6 @@ pub(crate) fn bound_at(row: &Row, at: usize) -> Option<usize> {
     match row.values.get(at) {
         Some(Value::Bind(index)) => Some(*index),
         _ => None,
-    }
-}
-
-/// A piece sent as a statement of its own (an `INSERT` without `RETURNING`).
-pub(crate) struct Sent<'a, DB: HookBackend> {
-    pub piece: &'a Piece,
-    pub binds: &'a DB::Binds,
-}
-
-impl<DB: HookBackend> QueryId for Sent<'_, DB> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<DB: HookBackend> QueryFragment<DB> for Sent<'_, DB> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        push_piece(self.piece, self.binds, &mut out)
     }
 }
 

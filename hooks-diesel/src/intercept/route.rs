@@ -5,16 +5,17 @@
 
 use diesel::query_builder::QueryFragment;
 
-use super::changeset;
 use super::output::CallerRows;
-use super::piece::{Piece, Sql};
-use super::shape::{Clause, Delete, Parsed, Shape, Update};
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::{HookModel, Operation};
+use crate::ops::changeset;
 use crate::ops::{assigned_fields, Plan};
+use crate::query::Captured;
 use crate::query::HookedModel;
+use crate::sql::Piece;
+use crate::sql::{Clause, Delete, Parsed, Shape, Update};
 
 /// What the caller of the intercepted statement asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -255,7 +256,7 @@ where
     // binds cannot be split (SQLite).
     let always =
         (!<C::Backend as Capture>::SPLITS_BINDS).then(|| Piece::always(total).cacheable(cacheable));
-    let sql = |piece| Sql::<C::Backend> {
+    let sql = |piece| Captured::<C::Backend> {
         piece,
         binds: &binds,
     };
@@ -302,7 +303,7 @@ where
     let returning = returning::<M, C>(request, &delete.table, delete.returning.as_ref())?;
     let binds = capture::<M, C>(conn, request, &delete.table)?;
     let filter = Piece::filter(request.parsed, delete.filter.as_ref(), request.cacheable);
-    let filter_sql = Sql::<C::Backend> {
+    let filter_sql = Captured::<C::Backend> {
         piece: &filter,
         binds: &binds,
     };

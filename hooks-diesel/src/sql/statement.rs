@@ -156,8 +156,8 @@ pub(crate) fn effect(parsed: &Parsed, statement: &Clause) -> Effect {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::scan::Dialect;
-    use crate::capture::shape::parse;
+    use crate::sql::parse;
+    use crate::sql::Dialect;
 
     fn effects(sql: &str, dialect: Dialect) -> Vec<Effect> {
         let parsed = parse(sql.to_string(), dialect).expect("scans");

@@ -17,18 +17,19 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::QueryResult;
 
 use super::insert::chunk_rows;
-use super::piece::{push_piece, Piece};
 use super::resend::{self, bound_at, InsertReturning};
 use super::route::{answer, capture, returning, unsupported, Request, Routed};
-use super::scan::Dialect;
-use super::shape::{Insert, Row};
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::Result;
 use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::DieselHookModel;
 use crate::ops::Upserted;
+use crate::query::push_piece;
 use crate::query::{key_columns, push_key_in, Column, Frame, HookedModel};
+use crate::sql::Dialect;
+use crate::sql::Piece;
+use crate::sql::{Insert, Row};
 
 /// The form this module hooks, as `shape` names it.
 pub(crate) const FORM: &str = "ON CONFLICT DO UPDATE";

@@ -5,13 +5,13 @@
 use diesel::backend::Backend;
 use diesel::query_builder::{QueryBuilder, QueryFragment};
 
-use super::piece::Piece;
-use super::scan::Dialect;
-use super::shape::{parse, Clause, Parsed};
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::hooks_core::HookModel;
 use crate::query::Projection;
+use crate::sql::Dialect;
+use crate::sql::Piece;
+use crate::sql::{parse, Clause, Parsed};
 
 /// The assignments of `set` as expressions per field of `M`; `None` when
 /// one cannot be evaluated as a column of a `SELECT` of `M`'s table: a

@@ -7,11 +7,11 @@
 
 use diesel::QueryResult;
 
-use super::scan::Kind;
-use super::shape::{parse, Parsed, Shape};
-use super::statement::{effect, statements, Effect};
 use crate::connection::{HookedConnection, InnerConnection, UnhookedWrites};
 use crate::error::Error;
+use crate::sql::Kind;
+use crate::sql::{effect, statements, Effect};
+use crate::sql::{parse, Parsed, Shape};
 
 /// A write the library cannot hook: the hooked tables it may write, and
 /// its form.
@@ -48,9 +48,9 @@ impl<C: InnerConnection> HookedConnection<C> {
             }
             .into_diesel()),
             UnhookedWrites::Warn => {
-                self.warnings += 1;
+                self.interception.warnings += 1;
                 for table in &unhooked.tables {
-                    if !self.warned_tables.iter().any(|t| t == table) {
+                    if !self.interception.warned_tables.iter().any(|t| t == table) {
                         tracing::warn!(
                             table = %table,
                             form = %unhooked.form,
@@ -61,7 +61,7 @@ impl<C: InnerConnection> HookedConnection<C> {
                              them on purpose (warned once per table and connection; \
                              `unhooked_warnings` counts every one)"
                         );
-                        self.warned_tables.push(table.clone());
+                        self.interception.warned_tables.push(table.clone());
                     }
                 }
                 Ok(())
@@ -213,7 +213,7 @@ mod policy_tests {
             .expect("warn lets it through");
         conn.apply_policy(&unhooked(&["docs"]))
             .expect("warn lets it through");
-        assert_eq!(conn.warned_tables, ["docs", "notes"]);
+        assert_eq!(conn.interception.warned_tables, ["docs", "notes"]);
         assert_eq!(conn.unhooked_warnings(), 2);
         let mut conn = connection(UnhookedWrites::Refuse);
         let refused = conn
@@ -225,7 +225,7 @@ mod policy_tests {
         ));
         let mut conn = connection(UnhookedWrites::Allow);
         conn.apply_policy(&unhooked(&["docs"])).expect("allowed");
-        assert!(conn.warned_tables.is_empty());
+        assert!(conn.interception.warned_tables.is_empty());
         assert_eq!(conn.unhooked_warnings(), 0);
         assert_eq!(Config::default().unhooked_writes, UnhookedWrites::Refuse);
     }

@@ -1,0 +1,26 @@
+//! The SQL-text toolkit: a lexer that knows each backend's quoting,
+//! comments and placeholders (`scan`), the shape of a statement and the
+//! clauses at its top level (`shape`), what each statement of a text does
+//! (`statement`), and pieces of a statement's text with the binds they
+//! refer to (`piece`). It knows no connection and no model.
+
+mod forms;
+mod piece;
+mod scan;
+mod shape;
+mod statement;
+mod top;
+mod writes;
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub use piece::Segment;
+pub(crate) use piece::{push_text, writes_sql};
+pub use piece::{Carry, Piece};
+pub use scan::{Dialect, Lexing};
+pub(crate) use scan::{Kind, ScanError};
+pub use shape::Name;
+pub(crate) use shape::{
+    first_target, parse, Clause, Delete, Insert, InsertForm, Parsed, Row, Shape, TableRef, Update,
+    Value, Values,
+};
+pub(crate) use statement::{effect, statements, Effect};
