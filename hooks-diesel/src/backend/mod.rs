@@ -65,6 +65,18 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture + Sess
     /// Whether a `VALUES` list can stand as a table (`SELECT * FROM (VALUES
     /// ..) AS t`); otherwise rows are written as `SELECT .. UNION ALL`.
     const VALUES_TABLE: bool = true;
+    /// Whether an `UPDATE`'s assignments see the values earlier ones of the
+    /// same statement wrote (MySQL: left to right); elsewhere every
+    /// assignment reads the old row.
+    const ASSIGNS_IN_ORDER: bool = false;
+    /// Whether the rows an upsert updated can be told from those it
+    /// inserted after it ran (PostgreSQL: their `xmax` is set), to catch a
+    /// conflicting row another transaction inserted meanwhile.
+    const UPSERT_MARKS_UPDATED: bool = false;
+    /// The messages (and the SQLSTATE or result code they stand for) of
+    /// the retryable failures Diesel does not give a kind for, compared
+    /// whole (see [`is_retryable`](crate::is_retryable)).
+    const RETRYABLE_MESSAGES: &'static [(&'static str, &'static str)] = &[];
     /// Whether a statement that returns rows may stay in Diesel's
     /// prepared-statement cache between executions (see
     /// `query::select::keep_rows_statement_uncached`).

@@ -12,6 +12,13 @@ impl HookBackend for Mysql {
     const ROW_LOCKS: bool = true;
     const ARRAYS: bool = false;
     const UPDATE_JOIN: bool = true;
+    const ASSIGNS_IN_ORDER: bool = true;
+    /// A deadlock keeps its kind only on prepared statements; a
+    /// transaction statement sent as text reports it as `Unknown`.
+    const RETRYABLE_MESSAGES: &'static [(&'static str, &'static str)] = &[(
+        "Deadlock found when trying to get lock; try restarting transaction",
+        "40001",
+    )];
 
     /// The isolation level is set for the next transaction only, then the
     /// transaction starts; `immediate` changes nothing (InnoDB locks rows

@@ -18,6 +18,10 @@ impl HookBackend for Pg {
     const RETURNING: bool = true;
     const ROW_LOCKS: bool = true;
     const ARRAYS: bool = true;
+    const UPSERT_MARKS_UPDATED: bool = true;
+    /// 40P01, which Diesel reports as `Unknown`.
+    const RETRYABLE_MESSAGES: &'static [(&'static str, &'static str)] =
+        &[("deadlock detected", "40P01")];
 
     fn begin_sql(options: &crate::TransactionOptions) -> crate::Result<String> {
         let mut modes = Vec::new();

@@ -79,6 +79,7 @@ impl From<CatalogColumn> for ColumnDefault {
 }
 
 /// `"name"`, doubled quotes inside.
+#[cfg(feature = "postgres")]
 pub(super) fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }

@@ -16,6 +16,11 @@ impl HookBackend for Sqlite {
     const ARRAYS: bool = false;
     const GENERATE_KEY: &'static str = "NULL";
     const DEFAULT_IN_VALUES: bool = false;
+    /// `SQLITE_BUSY` and `SQLITE_LOCKED`, whose codes Diesel keeps.
+    const RETRYABLE_MESSAGES: &'static [(&'static str, &'static str)] = &[
+        ("database is locked", "SQLITE_BUSY"),
+        ("database table is locked", "SQLITE_LOCKED"),
+    ];
 
     /// `BEGIN IMMEDIATE` takes the write lock up front; an isolation level
     /// is satisfied by SQLite's serializable transactions.

@@ -27,7 +27,6 @@ use crate::model::DieselHookModel;
 use crate::ops::Upserted;
 use crate::query::push_piece;
 use crate::query::{key_columns, push_key_in, Column, Frame, HookedModel};
-use crate::sql::Dialect;
 use crate::sql::Piece;
 use crate::sql::{Insert, Row};
 
@@ -142,7 +141,7 @@ where
     C: InnerConnection,
     M: HookedModel<C::Backend>,
 {
-    if inserted.is_empty() || <C::Backend as Capture>::DIALECT != Dialect::Postgres {
+    if inserted.is_empty() || !<C::Backend as HookBackend>::UPSERT_MARKS_UPDATED {
         return Ok(());
     }
     let keys: Vec<M::Key> = inserted.iter().map(HookModel::key).collect();

@@ -9,7 +9,6 @@ use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::hooks_core::HookModel;
 use crate::query::Projection;
-use crate::sql::Dialect;
 use crate::sql::Piece;
 use crate::sql::{parse, Clause, Parsed};
 
@@ -36,7 +35,7 @@ pub(crate) fn projection<'a, M: HookModel, DB: HookBackend>(
         let names: Vec<String> = parsed.names_in(&expr).collect();
         let default =
             names.len() == 1 && expr.len() == 1 && names[0].eq_ignore_ascii_case("DEFAULT");
-        let reads_assigned = <DB as Capture>::DIALECT == Dialect::Mysql
+        let reads_assigned = DB::ASSIGNS_IN_ORDER
             && names
                 .iter()
                 .any(|n| assigned.iter().any(|a| a.eq_ignore_ascii_case(n)));

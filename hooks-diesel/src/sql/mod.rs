@@ -12,10 +12,12 @@ mod statement;
 mod top;
 mod writes;
 
+#[cfg(feature = "sqlite")]
+pub use piece::Carry;
+pub use piece::Piece;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub use piece::Segment;
 pub(crate) use piece::{push_text, writes_sql};
-pub use piece::{Carry, Piece};
 pub use scan::{Dialect, Lexing};
 pub(crate) use scan::{Kind, ScanError};
 pub use shape::Name;

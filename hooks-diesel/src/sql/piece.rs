@@ -24,8 +24,10 @@ pub struct Piece {
     verbatim: Option<usize>,
 }
 
-/// What the carrier of a statement's binds sends.
+/// What the carrier of a statement's binds sends (read on SQLite, whose
+/// binds cannot be split).
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub struct Carry {
     /// How many binds.
     pub total: usize,
@@ -201,6 +203,7 @@ impl Piece {
     }
 
     /// What this piece sends, if it is the carrier.
+    #[cfg(feature = "sqlite")]
     pub(crate) fn carries(&self) -> Option<Carry> {
         self.carries
     }

@@ -16,14 +16,112 @@ pub enum Dialect {
     Mysql,
 }
 
+/// How a dialect writes placeholders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placeholders {
+    /// `$1`, `$2` (a `?` is an operator).
+    Dollar,
+    /// `?`, in order.
+    Question,
+    /// `?`, or `?3` naming the bind.
+    NumberedQuestion,
+}
+
+/// A dialect's lexing rules, one per thing the dialects disagree on: the
+/// lexer reads these and never compares dialects.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rules {
+    pub placeholders: Placeholders,
+    /// `-- ` starts a comment only before a space or a control character.
+    pub dashes_need_space: bool,
+    /// `#` starts a line comment.
+    pub hash_comments: bool,
+    /// `/*! .. */` and `/*M! .. */` are code.
+    pub executable_comments: bool,
+    /// `/* /* */ */` nests.
+    pub nested_comments: bool,
+    /// `E'..'` takes backslash escapes.
+    pub escape_strings: bool,
+    /// `$tag$ .. $tag$` is a string.
+    pub dollar_quotes: bool,
+    /// `"..."` is a string (unless the session says otherwise).
+    pub double_quoted_strings: bool,
+    /// `[..]` quotes a name.
+    pub bracket_names: bool,
+    /// `:name`, `@name`, `$name` are (named) parameters.
+    pub named_parameters: bool,
+    /// A backslash escapes in `'..'` strings in a new session.
+    pub backslash_escapes: bool,
+    /// The characters whose meaning a session setting changes.
+    pub settings_change: &'static [char],
+    /// The quote of names the library writes.
+    pub name_quote: char,
+}
+
+const POSTGRES: Rules = Rules {
+    placeholders: Placeholders::Dollar,
+    dashes_need_space: false,
+    hash_comments: false,
+    executable_comments: false,
+    nested_comments: true,
+    escape_strings: true,
+    dollar_quotes: true,
+    double_quoted_strings: false,
+    bracket_names: false,
+    named_parameters: false,
+    backslash_escapes: false,
+    settings_change: &['\\'],
+    name_quote: '"',
+};
+
+const SQLITE: Rules = Rules {
+    placeholders: Placeholders::NumberedQuestion,
+    dashes_need_space: false,
+    hash_comments: false,
+    executable_comments: false,
+    nested_comments: false,
+    escape_strings: false,
+    dollar_quotes: false,
+    double_quoted_strings: false,
+    bracket_names: true,
+    named_parameters: true,
+    backslash_escapes: false,
+    settings_change: &[],
+    name_quote: '"',
+};
+
+const MYSQL: Rules = Rules {
+    placeholders: Placeholders::Question,
+    dashes_need_space: true,
+    hash_comments: true,
+    executable_comments: true,
+    nested_comments: false,
+    escape_strings: false,
+    dollar_quotes: false,
+    double_quoted_strings: true,
+    bracket_names: false,
+    named_parameters: false,
+    backslash_escapes: true,
+    settings_change: &['"', '\\'],
+    name_quote: '`',
+};
+
 impl Dialect {
-    /// How a name is quoted: `` `name` `` on MySQL, `"name"` elsewhere.
-    pub(crate) fn quote(self) -> fn(&str) -> String {
+    /// The dialect's lexing rules.
+    pub(crate) const fn rules(self) -> &'static Rules {
         match self {
-            Dialect::Mysql => |name| format!("`{}`", name.replace('`', "``")),
-            Dialect::Postgres | Dialect::Sqlite => {
-                |name| format!("\"{}\"", name.replace('"', "\"\""))
-            }
+            Dialect::Postgres => &POSTGRES,
+            Dialect::Sqlite => &SQLITE,
+            Dialect::Mysql => &MYSQL,
+        }
+    }
+
+    /// How a name is quoted: `` `name` `` on MySQL, `"name"` elsewhere.
+    pub(crate) fn quote(self) -> impl Fn(&str) -> String {
+        let quote = self.rules().name_quote;
+        move |name| {
+            let doubled = name.replace(quote, &format!("{quote}{quote}"));
+            format!("{quote}{doubled}{quote}")
         }
     }
 }
@@ -51,7 +149,7 @@ impl Lexing {
         Lexing {
             dialect,
             ansi_quotes: false,
-            backslash_escapes: dialect == Dialect::Mysql,
+            backslash_escapes: dialect.rules().backslash_escapes,
         }
     }
 
@@ -60,11 +158,7 @@ impl Lexing {
     /// backslash on MySQL and PostgreSQL). Otherwise the session's
     /// settings must be read before the text can be scanned.
     pub fn settles(dialect: Dialect, sql: &str) -> bool {
-        match dialect {
-            Dialect::Sqlite => true,
-            Dialect::Postgres => !sql.contains('\\'),
-            Dialect::Mysql => !sql.contains(['"', '\\']),
-        }
+        !sql.contains(dialect.rules().settings_change)
     }
 }
 
@@ -125,7 +219,7 @@ pub(crate) fn first_tokens(
     Lexer {
         text: sql.as_bytes(),
         at: 0,
-        dialect: lexing.dialect,
+        rules: lexing.dialect.rules(),
         lexing,
         depth: 0,
         next_bind: 0,
@@ -137,7 +231,7 @@ pub(crate) fn first_tokens(
 struct Lexer<'a> {
     text: &'a [u8],
     at: usize,
-    dialect: Dialect,
+    rules: &'static Rules,
     lexing: Lexing,
     depth: u32,
     next_bind: usize,
@@ -170,18 +264,18 @@ impl Lexer<'_> {
             match b {
                 b if b.is_ascii_whitespace() => self.at += 1,
                 b'-' if self.peek(1) == Some(b'-') && self.dashes_comment()? => self.line_comment(),
-                b'#' if self.dialect == Dialect::Mysql => self.line_comment(),
+                b'#' if self.rules.hash_comments => self.line_comment(),
                 b'/' if self.peek(1) == Some(b'*') => self.block_comment()?,
                 b'\'' => {
                     self.string(b'\'', self.lexing.backslash_escapes)?;
                     self.push(Kind::Literal, start);
                 }
-                b'e' | b'E' if self.dialect == Dialect::Postgres && self.peek(1) == Some(b'\'') => {
+                b'e' | b'E' if self.rules.escape_strings && self.peek(1) == Some(b'\'') => {
                     self.at += 1;
                     self.string(b'\'', true)?;
                     self.push(Kind::Literal, start);
                 }
-                b'"' if self.dialect == Dialect::Mysql && !self.lexing.ansi_quotes => {
+                b'"' if self.rules.double_quoted_strings && !self.lexing.ansi_quotes => {
                     self.string(b'"', self.lexing.backslash_escapes)?;
                     self.push(Kind::Literal, start);
                 }
@@ -189,14 +283,14 @@ impl Lexer<'_> {
                     self.string(b, false)?;
                     self.push(Kind::Quoted, start);
                 }
-                b'[' if self.dialect == Dialect::Sqlite => {
+                b'[' if self.rules.bracket_names => {
                     let end = self.find(b"]").ok_or(ScanError::Unterminated)?;
                     self.at = end + 1;
                     self.push(Kind::Quoted, start);
                 }
                 b'?' => self.question(start)?,
                 b'$' => self.dollar(start)?,
-                b':' | b'@' if self.dialect == Dialect::Sqlite => {
+                b':' | b'@' if self.rules.named_parameters => {
                     if self.peek(1).is_some_and(is_word_byte) {
                         return Err(ScanError::Unsupported("named parameters"));
                     }
@@ -248,7 +342,7 @@ impl Lexer<'_> {
     /// a space or a control character follows (`9--1` is nine minus minus
     /// one); `--` ending the text is refused, since servers disagree.
     fn dashes_comment(&self) -> Result<bool, ScanError> {
-        if self.dialect != Dialect::Mysql {
+        if !self.rules.dashes_need_space {
             return Ok(true);
         }
         match self.peek(2) {
@@ -266,7 +360,7 @@ impl Lexer<'_> {
     }
 
     fn block_comment(&mut self) -> Result<(), ScanError> {
-        if self.dialect == Dialect::Mysql
+        if self.rules.executable_comments
             && (self.peek(2) == Some(b'!')
                 || (self.peek(2) == Some(b'M') && self.peek(3) == Some(b'!')))
         {
@@ -274,7 +368,7 @@ impl Lexer<'_> {
                 "MySQL and MariaDB executable comments (`/*!`, `/*M!`)",
             ));
         }
-        let nests = self.dialect == Dialect::Postgres;
+        let nests = self.rules.nested_comments;
         let mut open = 0u32;
         while self.at < self.text.len() {
             if self.peek(0) == Some(b'/') && self.peek(1) == Some(b'*') {
@@ -331,14 +425,14 @@ impl Lexer<'_> {
 
     fn question(&mut self, start: usize) -> Result<(), ScanError> {
         self.at += 1;
-        let index = match self.dialect {
-            Dialect::Postgres => {
+        let index = match self.rules.placeholders {
+            Placeholders::Dollar => {
                 // An operator (`?`, `?|`, `?&` on jsonb).
                 self.push(Kind::Punct(b'?'), start);
                 return Ok(());
             }
-            Dialect::Mysql => self.next_bind,
-            Dialect::Sqlite => match self.digits() {
+            Placeholders::Question => self.next_bind,
+            Placeholders::NumberedQuestion => match self.digits() {
                 Some(0) => return Err(ScanError::Unsupported("the placeholder ?0")),
                 Some(n) => n - 1,
                 None => self.next_bind,
@@ -350,8 +444,9 @@ impl Lexer<'_> {
     }
 
     fn dollar(&mut self, start: usize) -> Result<(), ScanError> {
-        match self.dialect {
-            Dialect::Postgres if self.peek(1).is_some_and(|c| c.is_ascii_digit()) => {
+        let dollar_placeholders = self.rules.placeholders == Placeholders::Dollar;
+        match () {
+            () if dollar_placeholders && self.peek(1).is_some_and(|c| c.is_ascii_digit()) => {
                 self.at += 1;
                 match self.digits() {
                     Some(n) if n > 0 => {
@@ -361,7 +456,7 @@ impl Lexer<'_> {
                     _ => Err(ScanError::Unsupported("the placeholder $0")),
                 }
             }
-            Dialect::Postgres => {
+            () if self.rules.dollar_quotes => {
                 // A dollar-quoted string: $tag$ ... $tag$.
                 let close = self.text[start + 1..]
                     .iter()
@@ -377,10 +472,10 @@ impl Lexer<'_> {
                 self.push(Kind::Literal, start);
                 Ok(())
             }
-            Dialect::Sqlite if self.peek(1).is_some_and(is_word_byte) => {
+            () if self.rules.named_parameters && self.peek(1).is_some_and(is_word_byte) => {
                 Err(ScanError::Unsupported("named parameters"))
             }
-            _ => {
+            () => {
                 self.at += 1;
                 self.push(Kind::Punct(b'$'), start);
                 Ok(())

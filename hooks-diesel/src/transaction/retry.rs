@@ -8,6 +8,7 @@ use std::time::Duration;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::options::TransactionOptions;
+use crate::backend::HookBackend;
 use crate::connection::InnerConnection;
 use crate::{Error, HookedConnection};
 
@@ -104,24 +105,30 @@ pub(crate) fn retryable_state(error: &(dyn StdError + 'static)) -> Option<&'stat
     None
 }
 
-/// What the server sends with the codes Diesel does not map to a kind
-/// (MySQL's deadlock keeps its kind only on prepared statements; a
-/// transaction statement sent as text reports it as `Unknown`).
-const BY_MESSAGE: [(&str, &str); 4] = [
-    ("deadlock detected", "40P01"),
-    (
-        "Deadlock found when trying to get lock; try restarting transaction",
-        "40001",
-    ),
-    ("database is locked", "SQLITE_BUSY"),
-    ("database table is locked", "SQLITE_LOCKED"),
-];
+/// What the servers send with the codes Diesel does not map to a kind:
+/// each backend's [`HookBackend::RETRYABLE_MESSAGES`].
+fn by_message() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    let lists: [&[(&str, &str)]; 3] = [
+        #[cfg(feature = "postgres")]
+        <diesel::pg::Pg as HookBackend>::RETRYABLE_MESSAGES,
+        #[cfg(not(feature = "postgres"))]
+        &[],
+        #[cfg(feature = "mysql")]
+        <diesel::mysql::Mysql as HookBackend>::RETRYABLE_MESSAGES,
+        #[cfg(not(feature = "mysql"))]
+        &[],
+        #[cfg(feature = "sqlite")]
+        <diesel::sqlite::Sqlite as HookBackend>::RETRYABLE_MESSAGES,
+        #[cfg(not(feature = "sqlite"))]
+        &[],
+    ];
+    lists.into_iter().flatten()
+}
 
 fn diesel_state(error: &DieselError) -> Option<&'static str> {
     match error {
         DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Some("40001"),
-        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => BY_MESSAGE
-            .iter()
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => by_message()
             .find(|(message, _)| info.message() == *message)
             .map(|(_, state)| *state),
         DieselError::RollbackErrorOnCommit { commit_error, .. } => diesel_state(commit_error),
