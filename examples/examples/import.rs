@@ -28,7 +28,7 @@ mod logs;
 use clap::Parser;
 use diesel::prelude::*;
 use hooks_diesel::prelude::*;
-use hooks_diesel::{Config, Filter, HookedModel, SyncOptions, SyncReport};
+use hooks_diesel::{Config, Filter, SyncOptions, SyncReport, Writable};
 use hooks_examples::db::{Backend, BoxError, ExampleConnection};
 use hooks_examples::models::Account;
 use hooks_examples::schema::accounts;
@@ -143,7 +143,7 @@ fn run(args: &Args) -> Result<(), BoxError> {
 fn registry<C>() -> Registry<HookedConnection<C>>
 where
     C: ExampleConnection,
-    Account: HookedModel<C::Backend>,
+    Account: Writable<C::Backend>,
 {
     // Microseconds: what every backend's timestamp column keeps, so the
     // stored row equals the record (MySQL's read-back after INSERT checks).
@@ -202,7 +202,7 @@ fn import<C>(
 ) -> Result<SyncReport, BoxError>
 where
     C: ExampleConnection,
-    Account: HookedModel<C::Backend>,
+    Account: Writable<C::Backend>,
     diesel::dsl::NotEq<accounts::status, &'static str>: Filter<accounts::table, C::Backend>,
 {
     let bar = bar.clone();
@@ -218,7 +218,7 @@ where
     let mut conn = HookedConnection::new(C::open(url)?, registry()).with_config(config);
 
     let mut options = SyncOptions::new()
-        .batch_size(usize::from(args.batch_size))
+        .chunk_size(usize::from(args.batch_size))
         // The hooks stamp it; the file does not carry it.
         .ignore(&[Account::UPDATED_AT.key()]);
     if args.dry_run {

@@ -26,7 +26,7 @@ use clap::Parser;
 use diesel::r2d2::R2D2Connection;
 use hooks_diesel::hooks_core::Operation;
 use hooks_diesel::prelude::*;
-use hooks_diesel::HookedModel;
+use hooks_diesel::Writable;
 use hooks_examples::db::{Backend, BoxError, ExampleConnection};
 use hooks_examples::models::Account;
 use hooks_outbox::{ChangeEvents, Handlers, Outbox, OutboxConnection};
@@ -95,7 +95,7 @@ fn run(args: &Args) -> Result<(), BoxError> {
 fn with<C>(url: &str, args: &Args) -> Result<(), BoxError>
 where
     C: ExampleConnection + OutboxConnection + R2D2Connection,
-    Account: HookedModel<C::Backend>,
+    Account: Writable<C::Backend>,
 {
     let mut raw = C::open(url)?;
     hooks_outbox::migrate(&mut raw)?;

@@ -24,7 +24,7 @@ use clap::Parser;
 use diesel::r2d2::{CustomizeConnection, R2D2Connection};
 use hooks_diesel::pool::{HookedConnectionManager, HookedPool};
 use hooks_diesel::prelude::*;
-use hooks_diesel::HookedModel;
+use hooks_diesel::Writable;
 use hooks_examples::db::{Backend, BoxError, ExampleConnection};
 use hooks_examples::models::Account;
 
@@ -128,7 +128,7 @@ struct Tally {
 fn with_pool<C>(url: &str, args: &Args) -> Result<(), BoxError>
 where
     C: ExampleConnection + R2D2Connection,
-    Account: HookedModel<C::Backend>,
+    Account: Writable<C::Backend>,
 {
     // Schema first, on a connection of its own.
     drop(C::open(url)?);
@@ -216,7 +216,7 @@ fn work<C>(
 ) -> Result<Vec<Account>, BoxError>
 where
     C: ExampleConnection + R2D2Connection,
-    Account: HookedModel<C::Backend>,
+    Account: Writable<C::Backend>,
 {
     let mut conn = pool.get()?;
     let mut committed = Vec::new();

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use hooks_diesel::hooks_core::Hosts;
 use hooks_diesel::prelude::*;
-use hooks_diesel::HookedModel;
+use hooks_diesel::Writable;
 use hooks_examples::db::{Backend, BoxError, ExampleConnection};
 use hooks_examples::models::{Account, AuditEntry};
 
@@ -82,8 +82,8 @@ where
 fn run<C>(url: &str) -> Result<(), BoxError>
 where
     C: ExampleConnection,
-    Account: HookedModel<C::Backend>,
-    AuditEntry: HookedModel<C::Backend>,
+    Account: Writable<C::Backend>,
+    AuditEntry: Writable<C::Backend>,
 {
     let mut conn = HookedConnection::new(C::open(url)?, account_hooks());
     println!("{}:", Backend::of(url));

@@ -31,8 +31,8 @@ use std::marker::PhantomData;
 use diesel::prelude::*;
 use hooks_diesel::hooks_core::{Hosts, Operation};
 use hooks_diesel::{
-    Batch, Hook, HookModel, HookResult, HookSet, HookedConnection, HookedModel, InnerConnection,
-    Registry,
+    Batch, Hook, HookModel, HookResult, HookSet, HookedConnection, InnerConnection, Registry,
+    Writable,
 };
 
 use crate::models::{Account, AuditChange, Membership};
@@ -103,7 +103,7 @@ impl<M, C> HookSet<HookedConnection<C>> for AuditTrail<M>
 where
     M: Audited,
     C: InnerConnection,
-    AuditChange: HookedModel<C::Backend>,
+    AuditChange: Writable<C::Backend>,
     HookedConnection<C>: Hosts<M>,
 {
     fn register(self, registry: &mut Registry<HookedConnection<C>>) {
@@ -135,7 +135,7 @@ fn record<M, C>(
 where
     M: Audited,
     C: InnerConnection,
-    AuditChange: HookedModel<C::Backend>,
+    AuditChange: Writable<C::Backend>,
 {
     let rows = changes(operation, batch);
     if !rows.is_empty() {

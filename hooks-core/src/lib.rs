@@ -12,6 +12,8 @@
 //! Nothing here talks to a database: `hooks-diesel` supplies the connection
 //! type `X` that hooks receive and runs the writes.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod change;
 mod compare;
 mod condition;

@@ -26,6 +26,12 @@ pub struct FieldInfo {
 ///
 /// Implemented by `#[derive(HookModel)]`; the derive also generates one
 /// typed [`Field`](crate::Field) constant per field (`Account::BALANCE`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a hooked model",
+    label = "hooks and hooked operations need a model deriving `HookModel`",
+    note = "derive it: `#[derive(Queryable, Selectable, Insertable, HookModel, Clone)]` on \
+            `{Self}`, with `#[diesel(table_name = ..)]`"
+)]
 pub trait HookModel: Clone + Send + Sync + 'static {
     /// The primary key (a tuple for composite keys).
     type Key: Clone + Eq + Hash + Ord + Debug + Send + Sync + 'static;

@@ -28,6 +28,12 @@ pub type Attachment = Arc<dyn Any + Send + Sync>;
 /// struct Conn;
 /// impl<M: HookModel> Hosts<M> for Conn {}
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "a registry of `{Self}` cannot hold hooks of `{M}`",
+    label = "the connection type does not host this model",
+    note = "derive `HookModel` (with `Queryable`, `Selectable`, `Insertable`) on `{M}`; in code \
+            generic over the connection, add the bound `X: Hosts<{M}>`"
+)]
 pub trait Hosts<M: HookModel>: 'static {
     /// What to keep for `M`; `None` by default.
     fn attachment() -> Option<Attachment> {

@@ -8,7 +8,7 @@ use crate::attr::{self, FieldAttrs, StructAttrs};
 use crate::ctxt::Ctxt;
 
 /// The item the derive is on.
-pub struct Input<'a> {
+pub(crate) struct Input<'a> {
     pub ident: &'a Ident,
     pub generics: &'a Generics,
     pub attrs: StructAttrs,
@@ -16,7 +16,7 @@ pub struct Input<'a> {
 }
 
 /// The item's shape; only `Named` can be a model.
-pub enum Data<'a> {
+pub(crate) enum Data<'a> {
     Named(Vec<Field<'a>>),
     Tuple(&'a Fields),
     Unit,
@@ -25,7 +25,7 @@ pub enum Data<'a> {
 }
 
 /// One named field.
-pub struct Field<'a> {
+pub(crate) struct Field<'a> {
     /// Position in declaration order: the index in `FIELDS`.
     pub index: usize,
     pub ident: &'a Ident,
@@ -35,7 +35,7 @@ pub struct Field<'a> {
 }
 
 impl<'a> Input<'a> {
-    pub fn from_syn(cx: &Ctxt, node: &'a DeriveInput) -> Self {
+    pub(crate) fn from_syn(cx: &Ctxt, node: &'a DeriveInput) -> Self {
         // Struct attributes first, so that errors come in source order.
         let attrs = attr::struct_attrs(cx, &node.attrs);
         let data = match &node.data {
@@ -63,7 +63,7 @@ impl<'a> Input<'a> {
     }
 
     /// The fields, when the item is a struct with named fields.
-    pub fn named_fields(&self) -> Option<&[Field<'a>]> {
+    pub(crate) fn named_fields(&self) -> Option<&[Field<'a>]> {
         match &self.data {
             Data::Named(fields) => Some(fields),
             _ => None,
@@ -71,7 +71,7 @@ impl<'a> Input<'a> {
     }
 
     /// The field a key column names: by column name, else by field name.
-    pub fn find_field(&self, name: &str) -> Option<&Field<'a>> {
+    pub(crate) fn find_field(&self, name: &str) -> Option<&Field<'a>> {
         let fields = self.named_fields()?;
         fields
             .iter()
@@ -92,32 +92,32 @@ impl<'a> Field<'a> {
     }
 
     /// The Rust field name, without `r#`.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         attr::unraw(self.ident)
     }
 
     /// The column in the `table!` module.
-    pub fn column(&self) -> &Ident {
+    pub(crate) fn column(&self) -> &Ident {
         self.attrs.column_name.as_ref().unwrap_or(self.ident)
     }
 
     /// The column name, without `r#`.
-    pub fn column_name(&self) -> String {
+    pub(crate) fn column_name(&self) -> String {
         attr::unraw(self.column())
     }
 
     /// The descriptor constant: `BALANCE` for `balance`.
-    pub fn const_ident(&self) -> Ident {
+    pub(crate) fn const_ident(&self) -> Ident {
         Ident::new(&screaming_snake_case(&self.name()), self.span())
     }
 
-    pub fn span(&self) -> Span {
+    pub(crate) fn span(&self) -> Span {
         self.ident.span()
     }
 
     /// Whether the field's type is written `Option<..>` (with or without
     /// its path): read as the nullable form of its column's SQL type.
-    pub fn is_option(&self) -> bool {
+    pub(crate) fn is_option(&self) -> bool {
         match self.ty {
             Type::Path(path) if path.qself.is_none() => {
                 path.path.segments.last().is_some_and(|last| {
@@ -131,7 +131,7 @@ impl<'a> Field<'a> {
     }
 
     /// The span of the field's type (its first token on stable Rust).
-    pub fn ty_span(&self) -> Span {
+    pub(crate) fn ty_span(&self) -> Span {
         syn::spanned::Spanned::span(self.ty)
     }
 }

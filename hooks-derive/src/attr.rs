@@ -11,7 +11,7 @@ use crate::ctxt::Ctxt;
 
 /// What the struct's attributes say.
 #[derive(Default)]
-pub struct StructAttrs {
+pub(crate) struct StructAttrs {
     /// `#[diesel(table_name = path)]`.
     pub table_name: Option<Path>,
     /// `#[diesel(primary_key(a, b))]`.
@@ -21,7 +21,7 @@ pub struct StructAttrs {
 }
 
 /// `#[diesel(primary_key(a, b))]`.
-pub struct PrimaryKey {
+pub(crate) struct PrimaryKey {
     /// The `primary_key` keyword, for spans.
     pub keyword: Ident,
     /// The key columns, in key order.
@@ -30,7 +30,7 @@ pub struct PrimaryKey {
 
 /// What a field's attributes say.
 #[derive(Default)]
-pub struct FieldAttrs {
+pub(crate) struct FieldAttrs {
     /// `#[diesel(column_name = name)]`.
     pub column_name: Option<Ident>,
     /// `#[diesel(skip_insertion)]`, its keyword (for spans).
@@ -39,7 +39,7 @@ pub struct FieldAttrs {
     pub generated_when_unset: Option<Ident>,
 }
 
-pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> StructAttrs {
+pub(crate) fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> StructAttrs {
     let mut out = StructAttrs::default();
     for attr in attrs {
         if is_list(attr, "diesel") {
@@ -94,7 +94,7 @@ pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> StructAttrs {
     out
 }
 
-pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
+pub(crate) fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
     let mut out = FieldAttrs::default();
     for attr in attrs {
         if is_list(attr, "diesel") {
@@ -264,6 +264,6 @@ fn set_once<T>(cx: &Ctxt, slot: &mut Option<T>, key: &Ident, value: T) {
 }
 
 /// The name as written, without `r#`.
-pub fn unraw(ident: &Ident) -> String {
+pub(crate) fn unraw(ident: &Ident) -> String {
     ident.unraw().to_string()
 }

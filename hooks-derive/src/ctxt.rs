@@ -11,24 +11,24 @@ use quote::ToTokens;
 ///
 /// Must be consumed with [`Ctxt::check`]; dropping it unchecked is a bug
 /// in the derive and panics.
-pub struct Ctxt {
+pub(crate) struct Ctxt {
     errors: RefCell<Option<Vec<syn::Error>>>,
 }
 
 impl Ctxt {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Ctxt {
             errors: RefCell::new(Some(Vec::new())),
         }
     }
 
     /// An error spanning the tokens of `obj`.
-    pub fn error_spanned_by<A: ToTokens, T: Display>(&self, obj: A, msg: T) {
+    pub(crate) fn error_spanned_by<A: ToTokens, T: Display>(&self, obj: A, msg: T) {
         self.syn_error(syn::Error::new_spanned(obj.into_token_stream(), msg));
     }
 
     /// An error from a parser.
-    pub fn syn_error(&self, err: syn::Error) {
+    pub(crate) fn syn_error(&self, err: syn::Error) {
         self.errors
             .borrow_mut()
             .as_mut()
@@ -37,7 +37,7 @@ impl Ctxt {
     }
 
     /// `Ok` when no error was recorded, otherwise all of them.
-    pub fn check(self) -> Result<(), Vec<syn::Error>> {
+    pub(crate) fn check(self) -> Result<(), Vec<syn::Error>> {
         let errors = self.errors.borrow_mut().take().expect("Ctxt checked twice");
         if errors.is_empty() {
             Ok(())
@@ -56,6 +56,6 @@ impl Drop for Ctxt {
 }
 
 /// One `compile_error!` per error.
-pub fn to_compile_errors(errors: Vec<syn::Error>) -> TokenStream {
+pub(crate) fn to_compile_errors(errors: Vec<syn::Error>) -> TokenStream {
     errors.iter().map(syn::Error::to_compile_error).collect()
 }

@@ -11,7 +11,7 @@ use crate::fallback;
 use crate::valid::{self, Model};
 
 /// The whole derive: the impls, or on errors the errors and a fallback.
-pub fn derive(node: &DeriveInput) -> TokenStream {
+pub(crate) fn derive(node: &DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
     let input = Input::from_syn(&cx, node);
     let model = valid::check(&cx, &input);
@@ -26,7 +26,7 @@ pub fn derive(node: &DeriveInput) -> TokenStream {
 }
 
 /// The path of `hooks_diesel` in generated code.
-pub fn crate_path(input: &Input) -> Path {
+pub(crate) fn crate_path(input: &Input) -> Path {
     input
         .attrs
         .krate
@@ -87,7 +87,7 @@ fn hook_model(model: &Model, krate: &Path) -> TokenStream {
         .map(|s| unraw(&s.ident))
         .unwrap_or_default();
     let table_name = quote_spanned!(table_span(table)=>
-        #krate::sql_table_name::<#table::table>(#module_name)
+        #krate::__private::sql_table_name::<#table::table>(#module_name)
     );
 
     let (key_type, key_value) = match model.key.as_slice() {
@@ -207,7 +207,7 @@ fn hook_model(model: &Model, krate: &Path) -> TokenStream {
 }
 
 /// `impl Account { pub const BALANCE: Field<Account, i64> = ...; }`.
-pub fn descriptors<'f, 'a: 'f>(
+pub(crate) fn descriptors<'f, 'a: 'f>(
     ident: &syn::Ident,
     fields: impl IntoIterator<Item = &'f Field<'a>>,
     krate: &Path,
@@ -248,7 +248,7 @@ fn table_model(model: &Model, krate: &Path) -> TokenStream {
     let table = model.table;
     quote! {
         #[automatically_derived]
-        impl #krate::TableModel for #ident {
+        impl #krate::ModelTable for #ident {
             type Table = #table::table;
         }
     }
@@ -295,7 +295,7 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
         let index = f.index;
         let st = sql_type(model.table, f, krate);
         quote! {
-            if (&#krate::SqlTypeProbe::<#st>::NEW).is_array() {
+            if (&#krate::__private::SqlTypeProbe::<#st>::NEW).is_array() {
                 fields.insert(#index);
             }
         }
@@ -303,7 +303,7 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
     let zero_arms = model.fields.iter().map(|f| {
         let index = f.index;
         let st = sql_type(model.table, f, krate);
-        quote!(#index => (&#krate::SqlTypeProbe::<#st>::NEW).zero(),)
+        quote!(#index => (&#krate::__private::SqlTypeProbe::<#st>::NEW).zero(),)
     });
     let single = model.key.len() == 1;
     let key_part = |part: usize| {
@@ -346,10 +346,8 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
             quote!((#(#types,)*))
         }
     };
-    let no_field =
-        quote!(_ => ::core::result::Result::Err(#krate::no_such_field(#model_name, field)),);
-    let no_part =
-        quote!(_ => ::core::result::Result::Err(#krate::no_such_field(#model_name, part)),);
+    let no_field = quote!(_ => ::core::result::Result::Err(#krate::__private::no_such_field(#model_name, field)),);
+    let no_part = quote!(_ => ::core::result::Result::Err(#krate::__private::no_such_field(#model_name, part)),);
     let collector = quote!(<#db as #diesel::backend::Backend>::BindCollector<'c>);
     let lookup = quote!(<#db as #diesel::sql_types::TypeMetadata>::MetadataLookup);
     let key = quote!(<Self as #krate::hooks_core::HookModel>::Key);
@@ -357,7 +355,7 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
 
     quote! {
         #[automatically_derived]
-        impl<#db> #krate::DieselHookModel<#db> for #ident
+        impl<#db> #krate::__private::ModelBinds<#db> for #ident
         where
             #db: #krate::HookBackend,
             #(#bounds)*
@@ -413,7 +411,7 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
             }
 
             fn bind_column<'b>(
-                column: &'b #krate::Column<'_, Self>,
+                column: &'b #krate::__private::Column<'_, Self>,
                 out: &mut #ast_pass,
             ) -> #diesel::QueryResult<()> {
                 let field = column.field();
@@ -425,7 +423,7 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
 
             fn array_fields() -> #krate::hooks_core::FieldSet {
                 #[allow(unused_imports)]
-                use #krate::{ArraySqlType as _, ScalarSqlType as _};
+                use #krate::__private::{ArraySqlType as _, ScalarSqlType as _};
                 let mut fields = #krate::hooks_core::FieldSet::EMPTY;
                 #(#array_probes)*
                 fields
@@ -433,7 +431,7 @@ fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
 
             fn zero_sql(field: usize) -> ::core::option::Option<&'static str> {
                 #[allow(unused_imports)]
-                use #krate::{KnownZero as _, UnknownZero as _};
+                use #krate::__private::{KnownZero as _, UnknownZero as _};
                 match field {
                     #(#zero_arms)*
                     _ => ::core::option::Option::None,

@@ -1,5 +1,5 @@
 //! What is emitted next to the errors: just enough for the struct to be a
-//! `HookModel` (and a `DieselHookModel` when its table is known) with
+//! `HookModel` (and a `ModelBinds` when its table is known) with
 //! bodies that type-check whatever the errors, so that the user sees the
 //! errors in the attributes and not a cascade of "trait not implemented"
 //! or "no associated item" errors from the code that uses the model.
@@ -14,7 +14,7 @@ use quote::quote;
 use crate::ast::{Data, Input};
 use crate::expand::{crate_path, descriptors};
 
-pub fn expand(input: &Input) -> TokenStream {
+pub(crate) fn expand(input: &Input) -> TokenStream {
     let is_struct = matches!(input.data, Data::Named(_) | Data::Tuple(_) | Data::Unit);
     if !is_struct || !input.generics.params.is_empty() || input.generics.where_clause.is_some() {
         return TokenStream::new();
@@ -70,19 +70,19 @@ pub fn expand(input: &Input) -> TokenStream {
         let diesel = quote!(#krate::diesel);
         out.extend(quote! {
             #[automatically_derived]
-            impl #krate::TableModel for #ident {
+            impl #krate::ModelTable for #ident {
                 type Table = #table::table;
             }
 
             #[automatically_derived]
-            impl<__DB: #krate::HookBackend> #krate::DieselHookModel<__DB> for #ident {
+            impl<__DB: #krate::HookBackend> #krate::__private::ModelBinds<__DB> for #ident {
                 type KeySqlType = ();
 
                 fn field_type(
                     field: usize,
                     _: &mut <__DB as #diesel::sql_types::TypeMetadata>::MetadataLookup,
                 ) -> #diesel::QueryResult<<__DB as #diesel::sql_types::TypeMetadata>::TypeMetadata> {
-                    ::core::result::Result::Err(#krate::no_such_field(#model_name, field))
+                    ::core::result::Result::Err(#krate::__private::no_such_field(#model_name, field))
                 }
 
                 fn bind_field<'b>(
@@ -90,7 +90,7 @@ pub fn expand(input: &Input) -> TokenStream {
                     field: usize,
                     _: &mut #diesel::query_builder::AstPass<'_, 'b, __DB>,
                 ) -> #diesel::QueryResult<()> {
-                    ::core::result::Result::Err(#krate::no_such_field(#model_name, field))
+                    ::core::result::Result::Err(#krate::__private::no_such_field(#model_name, field))
                 }
 
                 fn bind_key<'b>(
@@ -98,7 +98,7 @@ pub fn expand(input: &Input) -> TokenStream {
                     part: usize,
                     _: &mut #diesel::query_builder::AstPass<'_, 'b, __DB>,
                 ) -> #diesel::QueryResult<()> {
-                    ::core::result::Result::Err(#krate::no_such_field(#model_name, part))
+                    ::core::result::Result::Err(#krate::__private::no_such_field(#model_name, part))
                 }
 
                 fn collect_field<'c>(
@@ -107,7 +107,7 @@ pub fn expand(input: &Input) -> TokenStream {
                     _: &mut <__DB as #diesel::backend::Backend>::BindCollector<'c>,
                     _: &mut <__DB as #diesel::sql_types::TypeMetadata>::MetadataLookup,
                 ) -> #diesel::QueryResult<()> {
-                    ::core::result::Result::Err(#krate::no_such_field(#model_name, field))
+                    ::core::result::Result::Err(#krate::__private::no_such_field(#model_name, field))
                 }
 
                 fn collect_key<'c>(
@@ -116,14 +116,14 @@ pub fn expand(input: &Input) -> TokenStream {
                     _: &mut <__DB as #diesel::backend::Backend>::BindCollector<'c>,
                     _: &mut <__DB as #diesel::sql_types::TypeMetadata>::MetadataLookup,
                 ) -> #diesel::QueryResult<()> {
-                    ::core::result::Result::Err(#krate::no_such_field(#model_name, part))
+                    ::core::result::Result::Err(#krate::__private::no_such_field(#model_name, part))
                 }
 
                 fn bind_column<'b>(
-                    column: &'b #krate::Column<'_, Self>,
+                    column: &'b #krate::__private::Column<'_, Self>,
                     _: &mut #diesel::query_builder::AstPass<'_, 'b, __DB>,
                 ) -> #diesel::QueryResult<()> {
-                    ::core::result::Result::Err(#krate::no_such_field(#model_name, column.field()))
+                    ::core::result::Result::Err(#krate::__private::no_such_field(#model_name, column.field()))
                 }
             }
         });

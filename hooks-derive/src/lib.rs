@@ -6,6 +6,8 @@
 //! Those examples derive through `hooks_diesel`, which depends on this
 //! crate, so they run as doctests of `hooks-examples`.
 
+#![warn(missing_docs, unreachable_pub)]
+
 extern crate proc_macro;
 
 mod ast;

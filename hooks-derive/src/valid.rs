@@ -15,7 +15,7 @@ use crate::ctxt::Ctxt;
 const MAX_FIELDS: usize = 128;
 
 /// A valid model: what the expansion needs, resolved.
-pub struct Model<'i, 'a> {
+pub(crate) struct Model<'i, 'a> {
     pub input: &'i Input<'a>,
     pub fields: &'i [Field<'a>],
     pub table: &'i Path,
@@ -26,7 +26,7 @@ pub struct Model<'i, 'a> {
 }
 
 /// Reports every problem; `Some` when the input can be expanded.
-pub fn check<'i, 'a>(cx: &Ctxt, input: &'i Input<'a>) -> Option<Model<'i, 'a>> {
+pub(crate) fn check<'i, 'a>(cx: &Ctxt, input: &'i Input<'a>) -> Option<Model<'i, 'a>> {
     let fields = check_shape(cx, input)?;
     check_generics(cx, input);
     let table = check_table(cx, input);

@@ -16,6 +16,8 @@
 //! `sqlite` (default), `postgres`, `mysql`, `bundled` as in hooks-diesel;
 //! `bb8`, `deadpool`: diesel-async's pools.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod connection;
 mod ops;
 #[cfg(any(feature = "bb8", feature = "deadpool"))]

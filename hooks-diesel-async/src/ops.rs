@@ -4,8 +4,8 @@
 
 use hooks_diesel::hooks_core::{BoxError, FieldKey, KeyFields};
 use hooks_diesel::{
-    Changes, Filter, HookedConnection, HookedModel, Result, Saved, SyncOptions, SyncReport,
-    TableModel, Written,
+    Changes, Filter, HookedConnection, ModelTable, Result, Saved, SyncOptions, SyncReport,
+    Writable, Written,
 };
 
 use crate::query::AsyncInner;
@@ -48,7 +48,7 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
     /// ```
     pub async fn bulk_create<M>(&mut self, records: Vec<M>) -> Result<Vec<M>>
     where
-        M: HookedModel<C::Backend> + Send + 'static,
+        M: Writable<C::Backend> + Send + 'static,
     {
         self.run(move |c| c.bulk_create(records)).await
     }
@@ -56,7 +56,7 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
     /// [`HookedConnection::bulk_update`].
     pub async fn bulk_update<M>(&mut self, records: Vec<M>) -> Result<Written<M>>
     where
-        M: HookedModel<C::Backend> + Send + 'static,
+        M: Writable<C::Backend> + Send + 'static,
     {
         self.run(move |c| c.bulk_update(records)).await
     }
@@ -68,7 +68,7 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
         fields: Vec<FieldKey<M>>,
     ) -> Result<Written<M>>
     where
-        M: HookedModel<C::Backend> + Send + 'static,
+        M: Writable<C::Backend> + Send + 'static,
     {
         self.run(move |c| c.bulk_update_fields(records, &fields))
             .await
@@ -78,7 +78,7 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
     /// `Vec`, or a slice, copied).
     pub async fn bulk_delete<M>(&mut self, records: impl Into<Vec<M>>) -> Result<usize>
     where
-        M: HookedModel<C::Backend> + Send + 'static,
+        M: Writable<C::Backend> + Send + 'static,
     {
         let records = records.into();
         self.run(move |c| c.bulk_delete(&records)).await
@@ -92,7 +92,7 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
         changes: impl Changes<M::Table, C::Backend> + Send + 'static,
     ) -> Result<Vec<M>>
     where
-        M: HookedModel<C::Backend> + TableModel + Send + 'static,
+        M: Writable<C::Backend> + ModelTable + Send + 'static,
     {
         self.run(move |c| c.update_where::<M>(filter, changes))
             .await
@@ -105,7 +105,7 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
         changes: impl Changes<M::Table, C::Backend> + Send + 'static,
     ) -> Result<usize>
     where
-        M: HookedModel<C::Backend> + TableModel + Send + 'static,
+        M: Writable<C::Backend> + ModelTable + Send + 'static,
     {
         self.run(move |c| c.update_where_count::<M>(filter, changes))
             .await
@@ -117,7 +117,7 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
         filter: impl Filter<M::Table, C::Backend> + Send + 'static,
     ) -> Result<usize>
     where
-        M: HookedModel<C::Backend> + TableModel + Send + 'static,
+        M: Writable<C::Backend> + ModelTable + Send + 'static,
     {
         self.run(move |c| c.delete_where::<M>(filter)).await
     }
@@ -131,7 +131,7 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
         options: SyncOptions<M>,
     ) -> Result<SyncReport>
     where
-        M: HookedModel<C::Backend> + TableModel + Send + 'static,
+        M: Writable<C::Backend> + ModelTable + Send + 'static,
         SyncOptions<M>: Send,
     {
         self.run(move |c| c.bulk_sync(records, key, filter, options))
@@ -141,7 +141,7 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
     /// [`HookedConnection::create`].
     pub async fn create<M>(&mut self, record: M) -> Result<M>
     where
-        M: HookedModel<C::Backend> + Send + 'static,
+        M: Writable<C::Backend> + Send + 'static,
     {
         self.run(move |c| c.create(record)).await
     }
@@ -149,7 +149,7 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
     /// [`HookedConnection::update`].
     pub async fn update<M>(&mut self, record: M) -> Result<Saved<M>>
     where
-        M: HookedModel<C::Backend> + Send + 'static,
+        M: Writable<C::Backend> + Send + 'static,
     {
         self.run(move |c| c.update(record)).await
     }
@@ -157,7 +157,7 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
     /// [`HookedConnection::save`].
     pub async fn save<M>(&mut self, record: M) -> Result<Saved<M>>
     where
-        M: HookedModel<C::Backend> + Send + 'static,
+        M: Writable<C::Backend> + Send + 'static,
     {
         self.run(move |c| c.save(record)).await
     }
@@ -165,7 +165,7 @@ impl<C: AsyncInner> AsyncHookedConnection<C> {
     /// [`HookedConnection::delete`] (the record is handed over).
     pub async fn delete<M>(&mut self, record: M) -> Result<()>
     where
-        M: HookedModel<C::Backend> + Send + 'static,
+        M: Writable<C::Backend> + Send + 'static,
     {
         self.run(move |c| c.delete(&record)).await
     }

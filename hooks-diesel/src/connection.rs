@@ -1,8 +1,10 @@
 //! [`HookedConnection`]: a Diesel connection that carries a hook registry.
 //!
-//! The Diesel trait implementations live in `connection/diesel_impls.rs`, the
-//! check of plain writes to hooked tables in `connection/unhooked.rs`, and
-//! everything about transactions in `crate::transaction`.
+//! The Diesel trait implementations live in `connection/diesel_impls.rs`
+//! (which hands every statement to the interception pipeline,
+//! `crate::intercept`), and everything about transactions in
+//! `crate::transaction`; the hooked operations are methods defined in
+//! `crate::ops`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -202,6 +204,22 @@ impl Config {
 }
 
 /// A Diesel connection with lifecycle hooks.
+///
+/// Its methods, by what they do (each defined next to its concept):
+///
+/// | area | methods |
+/// |---|---|
+/// | setting up | [`new`](Self::new), [`with_config`](Self::with_config), [`config`](Self::config), [`config_mut`](Self::config_mut), [`registry`](Self::registry), [`set_registry`](Self::set_registry), [`inner`](Self::inner), [`inner_mut`](Self::inner_mut), [`into_inner`](Self::into_inner) |
+/// | bulk writes | [`bulk_create`](Self::bulk_create), [`bulk_update`](Self::bulk_update), [`bulk_update_fields`](Self::bulk_update_fields), [`bulk_delete`](Self::bulk_delete), [`bulk_sync`](Self::bulk_sync), [`insert_each`](Self::insert_each) |
+/// | set-based writes | [`update_where`](Self::update_where), [`update_where_count`](Self::update_where_count), [`delete_where`](Self::delete_where) |
+/// | single rows | [`create`](Self::create), [`save`](Self::save), [`update`](Self::update), [`delete`](Self::delete) |
+/// | hooks off | [`without_hooks`](Self::without_hooks), [`without_hooks_for`](Self::without_hooks_for), [`unhooked_warnings`](Self::unhooked_warnings) |
+/// | transactions | [`transaction_with`](Self::transaction_with), [`transaction_with_callbacks`](Self::transaction_with_callbacks), [`retry_transaction`](Self::retry_transaction), [`dry_run`](Self::dry_run) |
+/// | after the commit | [`on_commit`](Self::on_commit), [`on_rollback`](Self::on_rollback), [`pending_callbacks`](Self::pending_callbacks), [`run_pending_callbacks`](Self::run_pending_callbacks), [`clear_callbacks`](Self::clear_callbacks) |
+/// | with the commit | [`stage`](Self::stage), [`stage_all`](Self::stage_all), [`staged`](Self::staged), [`flush_staged`](Self::flush_staged) (values written just before `COMMIT`, see `hooks-outbox`) |
+///
+/// Ordinary Diesel writes through it (`execute`, `load`, `batch_execute`)
+/// run the hooks too (README, "Ordinary Diesel writes").
 ///
 /// It wraps any Diesel connection `C` and is itself one: ordinary queries,
 /// `load`, `get_result`, `execute` and `transaction` run through it

@@ -10,7 +10,7 @@ use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::{Attachment, HookModel, Hosts};
 use crate::intercept::Route;
-use crate::query::HookedModel;
+use crate::query::Writable;
 use crate::written::{Saved, Written};
 
 type Erased<C, I> = fn(&mut HookedConnection<C>, I) -> Result<Box<dyn Any>>;
@@ -42,7 +42,7 @@ impl<C> Copy for Ops<C> {}
 impl<C, M> Hosts<M> for HookedConnection<C>
 where
     C: InnerConnection,
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
 {
     fn attachment() -> Option<Attachment> {
         Some(Arc::new(Hosted::<C> {
@@ -71,28 +71,28 @@ fn mixed_up<M: HookModel>() -> Error {
     ))
 }
 
-fn create<M: HookedModel<C::Backend>, C: InnerConnection>(
+fn create<M: Writable<C::Backend>, C: InnerConnection>(
     conn: &mut HookedConnection<C>,
     input: Box<dyn Any>,
 ) -> Result<Box<dyn Any>> {
     Ok(Box::new(conn.bulk_create(unerase::<Vec<M>, M>(input)?)?))
 }
 
-fn update<M: HookedModel<C::Backend>, C: InnerConnection>(
+fn update<M: Writable<C::Backend>, C: InnerConnection>(
     conn: &mut HookedConnection<C>,
     input: Box<dyn Any>,
 ) -> Result<Box<dyn Any>> {
     Ok(Box::new(conn.bulk_update(unerase::<Vec<M>, M>(input)?)?))
 }
 
-fn delete<M: HookedModel<C::Backend>, C: InnerConnection>(
+fn delete<M: Writable<C::Backend>, C: InnerConnection>(
     conn: &mut HookedConnection<C>,
     input: Box<dyn Any>,
 ) -> Result<Box<dyn Any>> {
     Ok(Box::new(conn.bulk_delete(&unerase::<Vec<M>, M>(input)?)?))
 }
 
-fn save<M: HookedModel<C::Backend>, C: InnerConnection>(
+fn save<M: Writable<C::Backend>, C: InnerConnection>(
     conn: &mut HookedConnection<C>,
     input: Box<dyn Any>,
 ) -> Result<Box<dyn Any>> {

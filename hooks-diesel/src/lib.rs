@@ -97,6 +97,8 @@
 //! capture `on_commit` callbacks, a recorder of fired hooks, muted hooks).
 //! For async code (diesel-async), the `hooks-diesel-async` crate.
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub use diesel;
 pub use hooks_core;
 
@@ -123,13 +125,10 @@ pub use committed::Committed;
 pub use connection::{Config, HookedConnection, InnerConnection, UnhookedWrites};
 pub use error::{Error, Result};
 pub use hosted::HookedOps;
-pub use model::{
-    no_such_field, sql_table_name, ArraySqlType, DieselHookModel, KnownZero, ScalarSqlType,
-    SqlTableName, SqlTypeProbe, SqlZero, TableModel, UnknownZero,
-};
+pub use model::ModelTable;
 pub use ops::{SyncOptions, SyncReport};
 pub use progress::{OnProgress, Progress};
-pub use query::{AllRows, Changes, Column, Filter, Frame, HookedModel, LoadRow};
+pub use query::{AllRows, Changes, Filter, Writable};
 pub use transaction::{
     is_retryable, BeforeCommit, CallbackFailures, DryRunReport, HookTransactionManager,
     IsolationLevel, RetryPolicy, TransactionOptions, WriteCounts,
@@ -137,10 +136,23 @@ pub use transaction::{
 pub use written::{Saved, Written};
 
 pub use hooks_core::{
-    after_hook, before_hook, Batch, ChangeSet, Combine, Condition, Event, Field, FieldChanged,
-    FieldChangesFrom, FieldChangesTo, FieldIs, FieldIsNot, FieldKey, FieldSet, FieldWas, Hook,
-    HookContext, HookError, HookModel, HookResult, HookSet, Operation, Priority, Registry,
+    after_hook, before_hook, Batch, ChangeSet, Combine, Condition, DispatchError, DuplicateHook,
+    Event, Field, FieldChanged, FieldChangesFrom, FieldChangesTo, FieldIs, FieldIsNot, FieldKey,
+    FieldSet, FieldWas, Hook, HookContext, HookError, HookModel, HookResult, HookSet, Hosts,
+    Operation, Priority, Registry,
 };
+
+/// What `#[derive(HookModel)]` generates code against, and the statement
+/// plumbing the model traits name in their signatures. Not a public API:
+/// it changes with any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::model::{
+        no_such_field, sql_table_name, ArraySqlType, KnownZero, ModelBinds, ScalarSqlType,
+        SqlTableName, SqlTypeProbe, SqlZero, UnknownZero,
+    };
+    pub use crate::query::{Column, Frame, LoadRow, Projection};
+}
 /// `#[derive(HookModel)]`, from `hooks-derive`: what it generates and the
 /// attributes it reads, each with an example, follow.
 pub use hooks_derive::HookModel;

@@ -8,8 +8,9 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sqlite::Sqlite;
+use hooks_diesel::__private::ModelBinds;
 use hooks_diesel::hooks_core::FieldInfo;
-use hooks_diesel::{DieselHookModel, FieldKey, FieldSet, HookModel, TableModel};
+use hooks_diesel::{FieldKey, FieldSet, HookModel, ModelTable};
 
 mod schema {
     diesel::table! {
@@ -323,7 +324,7 @@ fn conditions_from_descriptors() {
     assert!((!Account::OWNER.is("bob")).check(&new, None));
 }
 
-fn assert_diesel_model<M: DieselHookModel<Sqlite>>() {}
+fn assert_diesel_model<M: ModelBinds<Sqlite>>() {}
 
 #[test]
 fn diesel_traits_are_implemented_for_sqlite() {
@@ -331,8 +332,8 @@ fn diesel_traits_are_implemented_for_sqlite() {
     assert_diesel_model::<Membership>();
     assert_diesel_model::<Person>();
     assert_diesel_model::<AccountOwner>();
-    let _: <Account as TableModel>::Table = accounts::table;
-    let _: <Person as TableModel>::Table = schema::people::table;
+    let _: <Account as ModelTable>::Table = accounts::table;
+    let _: <Person as ModelTable>::Table = schema::people::table;
 }
 
 /// `UPDATE <table> SET <every field> WHERE <key columns>`, bound through the
@@ -342,7 +343,7 @@ struct UpdateAll<'a, M: HookModel> {
     key: M::Key,
 }
 
-impl<M: DieselHookModel<Sqlite>> QueryFragment<Sqlite> for UpdateAll<'_, M> {
+impl<M: ModelBinds<Sqlite>> QueryFragment<Sqlite> for UpdateAll<'_, M> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         out.push_sql("UPDATE ");
         out.push_identifier(M::TABLE)?;
@@ -371,7 +372,7 @@ impl<M: DieselHookModel<Sqlite>> QueryFragment<Sqlite> for UpdateAll<'_, M> {
 /// Binds a field index the model does not have.
 struct BadField<'a, M>(&'a M, usize);
 
-impl<M: DieselHookModel<Sqlite>> QueryFragment<Sqlite> for BadField<'_, M> {
+impl<M: ModelBinds<Sqlite>> QueryFragment<Sqlite> for BadField<'_, M> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.0.bind_field(self.1, &mut out)
     }

@@ -27,6 +27,8 @@
 //! `sqlite` (default), `postgres`, `mysql`, `bundled` (client libraries
 //! built from source), `nats`, `rabbitmq`.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod changes;
 mod clock;
 mod error;

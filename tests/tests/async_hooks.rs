@@ -89,8 +89,8 @@ fn runtime() -> tokio::runtime::Runtime {
 
 async fn connect<C: AsyncInner + TestBackend>(db: &TestDb<C>, log: &Log) -> AsyncHookedConnection<C>
 where
-    Account: hooks_diesel::HookedModel<C::Backend>,
-    AuditEntry: hooks_diesel::HookedModel<C::Backend>,
+    Account: hooks_diesel::Writable<C::Backend>,
+    AuditEntry: hooks_diesel::Writable<C::Backend>,
 {
     AsyncHookedConnection::connect(db.url(), hooks(log))
         .await

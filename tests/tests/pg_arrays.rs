@@ -7,8 +7,8 @@
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use hooks_diesel::__private::ModelBinds;
 use hooks_diesel::prelude::*;
-use hooks_diesel::DieselHookModel;
 use hooks_tests::recorder::Seen;
 use hooks_tests::TestDb;
 
@@ -81,7 +81,7 @@ fn stored(conn: &mut Conn) -> Vec<Tagged> {
 
 #[test]
 fn the_derive_finds_the_array_fields() {
-    let fields = <Tagged as DieselHookModel<diesel::pg::Pg>>::array_fields();
+    let fields = <Tagged as ModelBinds<diesel::pg::Pg>>::array_fields();
     assert_eq!(fields.iter().collect::<Vec<_>>(), vec![2, 3]);
 }
 

@@ -34,7 +34,7 @@ where
 fn manager<C>(url: &str, seen: &Seen<String>) -> HookedConnectionManager<C>
 where
     C: InnerConnection,
-    Account: hooks_diesel::HookedModel<C::Backend>,
+    Account: hooks_diesel::Writable<C::Backend>,
 {
     let seen = seen.clone();
     let registry = Registry::new().with(Hook::before_create(move |_, b: &mut Batch<Account>| {

@@ -72,7 +72,7 @@ backend_suite! {
             wanted(&[("b", 1, "active"), ("b", 2, "active")]),
             Account::OWNER,
             accounts::id.gt(0),
-            SyncOptions::new().batch_size(1),
+            SyncOptions::new().chunk_size(1),
         ).unwrap_err();
         assert!(err.to_string().contains("same key fields"), "{err}");
         let owners: Vec<String> = accounts::table.select(accounts::owner).load(&mut conn).unwrap();

@@ -5,7 +5,7 @@ use diesel::query_builder::AstPass;
 use diesel::sql_types::HasSqlType;
 use diesel::QueryResult;
 
-use crate::model::DieselHookModel;
+use crate::model::ModelBinds;
 use crate::query::Column;
 
 mod capture;
@@ -20,7 +20,7 @@ mod session;
 mod sqlite;
 
 pub(crate) use capture::Capture;
-pub use session::ColumnDefault;
+pub(crate) use session::ColumnDefault;
 pub(crate) use session::Session;
 
 /// A backend the hooked operations know how to write to (SQLite,
@@ -111,7 +111,7 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture + Sess
     /// The type a bound value of field `field` is cast to where it stands
     /// in a derived table of per-row values (see MySQL's implementation);
     /// `None`: bound as it is.
-    fn derived_value_cast<M: DieselHookModel<Self>>(field: usize) -> Option<&'static str> {
+    fn derived_value_cast<M: ModelBinds<Self>>(field: usize) -> Option<&'static str> {
         let _ = field;
         None
     }
@@ -125,7 +125,7 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture + Sess
     ) -> QueryResult<()>
     where
         Self: HasSqlType<ST>,
-        M: DieselHookModel<Self>,
+        M: ModelBinds<Self>,
     {
         Err(diesel::result::Error::QueryBuilderError(
             format!("{} has no array parameters", Self::NAME).into(),

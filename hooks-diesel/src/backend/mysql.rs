@@ -49,9 +49,7 @@ impl HookBackend for Mysql {
     /// Text bound into a derived table (`SELECT ? AS c UNION ALL ..`) is
     /// typed `CHAR` there, which drops its trailing spaces: it is cast to
     /// `CHAR`, a `VARCHAR`, which keeps them.
-    fn derived_value_cast<M: crate::model::DieselHookModel<Self>>(
-        field: usize,
-    ) -> Option<&'static str> {
+    fn derived_value_cast<M: crate::model::ModelBinds<Self>>(field: usize) -> Option<&'static str> {
         use diesel::mysql::MysqlType as T;
         match M::field_type(field, &mut ()).ok()? {
             T::String | T::Enum | T::Set => Some("CHAR"),

@@ -8,7 +8,7 @@ use diesel::sql_types::{Array, HasSqlType};
 use diesel::QueryResult;
 
 use super::HookBackend;
-use crate::model::DieselHookModel;
+use crate::model::ModelBinds;
 use crate::query::Column;
 
 impl HookBackend for Pg {
@@ -82,7 +82,7 @@ impl HookBackend for Pg {
     ) -> QueryResult<()>
     where
         Self: HasSqlType<ST>,
-        M: DieselHookModel<Self>,
+        M: ModelBinds<Self>,
     {
         out.push_bind_param::<Array<ST>, Column<'_, M>>(column)
     }
@@ -92,7 +92,7 @@ impl HookBackend for Pg {
 /// `array_send`), each element serialized by its own `ToSql`.
 impl<M, ST> ToSql<Array<ST>, Pg> for Column<'_, M>
 where
-    M: DieselHookModel<Pg>,
+    M: ModelBinds<Pg>,
     Pg: HasSqlType<ST>,
 {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {

@@ -15,7 +15,7 @@ use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::{Event, HookModel, Operation};
 use crate::query::Captured;
-use crate::query::{HookedModel, SelectInserted};
+use crate::query::{SelectInserted, Writable};
 use crate::sql::Piece;
 use crate::sql::{Insert, InsertForm, Row, Value};
 
@@ -26,7 +26,7 @@ pub(super) fn insert_rows<M, C>(
 ) -> Result<Routed<C::Backend>>
 where
     C: InnerConnection,
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
 {
     let creates = runs_hooks::<M, C>(conn, Operation::Create);
     match insert.form {
@@ -177,7 +177,7 @@ impl<DB: HookBackend> Writer<'_, DB> {
     ) -> diesel::QueryResult<Vec<M>>
     where
         C: InnerConnection<Backend = DB>,
-        M: HookedModel<DB>,
+        M: Writable<DB>,
     {
         let Some(read_back) = self.read_back else {
             return M::load_framed(inner, &InsertReturning::<DB> { body, binds });
@@ -239,7 +239,7 @@ fn patch<M, C>(
 ) -> Result<Option<(Patch, <C::Backend as Capture>::Binds)>>
 where
     C: InnerConnection,
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
 {
     let captured = <C::Backend as Capture>::bind_count(binds);
     let mut patch = Patch::default();
@@ -310,7 +310,7 @@ impl ReadBack {
     fn of<M, C>(insert: &Insert) -> Result<Self>
     where
         C: InnerConnection,
-        M: HookedModel<C::Backend>,
+        M: Writable<C::Backend>,
     {
         let refuse = |why: &str| unsupported::<M, C>(&insert.table, "INSERT", why);
         let key_columns: Vec<&str> = M::key_fields().map(|i| M::FIELDS[i].column).collect();
@@ -371,7 +371,7 @@ impl ReadBack {
     ) -> diesel::QueryResult<Vec<M>>
     where
         C: InnerConnection,
-        M: HookedModel<C::Backend>,
+        M: Writable<C::Backend>,
     {
         match self {
             _ if inserted == 0 => Ok(Vec::new()),
@@ -430,7 +430,7 @@ fn load_by_keys<'r, M, C>(
 ) -> diesel::QueryResult<Vec<M>>
 where
     C: InnerConnection,
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
 {
     let frame =
         KeyBindsReadBack::<C::Backend>::new::<M>(rows, positions, binds).ok_or_else(|| {

@@ -13,7 +13,7 @@ use crate::backend::HookBackend;
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::{FieldSet, HookModel};
-use crate::model::DieselHookModel;
+use crate::model::ModelBinds;
 use crate::query::push_piece;
 use crate::query::{binds_as_arrays, push_rows, Column};
 use crate::sql::Piece;
@@ -36,7 +36,7 @@ impl<DB: HookBackend> CallerRows<DB> {
     ) -> Result<Self>
     where
         C: InnerConnection<Backend = DB>,
-        M: DieselHookModel<DB>,
+        M: ModelBinds<DB>,
     {
         if !DB::RETURNING {
             return Err(Error::Invalid(format!(
@@ -123,7 +123,7 @@ struct RowsAs<'a, M: HookModel, DB: HookBackend> {
     arrays: bool,
 }
 
-impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for RowsAs<'_, M, DB> {
+impl<M: ModelBinds<DB>, DB: HookBackend> QueryFragment<DB> for RowsAs<'_, M, DB> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("SELECT ");
         match self.returning {
@@ -151,7 +151,7 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for RowsAs<'_, M
     }
 }
 
-impl<M: DieselHookModel<DB>, DB: HookBackend> RowsAs<'_, M, DB> {
+impl<M: ModelBinds<DB>, DB: HookBackend> RowsAs<'_, M, DB> {
     fn push_names(&self, out: &mut AstPass<'_, '_, DB>) -> QueryResult<()> {
         for (n, field) in M::FIELDS.iter().enumerate() {
             if n > 0 {

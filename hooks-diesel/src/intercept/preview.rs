@@ -15,7 +15,7 @@ use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::hooks_core::HookModel;
 use crate::query::push_piece;
-use crate::query::HookedModel;
+use crate::query::Writable;
 use crate::sql::Piece;
 use crate::sql::{Insert, Parsed, Row, Value};
 
@@ -65,7 +65,7 @@ impl<C: InnerConnection> HookedConnection<C> {
 }
 
 /// Where the fields of `M` take their values in `insert`.
-pub(crate) fn fields<M: HookedModel<DB>, DB: HookBackend>(
+pub(crate) fn fields<M: Writable<DB>, DB: HookBackend>(
     insert: &Insert,
     defaults: &[ColumnDefault],
 ) -> Result<Fields> {
@@ -224,7 +224,7 @@ pub(crate) fn records<M, C>(
 ) -> diesel::QueryResult<Vec<M>>
 where
     C: InnerConnection,
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
 {
     M::load_rows_of(inner, preview)
 }

@@ -13,7 +13,7 @@ use crate::hooks_core::{HookModel, Operation};
 use crate::ops::changeset;
 use crate::ops::{assigned_fields, Plan};
 use crate::query::Captured;
-use crate::query::HookedModel;
+use crate::query::Writable;
 use crate::sql::Piece;
 use crate::sql::{Clause, Delete, Parsed, Shape, Update};
 
@@ -64,7 +64,7 @@ impl<C: InnerConnection> Clone for Route<C> {
 
 impl<C: InnerConnection> Route<C> {
     /// The route of `M`'s table.
-    pub(crate) fn of<M: HookedModel<C::Backend>>() -> Self {
+    pub(crate) fn of<M: Writable<C::Backend>>() -> Self {
         Route {
             table: M::TABLE,
             model: M::MODEL,
@@ -79,7 +79,7 @@ fn route<M, C>(
 ) -> Result<Routed<C::Backend>>
 where
     C: InnerConnection,
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
 {
     match &request.parsed.shape {
         Shape::Update(update) => update_rows::<M, C>(conn, request, update),
@@ -209,7 +209,7 @@ pub(super) fn answer<M, C>(
 ) -> Result<Routed<C::Backend>>
 where
     C: InnerConnection,
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
 {
     match request.want {
         Want::Count => Ok(Routed::Count(count)),
@@ -229,7 +229,7 @@ fn update_rows<M, C>(
 ) -> Result<Routed<C::Backend>>
 where
     C: InnerConnection,
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
 {
     if !runs_hooks::<M, C>(conn, Operation::Update) {
         return Ok(Routed::Unhooked);
@@ -295,7 +295,7 @@ fn delete_rows<M, C>(
 ) -> Result<Routed<C::Backend>>
 where
     C: InnerConnection,
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
 {
     if !runs_hooks::<M, C>(conn, Operation::Delete) {
         return Ok(Routed::Unhooked);

@@ -23,10 +23,10 @@ use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::Result;
 use crate::hooks_core::{FieldSet, HookModel};
-use crate::model::DieselHookModel;
+use crate::model::ModelBinds;
 use crate::ops::Upserted;
 use crate::query::push_piece;
-use crate::query::{key_columns, push_key_in, Column, Frame, HookedModel};
+use crate::query::{key_columns, push_key_in, Column, Frame, Writable};
 use crate::sql::Piece;
 use crate::sql::{Insert, Row};
 
@@ -40,7 +40,7 @@ pub(super) fn upsert_rows<M, C>(
 ) -> Result<Routed<C::Backend>>
 where
     C: InnerConnection,
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
 {
     let (positions, columns, target) = conflict_target::<M, C>(insert)?;
     let returning = returning::<M, C>(request, &insert.table, insert.returning.as_ref())?;
@@ -89,7 +89,7 @@ where
 fn conflict_target<M, C>(insert: &Insert) -> Result<(Vec<usize>, Vec<&'static str>, FieldSet)>
 where
     C: InnerConnection,
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
 {
     let refuse = |why: &str| unsupported::<M, C>(&insert.table, FORM, why);
     let target = insert.conflict_target.as_ref().ok_or_else(|| {
@@ -139,7 +139,7 @@ where
 fn check_inserted<M, C>(inner: &mut C, inserted: &[M]) -> QueryResult<()>
 where
     C: InnerConnection,
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
 {
     if inserted.is_empty() || !<C::Backend as HookBackend>::UPSERT_MARKS_UPDATED {
         return Ok(());
@@ -172,7 +172,7 @@ struct UpdatedRows<'a, M: HookModel> {
     columns: Vec<Column<'a, M>>,
 }
 
-impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdatedRows<'_, M> {
+impl<M: ModelBinds<DB>, DB: HookBackend> QueryFragment<DB> for UpdatedRows<'_, M> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         push_key_in::<M, DB>(self.keys, &self.columns, &mut out)?;
         out.push_sql(" AND CAST(CAST(");

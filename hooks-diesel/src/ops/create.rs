@@ -8,7 +8,7 @@ use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::hooks_core::{ChangeSet, Event, HookModel, Operation};
-use crate::query::HookedModel;
+use crate::query::Writable;
 
 impl<C> HookedConnection<C>
 where
@@ -29,7 +29,7 @@ where
     /// in each chunk: a key given twice is [`Error::DuplicateKey`], a key
     /// some row has already is [`Error::KeyExists`] naming it, and nothing
     /// is written.
-    pub fn bulk_create<M: HookedModel<C::Backend>>(&mut self, records: Vec<M>) -> Result<Vec<M>> {
+    pub fn bulk_create<M: Writable<C::Backend>>(&mut self, records: Vec<M>) -> Result<Vec<M>> {
         if records.is_empty() {
             return Ok(records);
         }
@@ -78,7 +78,7 @@ where
     /// edit or reject), `write(inner, k, previewed, records)` writes the
     /// records as the hooks left them and returns them as stored, then
     /// AFTER_CREATE hooks. One hooked create, in one transaction.
-    pub(crate) fn create_previewed<M: HookedModel<C::Backend>>(
+    pub(crate) fn create_previewed<M: Writable<C::Backend>>(
         &mut self,
         chunks: usize,
         total: Option<usize>,
@@ -119,7 +119,7 @@ where
     /// the operation's transaction, after each statement, BEFORE_CREATE
     /// hooks see its stored rows (their edits are written back, a rejection
     /// rolls everything back), then AFTER_CREATE hooks.
-    pub(crate) fn create_by<M: HookedModel<C::Backend>>(
+    pub(crate) fn create_by<M: Writable<C::Backend>>(
         &mut self,
         chunks: usize,
         total: Option<usize>,
@@ -158,7 +158,7 @@ fn check_given_keys<M, C>(
     given: &mut HashMap<M::Key, usize>,
 ) -> Result<()>
 where
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
     C: LoadConnection,
     C::Backend: HookBackend,
 {

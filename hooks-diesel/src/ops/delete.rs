@@ -7,9 +7,9 @@ use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::hooks_core::{ChangeSet, Event, HookModel, Operation};
-use crate::model::TableModel;
+use crate::model::ModelTable;
 use crate::ops::run::{check_keys, rows_in_order, Run};
-use crate::query::{key_binds, Filter, HookedModel, NoFilter, Target, Unmet};
+use crate::query::{key_binds, Filter, NoFilter, Target, Unmet, Writable};
 
 impl<C> HookedConnection<C>
 where
@@ -22,7 +22,7 @@ where
     /// receive them as stored, in the caller's order. Fails, deleting
     /// nothing, on records without a key, keys given twice, or keys with
     /// no row (the error names them).
-    pub fn bulk_delete<M: HookedModel<C::Backend>>(&mut self, records: &[M]) -> Result<usize> {
+    pub fn bulk_delete<M: Writable<C::Backend>>(&mut self, records: &[M]) -> Result<usize> {
         if records.is_empty() {
             return Ok(0);
         }
@@ -37,7 +37,7 @@ where
         })
     }
 
-    fn delete_keys<M: HookedModel<C::Backend>>(
+    fn delete_keys<M: Writable<C::Backend>>(
         &mut self,
         run: &Run<C>,
         keys: &[M::Key],
@@ -57,7 +57,7 @@ where
     }
 
     /// Runs BEFORE hooks, deletes the set's rows by key, runs AFTER hooks.
-    fn delete_set<M: HookedModel<C::Backend>>(
+    fn delete_set<M: Writable<C::Backend>>(
         &mut self,
         run: &Run<C>,
         mut set: ChangeSet<M>,
@@ -88,7 +88,7 @@ where
     /// without, one `DELETE` statement.
     pub fn delete_where<M>(&mut self, filter: impl Filter<M::Table, C::Backend>) -> Result<usize>
     where
-        M: HookedModel<C::Backend> + TableModel,
+        M: Writable<C::Backend> + ModelTable,
     {
         self.delete_matching::<M, _>(&filter, None)
     }
@@ -108,7 +108,7 @@ where
         mut keep: Option<&mut Vec<M>>,
     ) -> Result<usize>
     where
-        M: HookedModel<C::Backend>,
+        M: Writable<C::Backend>,
         F: QueryFragment<C::Backend>,
     {
         self.hooked::<M, _>(Operation::Delete, 0, |conn, run| {

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::hooks_core::{
     nested, ChangeSet, DispatchError, Event, FieldSet, HasScope, HookModel, Operation, Registry,
 };
-use crate::query::{in_key_order, HookedModel};
+use crate::query::{in_key_order, Writable};
 
 /// One running hooked operation of model `M`.
 pub(crate) struct Run<C> {
@@ -125,7 +125,7 @@ where
     /// Dispatches BEFORE hooks `event` over rows already written (a
     /// set-based update, an intercepted insert): what they edit is written
     /// back to the same rows, what they reject rolls the operation back.
-    pub(crate) fn dispatch_after_write<M: HookedModel<C::Backend>>(
+    pub(crate) fn dispatch_after_write<M: Writable<C::Backend>>(
         &self,
         conn: &mut HookedConnection<C>,
         event: Event,

@@ -7,7 +7,7 @@ use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::hooks_core::HookModel;
-use crate::query::HookedModel;
+use crate::query::Writable;
 use crate::written::{Saved, Written};
 use crate::Committed;
 
@@ -17,7 +17,7 @@ where
     C::Backend: HookBackend,
 {
     /// Creates one record; returns it as stored.
-    pub fn create<M: HookedModel<C::Backend>>(&mut self, record: M) -> Result<M> {
+    pub fn create<M: Writable<C::Backend>>(&mut self, record: M) -> Result<M> {
         let created = self.bulk_create(vec![record]);
         single(created.map_err(one_committed::<M>)?)
     }
@@ -25,7 +25,7 @@ where
     /// Updates one stored record (changed fields only); returns it as
     /// written, and whether it was (a record equal to its stored row is
     /// not). Fails if its row no longer exists.
-    pub fn update<M: HookedModel<C::Backend>>(&mut self, record: M) -> Result<Saved<M>> {
+    pub fn update<M: Writable<C::Backend>>(&mut self, record: M) -> Result<Saved<M>> {
         let updated = self.bulk_update(vec![record]).map_err(one_committed::<M>)?;
         let written = updated.written() == 1;
         Ok(Saved::new(single(updated.into_records())?, written))
@@ -40,7 +40,7 @@ where
     /// may choose for a new record: a record whose key no row has is
     /// created with it (as Django's `save` does), in the same transaction
     /// as the look-up; a record whose row exists is updated.
-    pub fn save<M: HookedModel<C::Backend>>(&mut self, record: M) -> Result<Saved<M>> {
+    pub fn save<M: Writable<C::Backend>>(&mut self, record: M) -> Result<Saved<M>> {
         if !record.has_key() {
             return Ok(Saved::new(self.create(record)?, true));
         }
@@ -61,7 +61,7 @@ where
     }
 
     /// Deletes one stored record. Fails if its row no longer exists.
-    pub fn delete<M: HookedModel<C::Backend>>(&mut self, record: &M) -> Result<()> {
+    pub fn delete<M: Writable<C::Backend>>(&mut self, record: &M) -> Result<()> {
         self.bulk_delete(std::slice::from_ref(record))
             .map(|_| ())
             .map_err(|e| e.map_committed(|_: usize| ()))

@@ -9,13 +9,13 @@ use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::Result;
 use crate::hooks_core::{compare, FieldKey, FieldSet, HookModel, KeyFields};
-use crate::model::TableModel;
+use crate::model::ModelTable;
 use crate::ops::update::Fields;
-use crate::query::{Filter, HookedModel};
+use crate::query::{Filter, Writable};
 
 /// What a bulk sync may do, and how.
 pub struct SyncOptions<M> {
-    batch_size: Option<usize>,
+    chunk_size: Option<usize>,
     skip_creates: bool,
     skip_updates: bool,
     skip_deletes: bool,
@@ -28,7 +28,7 @@ pub struct SyncOptions<M> {
 impl<M> Default for SyncOptions<M> {
     fn default() -> Self {
         SyncOptions {
-            batch_size: None,
+            chunk_size: None,
             skip_creates: false,
             skip_updates: false,
             skip_deletes: false,
@@ -43,7 +43,7 @@ impl<M> Default for SyncOptions<M> {
 impl<M> fmt::Debug for SyncOptions<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SyncOptions")
-            .field("batch_size", &self.batch_size)
+            .field("chunk_size", &self.chunk_size)
             .field("skip_creates", &self.skip_creates)
             .field("skip_updates", &self.skip_updates)
             .field("skip_deletes", &self.skip_deletes)
@@ -60,10 +60,12 @@ impl<M> SyncOptions<M> {
         Self::default()
     }
 
-    /// Rows per statement (the connection's `chunk_size` otherwise).
+    /// Rows per statement (the connection's
+    /// [`Config::chunk_size`](crate::Config::chunk_size) otherwise): one
+    /// name for one concept, as `Config::with_chunk_size`.
     #[must_use]
-    pub fn batch_size(mut self, rows: usize) -> Self {
-        self.batch_size = Some(rows);
+    pub fn chunk_size(mut self, rows: usize) -> Self {
+        self.chunk_size = Some(rows);
         self
     }
 
@@ -160,11 +162,11 @@ where
         options: SyncOptions<M>,
     ) -> Result<SyncReport>
     where
-        M: HookedModel<C::Backend> + TableModel,
+        M: Writable<C::Backend> + ModelTable,
         K: KeyFields<M>,
     {
         let saved_chunk = self.config().chunk_size;
-        if let Some(rows) = options.batch_size {
+        if let Some(rows) = options.chunk_size {
             self.config_mut().chunk_size = rows.max(1);
         }
         let result = if options.dry_run {
@@ -185,7 +187,7 @@ where
         options: &SyncOptions<M>,
     ) -> Result<SyncReport>
     where
-        M: HookedModel<C::Backend> + TableModel,
+        M: Writable<C::Backend> + ModelTable,
         K: KeyFields<M>,
         F: Filter<M::Table, C::Backend>,
     {

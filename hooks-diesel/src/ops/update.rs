@@ -7,7 +7,7 @@ use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::hooks_core::{ChangeSet, Event, FieldKey, FieldSet, Operation};
 use crate::ops::run::{check_keys, rows_in_order};
-use crate::query::{key_binds, HookedModel};
+use crate::query::{key_binds, Writable};
 use crate::written::Written;
 
 /// Which fields an update writes.
@@ -35,10 +35,7 @@ where
     ///
     /// Fails, writing nothing, on records without a key, keys given twice,
     /// or keys with no row (the error names them).
-    pub fn bulk_update<M: HookedModel<C::Backend>>(
-        &mut self,
-        records: Vec<M>,
-    ) -> Result<Written<M>> {
+    pub fn bulk_update<M: Writable<C::Backend>>(&mut self, records: Vec<M>) -> Result<Written<M>> {
         self.update_records(records, Fields::Detect)
     }
 
@@ -50,7 +47,7 @@ where
     /// record as its row is (or will be) stored, never a value that is not
     /// written. A record whose named fields equal the stored row is not
     /// written and comes back as stored.
-    pub fn bulk_update_fields<M: HookedModel<C::Backend>>(
+    pub fn bulk_update_fields<M: Writable<C::Backend>>(
         &mut self,
         records: Vec<M>,
         fields: &[FieldKey<M>],
@@ -73,7 +70,7 @@ where
         self.update_records(records, Fields::Named(named))
     }
 
-    pub(crate) fn update_records<M: HookedModel<C::Backend>>(
+    pub(crate) fn update_records<M: Writable<C::Backend>>(
         &mut self,
         records: Vec<M>,
         fields: Fields,
@@ -100,7 +97,7 @@ where
         })
     }
 
-    fn update_chunk<M: HookedModel<C::Backend>>(
+    fn update_chunk<M: Writable<C::Backend>>(
         &mut self,
         run: &crate::ops::Run<C>,
         part: Vec<M>,

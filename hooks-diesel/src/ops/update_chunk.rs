@@ -11,7 +11,7 @@ use crate::connection::HookedConnection;
 use crate::error::Result;
 use crate::hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
 use crate::ops::run::{rows_in_order, Run};
-use crate::query::{Captured, HookedModel, Projection, Target};
+use crate::query::{Captured, Projection, Target, Writable};
 
 /// Reads the rows a set-based update writes, locked, each with the
 /// changeset's preview of it when BEFORE hooks want one.
@@ -30,7 +30,7 @@ impl<DB: HookBackend> Reader<'_, '_, '_, DB> {
     ) -> Result<Vec<Read<M>>>
     where
         C: crate::connection::InnerConnection<Backend = DB> + LoadConnection,
-        M: HookedModel<DB>,
+        M: Writable<DB>,
         T: QueryFragment<DB>,
     {
         let inner = conn.inner_mut();
@@ -74,7 +74,7 @@ where
     /// BEFORE hooks, the changeset applied to the chunk's rows by key
     /// (what BEFORE hooks edited written after it), AFTER hooks; returns
     /// how many rows.
-    pub(super) fn write<M: HookedModel<C::Backend>>(
+    pub(super) fn write<M: Writable<C::Backend>>(
         &self,
         conn: &mut HookedConnection<C>,
         rows: Vec<Read<M>>,
@@ -149,7 +149,7 @@ where
 
     /// The changeset applied to the rows of `keys`; the rows as stored, in
     /// the order of `keys`.
-    fn apply<M: HookedModel<C::Backend>>(
+    fn apply<M: Writable<C::Backend>>(
         &self,
         conn: &mut HookedConnection<C>,
         target: Target<'_, M::Key, Captured<'_, C::Backend>>,
@@ -173,7 +173,7 @@ fn write_edits<C, M>(
 where
     C: crate::connection::InnerConnection + LoadConnection,
     C::Backend: HookBackend,
-    M: HookedModel<C::Backend>,
+    M: Writable<C::Backend>,
 {
     let mut groups: Vec<FieldSet> = Vec::new();
     for edit in edits {
@@ -211,7 +211,7 @@ impl<DB, S, M> QueryFragment<DB> for WithValues<'_, S, M>
 where
     DB: HookBackend,
     S: QueryFragment<DB>,
-    M: crate::model::DieselHookModel<DB>,
+    M: crate::model::ModelBinds<DB>,
 {
     fn walk_ast<'b>(
         &'b self,

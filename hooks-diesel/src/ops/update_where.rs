@@ -17,10 +17,10 @@ use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::hooks_core::{Event, FieldSet, HookModel, Operation};
-use crate::model::TableModel;
+use crate::model::ModelTable;
 use crate::ops::changeset::{assigned_key, projection, reads_rows, whole};
 use crate::query::Captured;
-use crate::query::{key_binds, Changes, Filter, HookedModel, Projection, Target, Unmet};
+use crate::query::{key_binds, Changes, Filter, Projection, Target, Unmet, Writable};
 use crate::sql::Piece;
 
 /// How a set-based update is written, besides its filter and changeset.
@@ -93,7 +93,7 @@ where
         changes: impl Changes<M::Table, C::Backend>,
     ) -> Result<Vec<M>>
     where
-        M: HookedModel<C::Backend> + TableModel,
+        M: Writable<C::Backend> + ModelTable,
     {
         let mut rows = Vec::new();
         match self.update_changeset(&filter, &changes.as_changeset(), Some(&mut rows)) {
@@ -111,7 +111,7 @@ where
         changes: impl Changes<M::Table, C::Backend>,
     ) -> Result<usize>
     where
-        M: HookedModel<C::Backend> + TableModel,
+        M: Writable<C::Backend> + ModelTable,
     {
         self.update_changeset::<M, _, _>(&filter, &changes.as_changeset(), None)
     }
@@ -124,7 +124,7 @@ where
         keep: Option<&mut Vec<M>>,
     ) -> Result<usize>
     where
-        M: HookedModel<C::Backend>,
+        M: Writable<C::Backend>,
         F: QueryFragment<C::Backend>,
         S: QueryFragment<C::Backend>,
     {
@@ -182,7 +182,7 @@ where
         keep: Option<&mut Vec<M>>,
     ) -> Result<usize>
     where
-        M: HookedModel<C::Backend>,
+        M: Writable<C::Backend>,
         F: QueryFragment<C::Backend>,
         S: QueryFragment<C::Backend>,
     {
@@ -246,7 +246,7 @@ where
         keep: Option<&mut Vec<M>>,
     ) -> Result<usize>
     where
-        M: HookedModel<C::Backend>,
+        M: Writable<C::Backend>,
         F: QueryFragment<C::Backend>,
         S: QueryFragment<C::Backend>,
     {
@@ -273,7 +273,7 @@ where
         plan: &Plan<'_, '_, C::Backend>,
     ) -> Result<()>
     where
-        M: HookedModel<C::Backend>,
+        M: Writable<C::Backend>,
         S: QueryFragment<C::Backend>,
     {
         if let Some(never) = plan.never {
@@ -284,7 +284,7 @@ where
 
     /// The type each field's value is cast to when a changeset's values
     /// are read beside the rows.
-    pub(crate) fn cast_types<M: HookedModel<C::Backend>>(
+    pub(crate) fn cast_types<M: Writable<C::Backend>>(
         &mut self,
     ) -> Result<Vec<Option<&'static str>>> {
         let lookup = self.inner_mut().metadata_lookup();

@@ -11,7 +11,7 @@ use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
-use crate::query::HookedModel;
+use crate::query::Writable;
 
 /// What one upsert statement did: the stored rows it conflicted with
 /// (read and locked before it ran), and the rows it returned.
@@ -41,7 +41,7 @@ where
     /// row under a key the statement changed, which no hook could pair, and
     /// fails the operation. `verify_inserted` may fail it too, given the
     /// rows taken for inserted, before any hook runs.
-    pub(crate) fn upsert_by<M: HookedModel<C::Backend>>(
+    pub(crate) fn upsert_by<M: Writable<C::Backend>>(
         &mut self,
         chunks: usize,
         total: Option<usize>,

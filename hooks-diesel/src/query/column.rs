@@ -11,7 +11,7 @@ use diesel::QueryResult;
 
 use crate::backend::HookBackend;
 use crate::hooks_core::{FieldSet, HookModel};
-use crate::model::DieselHookModel;
+use crate::model::ModelBinds;
 
 /// The values of one field across records, or of one key part across keys.
 pub enum Column<'a, M: HookModel> {
@@ -47,7 +47,7 @@ impl<M: HookModel> Column<'_, M> {
         lookup: &mut <DB as TypeMetadata>::MetadataLookup,
     ) -> QueryResult<()>
     where
-        M: DieselHookModel<DB>,
+        M: ModelBinds<DB>,
     {
         match self {
             Column::Field { records, field } => records
@@ -88,6 +88,6 @@ impl<M: HookModel> fmt::Debug for Column<'_, M> {
 /// Whether `fields` may be bound as [`Column`] arrays on `DB`: it has array
 /// parameters, and none of them is itself an array (PostgreSQL has no
 /// arrays of arrays), else statements send `VALUES` rows.
-pub(crate) fn binds_as_arrays<M: DieselHookModel<DB>, DB: HookBackend>(fields: FieldSet) -> bool {
+pub(crate) fn binds_as_arrays<M: ModelBinds<DB>, DB: HookBackend>(fields: FieldSet) -> bool {
     DB::ARRAYS && M::array_fields().intersection(fields).is_empty()
 }

@@ -8,16 +8,16 @@ use super::target::Target;
 use super::Column;
 use super::LoadRow;
 use crate::backend::HookBackend;
-use crate::model::DieselHookModel;
+use crate::model::ModelBinds;
 
 /// `DELETE FROM t WHERE <target> [RETURNING <selection>]`.
-pub(crate) struct DeleteWhere<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> {
+pub(crate) struct DeleteWhere<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, F> {
     target: Target<'a, M::Key, F>,
     key_columns: Vec<Column<'a, M>>,
     returning: Option<M::SelectExpression>,
 }
 
-impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> DeleteWhere<'a, M, DB, F> {
+impl<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, F> DeleteWhere<'a, M, DB, F> {
     pub(crate) fn new(target: Target<'a, M::Key, F>, returning: bool) -> Self {
         DeleteWhere {
             key_columns: target.columns(),
@@ -27,21 +27,19 @@ impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> DeleteWher
     }
 }
 
-impl<M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> QueryId
-    for DeleteWhere<'_, M, DB, F>
-{
+impl<M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, F> QueryId for DeleteWhere<'_, M, DB, F> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<M: DieselHookModel<DB> + LoadRow<DB>, DB: HookBackend, F> Query for DeleteWhere<'_, M, DB, F> {
+impl<M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend, F> Query for DeleteWhere<'_, M, DB, F> {
     type SqlType = M::SqlType;
 }
 
 impl<M, DB, F> QueryFragment<DB> for DeleteWhere<'_, M, DB, F>
 where
     DB: HookBackend,
-    M: DieselHookModel<DB> + Selectable<DB>,
+    M: ModelBinds<DB> + Selectable<DB>,
     M::SelectExpression: QueryFragment<DB>,
     F: QueryFragment<DB>,
 {

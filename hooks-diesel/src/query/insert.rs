@@ -14,7 +14,7 @@ use super::keys::push_key_list;
 use super::LoadRow;
 use crate::backend::HookBackend;
 use crate::hooks_core::HookModel;
-use crate::model::DieselHookModel;
+use crate::model::ModelBinds;
 
 /// The rows are written in the order given, which for a model whose key
 /// is generated when unset puts the records with a given key first (see
@@ -48,7 +48,7 @@ impl<M: LoadRow<DB>, DB: HookBackend> Query for InsertRows<'_, M, DB> {
 impl<M, DB> QueryFragment<DB> for InsertRows<'_, M, DB>
 where
     DB: HookBackend,
-    M: DieselHookModel<DB> + Selectable<DB>,
+    M: ModelBinds<DB> + Selectable<DB>,
     M::SelectExpression: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {

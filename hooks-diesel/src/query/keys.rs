@@ -10,7 +10,7 @@ use super::column::binds_as_arrays;
 use super::Column;
 use crate::backend::HookBackend;
 use crate::hooks_core::HookModel;
-use crate::model::DieselHookModel;
+use crate::model::ModelBinds;
 
 /// Writes `"t"."a", "t"."b"` (as `ORDER BY` takes them).
 pub(crate) fn push_key_list<M: HookModel, DB: HookBackend>(
@@ -79,7 +79,7 @@ pub(crate) fn key_columns<M: HookModel>(keys: &[M::Key]) -> Vec<Column<'_, M>> {
 /// Writes `key IN (k1, k2, ...)`; on backends with arrays,
 /// `key = ANY($1)` (or `(a, b) IN (SELECT * FROM unnest($1, $2))`), whose
 /// text does not grow with the list. `columns` come from [`key_columns`].
-pub(crate) fn push_key_in<'b, M: DieselHookModel<DB>, DB: HookBackend>(
+pub(crate) fn push_key_in<'b, M: ModelBinds<DB>, DB: HookBackend>(
     keys: &'b [M::Key],
     columns: &'b [Column<'_, M>],
     out: &mut AstPass<'_, 'b, DB>,
@@ -92,7 +92,7 @@ pub(crate) fn push_key_in<'b, M: DieselHookModel<DB>, DB: HookBackend>(
 /// Like [`push_key_in`] for `rows` keys held elsewhere (records, say):
 /// part `p` of key `r` is bound by `bind(r, p, out)`; with arrays,
 /// `columns` holds one array per key part.
-pub(crate) fn push_key_in_by<'b, M: DieselHookModel<DB>, DB: HookBackend>(
+pub(crate) fn push_key_in_by<'b, M: ModelBinds<DB>, DB: HookBackend>(
     rows: usize,
     columns: &'b [Column<'_, M>],
     out: &mut AstPass<'_, 'b, DB>,
@@ -123,7 +123,7 @@ pub(crate) fn push_key_in_by<'b, M: DieselHookModel<DB>, DB: HookBackend>(
 }
 
 /// Binds array columns, comma-separated.
-pub(crate) fn push_columns<'b, M: DieselHookModel<DB>, DB: HookBackend>(
+pub(crate) fn push_columns<'b, M: ModelBinds<DB>, DB: HookBackend>(
     columns: &'b [Column<'_, M>],
     out: &mut AstPass<'_, 'b, DB>,
 ) -> QueryResult<()> {

@@ -28,6 +28,6 @@ pub use load::LoadRow;
 pub use project::Projection;
 pub(crate) use project::SelectProjected;
 pub(crate) use select::{SelectByKeys, SelectKeyList, SelectWhere};
-pub use statements::HookedModel;
+pub use statements::Writable;
 pub(crate) use target::{NoFilter, Target, Unmet};
 pub(crate) use update::{push_rows, UpdateRows, UpdateSet};

@@ -13,7 +13,7 @@ use super::target::Target;
 use super::{Column, LoadRow};
 use crate::backend::HookBackend;
 use crate::hooks_core::HookModel;
-use crate::model::DieselHookModel;
+use crate::model::ModelBinds;
 use crate::query::push_piece;
 use crate::sql::Piece;
 
@@ -34,9 +34,7 @@ pub(crate) struct SelectProjected<'a, M: Selectable<DB> + HookModel, DB: HookBac
     selection: M::SelectExpression,
 }
 
-impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F>
-    SelectProjected<'a, M, DB, F>
-{
+impl<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, F> SelectProjected<'a, M, DB, F> {
     /// `casts` holds, per field of `M`, the type its expression is cast
     /// to (see [`HookBackend::cast_type`]).
     pub(crate) fn new(
@@ -63,16 +61,14 @@ impl<M: Selectable<DB> + HookModel, DB: HookBackend, F> QueryId for SelectProjec
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<M: DieselHookModel<DB> + LoadRow<DB>, DB: HookBackend, F> Query
-    for SelectProjected<'_, M, DB, F>
-{
+impl<M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend, F> Query for SelectProjected<'_, M, DB, F> {
     type SqlType = (M::SqlType, M::SqlType);
 }
 
 impl<M, DB, F> QueryFragment<DB> for SelectProjected<'_, M, DB, F>
 where
     DB: HookBackend,
-    M: DieselHookModel<DB> + Selectable<DB>,
+    M: ModelBinds<DB> + Selectable<DB>,
     M::SelectExpression: QueryFragment<DB>,
     F: QueryFragment<DB>,
 {

@@ -12,7 +12,7 @@ use super::target::Target;
 use super::Column;
 use super::LoadRow;
 use crate::backend::HookBackend;
-use crate::model::DieselHookModel;
+use crate::model::ModelBinds;
 
 fn push_select_from<'b, M, DB>(
     selection: &'b M::SelectExpression,
@@ -20,7 +20,7 @@ fn push_select_from<'b, M, DB>(
 ) -> QueryResult<()>
 where
     DB: HookBackend,
-    M: DieselHookModel<DB> + Selectable<DB>,
+    M: ModelBinds<DB> + Selectable<DB>,
     M::SelectExpression: QueryFragment<DB>,
 {
     out.push_sql("SELECT ");
@@ -32,7 +32,7 @@ where
 fn push_order_by<M, DB>(out: &mut AstPass<'_, '_, DB>) -> QueryResult<()>
 where
     DB: HookBackend,
-    M: DieselHookModel<DB>,
+    M: ModelBinds<DB>,
 {
     out.push_sql(" ORDER BY ");
     push_key_list::<M, DB>(out, true)
@@ -65,14 +65,14 @@ fn push_lock<DB: HookBackend>(lock: bool, out: &mut AstPass<'_, '_, DB>) {
 }
 
 /// `SELECT <selection> FROM t WHERE key IN (...) ORDER BY key [FOR UPDATE]`.
-pub(crate) struct SelectByKeys<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend> {
+pub(crate) struct SelectByKeys<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend> {
     keys: &'a [M::Key],
     key_columns: Vec<Column<'a, M>>,
     lock: bool,
     selection: M::SelectExpression,
 }
 
-impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend> SelectByKeys<'a, M, DB> {
+impl<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend> SelectByKeys<'a, M, DB> {
     pub(crate) fn new(keys: &'a [M::Key], lock: bool) -> Self {
         SelectByKeys {
             keys,
@@ -83,19 +83,19 @@ impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend> SelectByKeys<
     }
 }
 
-impl<M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend> QueryId for SelectByKeys<'_, M, DB> {
+impl<M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend> QueryId for SelectByKeys<'_, M, DB> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<M: DieselHookModel<DB> + LoadRow<DB>, DB: HookBackend> Query for SelectByKeys<'_, M, DB> {
+impl<M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend> Query for SelectByKeys<'_, M, DB> {
     type SqlType = M::SqlType;
 }
 
 impl<M, DB> QueryFragment<DB> for SelectByKeys<'_, M, DB>
 where
     DB: HookBackend,
-    M: DieselHookModel<DB> + Selectable<DB>,
+    M: ModelBinds<DB> + Selectable<DB>,
     M::SelectExpression: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
@@ -111,7 +111,7 @@ where
 
 /// `SELECT <selection> FROM t WHERE <filter> ORDER BY key [LIMIT n] [FOR
 /// UPDATE]`: the rows a filter matches, in key order.
-pub(crate) struct SelectWhere<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> {
+pub(crate) struct SelectWhere<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, F> {
     target: Target<'a, M::Key, F>,
     limit: Option<usize>,
     lock: bool,
@@ -119,7 +119,7 @@ pub(crate) struct SelectWhere<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: H
     _db: PhantomData<DB>,
 }
 
-impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> SelectWhere<'a, M, DB, F> {
+impl<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, F> SelectWhere<'a, M, DB, F> {
     pub(crate) fn new(filter: &'a F, limit: Option<usize>, lock: bool) -> Self {
         SelectWhere {
             target: Target::Filter(filter),
@@ -131,21 +131,19 @@ impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> SelectWher
     }
 }
 
-impl<M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, F> QueryId
-    for SelectWhere<'_, M, DB, F>
-{
+impl<M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, F> QueryId for SelectWhere<'_, M, DB, F> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<M: DieselHookModel<DB> + LoadRow<DB>, DB: HookBackend, F> Query for SelectWhere<'_, M, DB, F> {
+impl<M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend, F> Query for SelectWhere<'_, M, DB, F> {
     type SqlType = M::SqlType;
 }
 
 impl<M, DB, F> QueryFragment<DB> for SelectWhere<'_, M, DB, F>
 where
     DB: HookBackend + Backend,
-    M: DieselHookModel<DB> + Selectable<DB>,
+    M: ModelBinds<DB> + Selectable<DB>,
     M::SelectExpression: QueryFragment<DB>,
     F: QueryFragment<DB>,
 {
@@ -168,7 +166,7 @@ pub(crate) fn push_scope<'b, M, DB, F>(
 ) -> QueryResult<()>
 where
     DB: HookBackend,
-    M: DieselHookModel<DB>,
+    M: ModelBinds<DB>,
     F: QueryFragment<DB>,
 {
     target.push_where::<M, DB>(columns, out)?;
@@ -183,13 +181,13 @@ where
 /// `SELECT <key columns> FROM t WHERE (<filter>) ORDER BY key [FOR
 /// UPDATE]`: every key a filter matches, read (and locked) at once, so
 /// that a set-based operation evaluates its filter once.
-pub(crate) struct SelectKeyList<'a, M: DieselHookModel<DB>, DB: HookBackend, F> {
+pub(crate) struct SelectKeyList<'a, M: ModelBinds<DB>, DB: HookBackend, F> {
     target: Target<'a, M::Key, F>,
     lock: bool,
     _db: PhantomData<DB>,
 }
 
-impl<'a, M: DieselHookModel<DB>, DB: HookBackend, F> SelectKeyList<'a, M, DB, F> {
+impl<'a, M: ModelBinds<DB>, DB: HookBackend, F> SelectKeyList<'a, M, DB, F> {
     pub(crate) fn new(filter: &'a F, lock: bool) -> Self {
         SelectKeyList {
             target: Target::Filter(filter),
@@ -199,19 +197,19 @@ impl<'a, M: DieselHookModel<DB>, DB: HookBackend, F> SelectKeyList<'a, M, DB, F>
     }
 }
 
-impl<M: DieselHookModel<DB>, DB: HookBackend, F> QueryId for SelectKeyList<'_, M, DB, F> {
+impl<M: ModelBinds<DB>, DB: HookBackend, F> QueryId for SelectKeyList<'_, M, DB, F> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<M: DieselHookModel<DB>, DB: HookBackend, F> Query for SelectKeyList<'_, M, DB, F> {
+impl<M: ModelBinds<DB>, DB: HookBackend, F> Query for SelectKeyList<'_, M, DB, F> {
     type SqlType = M::KeySqlType;
 }
 
 impl<M, DB, F> QueryFragment<DB> for SelectKeyList<'_, M, DB, F>
 where
     DB: HookBackend,
-    M: DieselHookModel<DB>,
+    M: ModelBinds<DB>,
     F: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {

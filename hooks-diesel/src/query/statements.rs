@@ -16,13 +16,21 @@ use super::{Projection, SelectProjected};
 use super::{UpdateRows, UpdateSet};
 use crate::backend::HookBackend;
 use crate::hooks_core::{FieldSet, HookModel};
-use crate::model::DieselHookModel;
+use crate::model::ModelBinds;
 
 /// A model the hooked operations can write on backend `DB`.
 ///
 /// Implemented automatically for every model deriving `Queryable`,
 /// `Selectable` and `HookModel`; never implement it by hand.
-pub trait HookedModel<DB: HookBackend>: DieselHookModel<DB> + LoadRow<DB> {
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be written by the hooked operations on `{DB}`",
+    label = "not a hooked model on this backend",
+    note = "derive `Queryable`, `Selectable`, `Insertable` and `HookModel` on `{Self}` \
+            (`#[derive(Queryable, Selectable, Insertable, HookModel)]` with \
+            `#[diesel(table_name = ..)]`), with fields whose types convert to the columns' \
+            SQL types on this backend"
+)]
+pub trait Writable<DB: HookBackend>: ModelBinds<DB> + LoadRow<DB> {
     /// Inserts `records` with one statement; returns the rows as stored, in
     /// order.
     #[doc(hidden)]
@@ -133,14 +141,14 @@ pub trait HookedModel<DB: HookBackend>: DieselHookModel<DB> + LoadRow<DB> {
     ) -> QueryResult<Vec<Self>>;
 }
 
-impl<M, DB> HookedModel<DB> for M
+impl<M, DB> Writable<DB> for M
 where
     DB: HookBackend
         + QueryMetadata<<M as LoadRow<DB>>::SqlType>
         + QueryMetadata<(<M as LoadRow<DB>>::SqlType, <M as LoadRow<DB>>::SqlType)>
-        + QueryMetadata<<M as DieselHookModel<DB>>::KeySqlType>,
-    M: DieselHookModel<DB> + LoadRow<DB>,
-    M::Key: FromSqlRow<<M as DieselHookModel<DB>>::KeySqlType, DB>,
+        + QueryMetadata<<M as ModelBinds<DB>>::KeySqlType>,
+    M: ModelBinds<DB> + LoadRow<DB>,
+    M::Key: FromSqlRow<<M as ModelBinds<DB>>::KeySqlType, DB>,
     M::SelectExpression: QueryFragment<DB>,
 {
     fn insert<C: LoadConnection<Backend = DB>>(
@@ -321,7 +329,7 @@ where
 fn read_back_inserted<M, DB, C>(conn: &mut C, records: &[&M]) -> QueryResult<Vec<M>>
 where
     DB: HookBackend + QueryMetadata<<M as LoadRow<DB>>::SqlType>,
-    M: HookedModel<DB>,
+    M: Writable<DB>,
     M::SelectExpression: QueryFragment<DB>,
     C: LoadConnection<Backend = DB>,
 {
@@ -350,7 +358,7 @@ where
 fn read_back_generated<M, DB, C>(conn: &mut C, records: &[&M]) -> QueryResult<Vec<M>>
 where
     DB: HookBackend + QueryMetadata<<M as LoadRow<DB>>::SqlType>,
-    M: HookedModel<DB>,
+    M: Writable<DB>,
     M::SelectExpression: QueryFragment<DB>,
     C: LoadConnection<Backend = DB>,
 {

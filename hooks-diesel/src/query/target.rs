@@ -6,7 +6,7 @@ use diesel::QueryResult;
 use super::keys::{key_columns, push_key_in};
 use super::Column;
 use crate::backend::HookBackend;
-use crate::model::DieselHookModel;
+use crate::model::ModelBinds;
 
 /// `WHERE key IN (...)`, `WHERE (<filter>)`, or both: `WHERE (<filter>)
 /// AND key IN (...)` (a filter restated next to the keys it selected, for
@@ -34,7 +34,7 @@ impl<'a, K, F> Target<'a, K, F> {
     ) -> QueryResult<()>
     where
         DB: HookBackend,
-        M: DieselHookModel<DB, Key = K>,
+        M: ModelBinds<DB, Key = K>,
         F: QueryFragment<DB>,
     {
         out.push_sql(" WHERE ");
@@ -62,7 +62,7 @@ fn push_filter<'b, DB: HookBackend, F: QueryFragment<DB>>(
 
 /// The filter type of a key-list target, which has none.
 #[doc(hidden)]
-pub struct NoFilter;
+pub(crate) struct NoFilter;
 
 impl<DB: diesel::backend::Backend> QueryFragment<DB> for NoFilter {
     fn walk_ast<'b>(&'b self, _: AstPass<'_, 'b, DB>) -> QueryResult<()> {

@@ -15,7 +15,7 @@ use super::LoadRow;
 use crate::backend::HookBackend;
 use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::no_such_field;
-use crate::model::DieselHookModel;
+use crate::model::ModelBinds;
 
 const VALUES: &str = "hooks_values";
 
@@ -78,7 +78,7 @@ impl<M: HookModel, DB> QueryId for UpdateRows<'_, M, DB> {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
+impl<M: ModelBinds<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
     /// `(k, c1, c2)`: the names of the joined rows' columns.
     fn push_value_names(&self, out: &mut AstPass<'_, '_, DB>) -> QueryResult<()> {
         out.push_sql("(");
@@ -105,7 +105,7 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
     }
 }
 
-impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
+impl<M: ModelBinds<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
     /// `SET t.c = v.c, t.u = ?`.
     fn push_assignments<'b>(
         &'b self,
@@ -187,7 +187,7 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
     }
 }
 
-impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
+impl<M: ModelBinds<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
     /// `UPDATE t SET c = ? WHERE key IN (...)`: every written value is the
     /// same on all records, so only their keys are needed.
     fn walk_uniform<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
@@ -210,7 +210,7 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> UpdateRows<'_, M, DB> {
     }
 }
 
-impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'_, M, DB> {
+impl<M: ModelBinds<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'_, M, DB> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         if self.uniform == self.fields {
             return self.walk_uniform(out);
@@ -248,16 +248,14 @@ impl<M: DieselHookModel<DB>, DB: HookBackend> QueryFragment<DB> for UpdateRows<'
 }
 
 /// `UPDATE t SET <changeset> WHERE <target> [RETURNING <selection>]`.
-pub(crate) struct UpdateSet<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, S, F> {
+pub(crate) struct UpdateSet<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, S, F> {
     changeset: &'a S,
     target: Target<'a, M::Key, F>,
     key_columns: Vec<Column<'a, M>>,
     returning: Option<M::SelectExpression>,
 }
 
-impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, S, F>
-    UpdateSet<'a, M, DB, S, F>
-{
+impl<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, S, F> UpdateSet<'a, M, DB, S, F> {
     pub(crate) fn new(changeset: &'a S, target: Target<'a, M::Key, F>, returning: bool) -> Self {
         UpdateSet {
             changeset,
@@ -268,23 +266,21 @@ impl<'a, M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, S, F>
     }
 }
 
-impl<M: DieselHookModel<DB> + Selectable<DB>, DB: HookBackend, S, F> QueryId
+impl<M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, S, F> QueryId
     for UpdateSet<'_, M, DB, S, F>
 {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<M: DieselHookModel<DB> + LoadRow<DB>, DB: HookBackend, S, F> Query
-    for UpdateSet<'_, M, DB, S, F>
-{
+impl<M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend, S, F> Query for UpdateSet<'_, M, DB, S, F> {
     type SqlType = M::SqlType;
 }
 
 impl<M, DB, S, F> QueryFragment<DB> for UpdateSet<'_, M, DB, S, F>
 where
     DB: HookBackend,
-    M: DieselHookModel<DB> + Selectable<DB>,
+    M: ModelBinds<DB> + Selectable<DB>,
     M::SelectExpression: QueryFragment<DB>,
     S: QueryFragment<DB>,
     F: QueryFragment<DB>,
@@ -311,7 +307,7 @@ pub(crate) fn push_rows<'b, M, DB, I>(
     out: &mut AstPass<'_, 'b, DB>,
 ) -> QueryResult<()>
 where
-    M: DieselHookModel<DB>,
+    M: ModelBinds<DB>,
     DB: HookBackend,
     I: Iterator<Item = usize>,
 {

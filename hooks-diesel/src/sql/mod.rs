@@ -13,14 +13,14 @@ mod top;
 mod writes;
 
 #[cfg(feature = "sqlite")]
-pub use piece::Carry;
-pub use piece::Piece;
+pub(crate) use piece::Carry;
+pub(crate) use piece::Piece;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub use piece::Segment;
+pub(crate) use piece::Segment;
 pub(crate) use piece::{push_text, writes_sql};
-pub use scan::{Dialect, Lexing};
+pub(crate) use scan::{Dialect, Lexing};
 pub(crate) use scan::{Kind, ScanError};
-pub use shape::Name;
+pub(crate) use shape::Name;
 pub(crate) use shape::{
     first_target, parse, Clause, Delete, Insert, InsertForm, Parsed, Row, Shape, TableRef, Update,
     Value, Values,

@@ -28,7 +28,7 @@ pub struct Piece {
 /// binds cannot be split).
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-pub struct Carry {
+pub(crate) struct Carry {
     /// How many binds.
     pub total: usize,
     /// Whether the piece is a condition, which may name the last bind
@@ -37,7 +37,7 @@ pub struct Carry {
 }
 
 #[derive(Clone, Debug)]
-pub enum Segment {
+pub(crate) enum Segment {
     Text(String),
     Bind(usize),
 }

@@ -184,7 +184,7 @@ pub(crate) fn first_target(sql: &str, dialect: Dialect) -> Option<String> {
 
 impl Parsed {
     /// The number of binds the statement's placeholders refer to.
-    pub fn bind_count(&self) -> usize {
+    pub(crate) fn bind_count(&self) -> usize {
         self.tokens
             .iter()
             .filter_map(|t| match t.kind {
@@ -197,7 +197,7 @@ impl Parsed {
 
     /// The text from the first to the last token of `clause`.
     #[cfg(test)]
-    pub fn text(&self, clause: &Clause) -> &str {
+    pub(crate) fn text(&self, clause: &Clause) -> &str {
         match (self.tokens.get(clause.start), clause.end.checked_sub(1)) {
             (Some(first), Some(last)) if clause.start < clause.end => {
                 &self.sql[first.span.start..self.tokens[last].span.end]
@@ -209,7 +209,7 @@ impl Parsed {
     /// The assignments of a `SET` clause: each column, unquoted, and the
     /// tokens of its expression; `None` when an item is not `column =
     /// expression`.
-    pub fn assignments(&self, set: &Clause) -> Option<Vec<(String, Clause)>> {
+    pub(crate) fn assignments(&self, set: &Clause) -> Option<Vec<(String, Clause)>> {
         let top = Top {
             sql: &self.sql,
             tokens: &self.tokens,
@@ -226,7 +226,7 @@ impl Parsed {
 
     /// The names (words and quoted names, unquoted) among the tokens of
     /// `clause`.
-    pub fn names_in(&self, clause: &Clause) -> impl Iterator<Item = String> + '_ {
+    pub(crate) fn names_in(&self, clause: &Clause) -> impl Iterator<Item = String> + '_ {
         self.tokens[clause.clone()].iter().filter_map(|t| {
             let text = &self.sql[t.span.clone()];
             match t.kind {
@@ -238,19 +238,19 @@ impl Parsed {
     }
 
     /// Whether token `i` is the punctuation `p`.
-    pub fn is_punct(&self, i: usize, p: u8) -> bool {
+    pub(crate) fn is_punct(&self, i: usize, p: u8) -> bool {
         self.tokens.get(i).is_some_and(|t| t.kind == Kind::Punct(p))
     }
 
     /// Token `i` as an upper-case keyword, when it is a word.
-    pub fn word_at(&self, i: usize) -> Option<String> {
+    pub(crate) fn word_at(&self, i: usize) -> Option<String> {
         let t = self.tokens.get(i)?;
         (t.kind == Kind::Word).then(|| self.sql[t.span.clone()].to_ascii_uppercase())
     }
 
     /// The tables the tokens `range` may write (see
     /// [`written_tables`](Self::written_tables)).
-    pub fn written_tables_in(&self, range: &Clause) -> Vec<TableRef> {
+    pub(crate) fn written_tables_in(&self, range: &Clause) -> Vec<TableRef> {
         Top {
             sql: &self.sql,
             tokens: self.tokens.get(range.clone()).unwrap_or_default(),
@@ -261,7 +261,7 @@ impl Parsed {
     /// The tables the statement may write, wherever in its text (CTEs,
     /// several statements, comments removed).
     #[cfg(test)]
-    pub fn written_tables(&self) -> Vec<TableRef> {
+    pub(crate) fn written_tables(&self) -> Vec<TableRef> {
         Top {
             sql: &self.sql,
             tokens: &self.tokens,

@@ -46,6 +46,12 @@ impl<C: InnerConnection> HookedConnection<C> {
     ///   panic in a callback propagates to the caller of the commit once
     ///   the transaction is closed; the later callbacks are dropped.
     ///
+    /// Not to be confused with Diesel's own `SqliteConnection::on_commit`
+    /// hook (SQLite's `sqlite3_commit_hook`), which runs *before* the
+    /// commit completes, inside it, and may turn it into a rollback; the
+    /// callbacks here run once the `COMMIT` has succeeded, on every backend,
+    /// and can no longer undo it.
+    ///
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};
     /// use std::sync::Arc;

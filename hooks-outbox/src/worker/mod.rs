@@ -28,7 +28,7 @@ pub type OnDelivered = Arc<dyn Fn(&[Event]) + Send + Sync>;
 
 /// How an outbox delivers: see [`Outbox::builder`].
 #[derive(Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub(crate) url: String,
     pub(crate) workers: usize,
     pub(crate) batch_size: i64,

@@ -16,7 +16,7 @@ use super::rollback;
 fn deferred_registry<C>(seen: &Seen<(i64, String, bool)>) -> Registry<HookedConnection<C>>
 where
     C: hooks_diesel::InnerConnection,
-    Account: hooks_diesel::HookedModel<C::Backend>,
+    Account: hooks_diesel::Writable<C::Backend>,
 {
     let seen = seen.clone();
     Registry::new().with(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::Connection;
-use hooks_diesel::{Batch, Config, Hook, HookedConnection, HookedModel, InnerConnection, Registry};
+use hooks_diesel::{Batch, Config, Hook, HookedConnection, InnerConnection, Registry, Writable};
 use hooks_examples::models::Account;
 
 use crate::phases::Input;
@@ -63,7 +63,7 @@ fn add(counter: &AtomicUsize, n: usize) {
 pub fn registry<C>(counts: &Arc<HookCounts>) -> Registry<HookedConnection<C>>
 where
     C: InnerConnection,
-    Account: HookedModel<C::Backend>,
+    Account: Writable<C::Backend>,
 {
     let (c1, c2, c3, c4, c5) = (
         Arc::clone(counts),
