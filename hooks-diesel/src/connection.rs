@@ -16,9 +16,9 @@ use diesel::QueryResult;
 use crate::backend::HookBackend;
 use crate::intercept::state::Interception;
 
-use crate::hooks_core::{self, HasScope, Registry, Scope, DEFAULT_MAX_DEPTH};
 use crate::progress::{OnProgress, Progress};
 use crate::transaction::{CallbackFailures, TxState};
+use hooks_core::{self, HasScope, Registry, Scope, DEFAULT_MAX_DEPTH};
 
 mod diesel_impls;
 mod each;

@@ -3,7 +3,7 @@
 use std::any::Any;
 
 use crate::committed::Committed;
-use crate::hooks_core::{BoxError, DispatchError, Operation};
+use hooks_core::{BoxError, DispatchError, Operation};
 
 /// What a hooked operation, transaction helper or callback can fail with.
 ///
@@ -75,7 +75,7 @@ pub enum Error {
 
     /// Two records of a bulk sync share their key fields.
     #[error(transparent)]
-    DuplicateKeyFields(#[from] crate::hooks_core::DuplicateKeyFields),
+    DuplicateKeyFields(#[from] hooks_core::DuplicateKeyFields),
 
     /// Rows to update or delete no longer exist.
     #[error(

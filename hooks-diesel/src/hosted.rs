@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
-use crate::hooks_core::{Attachment, HookModel, Hosts};
 use crate::intercept::Route;
 use crate::query::Writable;
 use crate::written::{Saved, Written};
+use hooks_core::{Attachment, HookModel, Hosts};
 
 type Erased<C, I> = fn(&mut HookedConnection<C>, I) -> Result<Box<dyn Any>>;
 

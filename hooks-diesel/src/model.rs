@@ -10,8 +10,8 @@ use diesel::sql_types::TypeMetadata;
 use diesel::QueryResult;
 
 use crate::backend::HookBackend;
-use crate::hooks_core::{FieldSet, HookModel};
 use crate::query::Column;
+use hooks_core::{FieldSet, HookModel};
 
 /// A hooked model's Diesel table (`accounts::table`), so that filters and
 /// changesets of set-based operations are checked against it.

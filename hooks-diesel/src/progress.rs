@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::hooks_core::Operation;
+use hooks_core::Operation;
 
 /// Where a hooked operation has got to, reported after each chunk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -52,11 +52,11 @@
 //! The recorder and muting work on any hooked connection, in a test
 //! transaction or not; see [`record_hooks`] and [`mute_hooks`].
 
-pub use crate::hooks_core::{FiredHook, HookLog};
+pub use hooks_core::{FiredHook, HookLog};
 
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::Result;
-use crate::hooks_core::HasScope;
+use hooks_core::HasScope;
 
 /// What [`capture_on_commit`] does with the callbacks it captured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

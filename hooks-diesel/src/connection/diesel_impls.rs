@@ -14,9 +14,9 @@ use diesel::query_builder::{Query, QueryFragment, QueryId};
 use diesel::{ConnectionResult, QueryResult};
 
 use super::{HookedConnection, InnerConnection};
-use crate::hooks_core::Registry;
 use crate::intercept::{AsCallerQuery, Routed, Want};
 use crate::transaction::HookTransactionManager;
+use hooks_core::Registry;
 
 impl<C: ConnectionSealed> ConnectionSealed for HookedConnection<C> {}
 

@@ -13,11 +13,11 @@ use super::upsert;
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
-use crate::hooks_core::{Event, HookModel, Operation};
 use crate::query::Captured;
 use crate::query::{SelectInserted, Writable};
 use crate::sql::Piece;
 use crate::sql::{Insert, InsertForm, Row, Value};
+use hooks_core::{Event, HookModel, Operation};
 
 pub(super) fn insert_rows<M, C>(
     conn: &mut HookedConnection<C>,

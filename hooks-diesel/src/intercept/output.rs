@@ -12,11 +12,11 @@ use diesel::QueryResult;
 use crate::backend::HookBackend;
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
-use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::ModelBinds;
 use crate::query::push_piece;
 use crate::query::{binds_as_arrays, push_rows, Column};
 use crate::sql::Piece;
+use hooks_core::{FieldSet, HookModel};
 
 /// A statement rendered once, with its binds: what the caller's `load`
 /// receives.

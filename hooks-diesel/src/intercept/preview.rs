@@ -13,11 +13,11 @@ use diesel::QueryResult;
 use crate::backend::{ColumnDefault, HookBackend, Session};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
-use crate::hooks_core::HookModel;
 use crate::query::push_piece;
 use crate::query::Writable;
 use crate::sql::Piece;
 use crate::sql::{Insert, Parsed, Row, Value};
+use hooks_core::HookModel;
 
 /// Where each field of a model takes its value in the rows of an insert.
 pub(crate) struct Fields {

@@ -10,11 +10,11 @@ use diesel::query_builder::AstPass;
 use diesel::QueryResult;
 
 use crate::backend::{Capture, HookBackend};
-use crate::hooks_core::HookModel;
 use crate::query::push_piece;
 use crate::query::Frame;
 use crate::sql::Piece;
 use crate::sql::{Insert, Parsed, Row, Value};
+use hooks_core::HookModel;
 
 /// One statement of a re-sent insert: its text and the rows of the
 /// caller's `VALUES` list it holds.

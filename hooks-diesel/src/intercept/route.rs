@@ -9,13 +9,13 @@ use super::output::CallerRows;
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
-use crate::hooks_core::{HookModel, Operation};
 use crate::ops::changeset;
 use crate::ops::{assigned_fields, Plan};
 use crate::query::Captured;
 use crate::query::Writable;
 use crate::sql::Piece;
 use crate::sql::{Clause, Delete, Parsed, Shape, Update};
+use hooks_core::{HookModel, Operation};
 
 /// What the caller of the intercepted statement asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,13 +22,13 @@ use super::route::{answer, capture, returning, unsupported, Request, Routed};
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::Result;
-use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::ModelBinds;
 use crate::ops::Upserted;
 use crate::query::push_piece;
 use crate::query::{key_columns, push_key_in, Column, Frame, Writable};
 use crate::sql::Piece;
 use crate::sql::{Insert, Row};
+use hooks_core::{FieldSet, HookModel};
 
 /// The form this module hooks, as `shape` names it.
 pub(crate) const FORM: &str = "ON CONFLICT DO UPDATE";

@@ -7,10 +7,10 @@ use diesel::query_builder::{QueryBuilder, QueryFragment};
 
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
-use crate::hooks_core::HookModel;
 use crate::query::Projection;
 use crate::sql::Piece;
 use crate::sql::{parse, Clause, Parsed};
+use hooks_core::HookModel;
 
 /// The assignments of `set` as expressions per field of `M`; `None` when
 /// one cannot be evaluated as a column of a `SELECT` of `M`'s table: a

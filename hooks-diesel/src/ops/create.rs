@@ -7,8 +7,8 @@ use diesel::connection::LoadConnection;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
-use crate::hooks_core::{ChangeSet, Event, HookModel, Operation};
 use crate::query::Writable;
+use hooks_core::{ChangeSet, Event, HookModel, Operation};
 
 impl<C> HookedConnection<C>
 where

@@ -6,10 +6,10 @@ use diesel::query_builder::QueryFragment;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
-use crate::hooks_core::{ChangeSet, Event, HookModel, Operation};
 use crate::model::ModelTable;
 use crate::ops::run::{check_keys, rows_in_order, Run};
 use crate::query::{key_binds, Filter, NoFilter, Target, Unmet, Writable};
+use hooks_core::{ChangeSet, Event, HookModel, Operation};
 
 impl<C> HookedConnection<C>
 where

@@ -9,10 +9,10 @@ use diesel::connection::LoadConnection;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
-use crate::hooks_core::{
+use crate::query::{in_key_order, Writable};
+use hooks_core::{
     nested, ChangeSet, DispatchError, Event, FieldSet, HasScope, HookModel, Operation, Registry,
 };
-use crate::query::{in_key_order, Writable};
 
 /// One running hooked operation of model `M`.
 pub(crate) struct Run<C> {
@@ -270,7 +270,7 @@ pub(crate) fn rows_in_order<M: HookModel>(keys: &[M::Key], rows: Vec<M>) -> Resu
 mod tests {
     use super::check_keys;
     use crate::error::Error;
-    use crate::hooks_core::{FieldInfo, FieldSet, HookModel, Operation};
+    use hooks_core::{FieldInfo, FieldSet, HookModel, Operation};
 
     #[derive(Clone, Debug)]
     struct Row(i64);

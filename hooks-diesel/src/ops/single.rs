@@ -6,10 +6,10 @@ use diesel::connection::LoadConnection;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
-use crate::hooks_core::HookModel;
 use crate::query::Writable;
 use crate::written::{Saved, Written};
 use crate::Committed;
+use hooks_core::HookModel;
 
 impl<C> HookedConnection<C>
 where

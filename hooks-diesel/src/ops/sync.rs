@@ -8,10 +8,10 @@ use diesel::connection::LoadConnection;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::Result;
-use crate::hooks_core::{compare, FieldKey, FieldSet, HookModel, KeyFields};
 use crate::model::ModelTable;
 use crate::ops::update::Fields;
 use crate::query::{Filter, Writable};
+use hooks_core::{compare, FieldKey, FieldSet, HookModel, KeyFields};
 
 /// What a bulk sync may do, and how.
 pub struct SyncOptions<M> {

@@ -5,10 +5,10 @@ use diesel::connection::LoadConnection;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
-use crate::hooks_core::{ChangeSet, Event, FieldKey, FieldSet, Operation};
 use crate::ops::run::{check_keys, rows_in_order};
 use crate::query::{key_binds, Writable};
 use crate::written::Written;
+use hooks_core::{ChangeSet, Event, FieldKey, FieldSet, Operation};
 
 /// Which fields an update writes.
 #[derive(Clone, Copy)]

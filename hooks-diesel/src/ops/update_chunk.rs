@@ -9,9 +9,9 @@ use super::update_where::{Plan, Read};
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::Result;
-use crate::hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
 use crate::ops::run::{rows_in_order, Run};
 use crate::query::{Captured, Projection, Target, Writable};
+use hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
 
 /// Reads the rows a set-based update writes, locked, each with the
 /// changeset's preview of it when BEFORE hooks want one.

@@ -16,12 +16,12 @@ use super::update_chunk::{Reader, Writer};
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
-use crate::hooks_core::{Event, FieldSet, HookModel, Operation};
 use crate::model::ModelTable;
 use crate::ops::changeset::{assigned_key, projection, reads_rows, whole};
 use crate::query::Captured;
 use crate::query::{key_binds, Changes, Filter, Projection, Target, Unmet, Writable};
 use crate::sql::Piece;
+use hooks_core::{Event, FieldSet, HookModel, Operation};
 
 /// How a set-based update is written, besides its filter and changeset.
 pub(crate) struct Plan<'p, 'b, DB: HookBackend> {

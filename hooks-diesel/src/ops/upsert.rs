@@ -10,8 +10,8 @@ use diesel::connection::LoadConnection;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
-use crate::hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
 use crate::query::Writable;
+use hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
 
 /// What one upsert statement did: the stored rows it conflicted with
 /// (read and locked before it ran), and the rows it returned.

@@ -10,8 +10,8 @@ use diesel::sql_types::TypeMetadata;
 use diesel::QueryResult;
 
 use crate::backend::HookBackend;
-use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::ModelBinds;
+use hooks_core::{FieldSet, HookModel};
 
 /// The values of one field across records, or of one key part across keys.
 pub enum Column<'a, M: HookModel> {

@@ -13,8 +13,8 @@ use super::framed::Frame;
 use super::keys::push_key_list;
 use super::LoadRow;
 use crate::backend::HookBackend;
-use crate::hooks_core::HookModel;
 use crate::model::ModelBinds;
+use hooks_core::HookModel;
 
 /// The rows are written in the order given, which for a model whose key
 /// is generated when unset puts the records with a given key first (see

@@ -9,8 +9,8 @@ use diesel::QueryResult;
 use super::column::binds_as_arrays;
 use super::Column;
 use crate::backend::HookBackend;
-use crate::hooks_core::HookModel;
 use crate::model::ModelBinds;
+use hooks_core::HookModel;
 
 /// Writes `"t"."a", "t"."b"` (as `ORDER BY` takes them).
 pub(crate) fn push_key_list<M: HookModel, DB: HookBackend>(

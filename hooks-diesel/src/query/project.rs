@@ -12,10 +12,10 @@ use super::select::{keep_rows_statement_uncached, push_scope};
 use super::target::Target;
 use super::{Column, LoadRow};
 use crate::backend::HookBackend;
-use crate::hooks_core::HookModel;
 use crate::model::ModelBinds;
 use crate::query::push_piece;
 use crate::sql::Piece;
+use hooks_core::HookModel;
 
 /// What a changeset writes, per model field: the expression of each
 /// assigned field, with the binds the expressions refer to.

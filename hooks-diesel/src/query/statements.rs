@@ -15,8 +15,8 @@ use super::{load_rows, DeleteWhere, InsertRows, LoadRow, SelectByKeys, SelectWhe
 use super::{Projection, SelectProjected};
 use super::{UpdateRows, UpdateSet};
 use crate::backend::HookBackend;
-use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::ModelBinds;
+use hooks_core::{FieldSet, HookModel};
 
 /// A model the hooked operations can write on backend `DB`.
 ///

@@ -20,7 +20,7 @@ pub enum Target<'a, K, F> {
 
 impl<'a, K, F> Target<'a, K, F> {
     /// The array columns a key list binds on backends with arrays.
-    pub(crate) fn columns<M: crate::hooks_core::HookModel<Key = K>>(&self) -> Vec<Column<'a, M>> {
+    pub(crate) fn columns<M: hooks_core::HookModel<Key = K>>(&self) -> Vec<Column<'a, M>> {
         match self {
             Target::Keys(keys) | Target::Both(_, keys) => key_columns::<M>(keys),
             Target::Filter(_) => Vec::new(),

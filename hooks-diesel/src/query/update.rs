@@ -13,9 +13,9 @@ use super::target::Target;
 use super::Column;
 use super::LoadRow;
 use crate::backend::HookBackend;
-use crate::hooks_core::{FieldSet, HookModel};
 use crate::model::no_such_field;
 use crate::model::ModelBinds;
+use hooks_core::{FieldSet, HookModel};
 
 const VALUES: &str = "hooks_values";
 

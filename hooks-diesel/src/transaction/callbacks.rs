@@ -7,8 +7,8 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use super::frames::{Callback, Outcome, Pending};
 use crate::connection::InnerConnection;
-use crate::hooks_core::{BoxError, DeferredCall};
 use crate::{Committed, Error, HookedConnection};
+use hooks_core::{BoxError, DeferredCall};
 
 /// What happens after a callback run after commit (or rollback) fails.
 /// The transaction stays committed either way.

@@ -9,8 +9,8 @@ use diesel::connection::{Connection, TransactionManager};
 
 use super::frames::Pending;
 use crate::connection::InnerConnection;
-use crate::hooks_core::{HookModel, Operation};
 use crate::HookedConnection;
+use hooks_core::{HookModel, Operation};
 
 /// Rows one model would have had created, updated and deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -9,8 +9,8 @@
 
 use std::fmt;
 
-use crate::hooks_core::{BoxError, Operation};
 use crate::HookedConnection;
+use hooks_core::{BoxError, Operation};
 
 /// A callback waiting for a commit or rollback.
 pub(crate) type Callback<C> =
