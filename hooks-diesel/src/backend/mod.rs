@@ -41,46 +41,46 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture + Sess
     const ARRAYS: bool;
     /// Whether per-row values are written as `UPDATE t JOIN (rows) ON ...
     /// SET ...` (MySQL has no `UPDATE ... FROM`).
-    const UPDATE_JOIN: bool = false;
+    const UPDATE_JOIN: bool;
     /// The value that makes an `INSERT` generate a key: `DEFAULT` in a
     /// `VALUES` row on PostgreSQL and MySQL; SQLite, which has no
     /// `DEFAULT` there, assigns an `INTEGER PRIMARY KEY` (the rowid) given
     /// `NULL`. For keys generated when unset
     /// (`HookModel::KEY_GENERATED_WHEN_UNSET`).
-    const GENERATE_KEY: &'static str = "DEFAULT";
+    const GENERATE_KEY: &'static str;
     /// Whether the condition of an intercepted `UPDATE` or `DELETE` is
     /// first sent in a write that matches no row (`WHERE (<condition>)
     /// AND RAND() < 0`), so that it fails where the original would: see
     /// the MySQL implementation.
-    const CHECKS_CONDITION_BY_WRITE: bool = false;
+    const CHECKS_CONDITION_BY_WRITE: bool;
     /// Whether an `UPDATE` whose condition reads its own table (a
     /// subquery) is written in two passes, its assignments computed from
     /// the old row rather than left to right (MariaDB): such a statement
     /// is re-sent with its own condition beside the keys, so that it is
     /// written the same way.
-    const TWO_PASS_SELF_UPDATES: bool = false;
+    const TWO_PASS_SELF_UPDATES: bool;
     /// Whether `DEFAULT` may stand as a value in a `VALUES` row (SQLite:
     /// no; the column's default is written out instead).
-    const DEFAULT_IN_VALUES: bool = true;
+    const DEFAULT_IN_VALUES: bool;
     /// Whether a `VALUES` list can stand as a table (`SELECT * FROM (VALUES
     /// ..) AS t`); otherwise rows are written as `SELECT .. UNION ALL`.
-    const VALUES_TABLE: bool = true;
+    const VALUES_TABLE: bool;
     /// Whether an `UPDATE`'s assignments see the values earlier ones of the
     /// same statement wrote (MySQL: left to right); elsewhere every
     /// assignment reads the old row.
-    const ASSIGNS_IN_ORDER: bool = false;
+    const ASSIGNS_IN_ORDER: bool;
     /// Whether the rows an upsert updated can be told from those it
     /// inserted after it ran (PostgreSQL: their `xmax` is set), to catch a
     /// conflicting row another transaction inserted meanwhile.
-    const UPSERT_MARKS_UPDATED: bool = false;
+    const UPSERT_MARKS_UPDATED: bool;
     /// The messages (and the SQLSTATE or result code they stand for) of
     /// the retryable failures Diesel does not give a kind for, compared
     /// whole (see [`is_retryable`](crate::is_retryable)).
-    const RETRYABLE_MESSAGES: &'static [(&'static str, &'static str)] = &[];
+    const RETRYABLE_MESSAGES: &'static [(&'static str, &'static str)];
     /// Whether a statement that returns rows may stay in Diesel's
     /// prepared-statement cache between executions (see
     /// `query::select::keep_rows_statement_uncached`).
-    const CACHE_ROW_STATEMENTS: bool = true;
+    const CACHE_ROW_STATEMENTS: bool;
 
     /// The statement that begins a top-level transaction with `options`
     /// (`BEGIN ISOLATION LEVEL ..`, `START TRANSACTION READ ONLY`, `BEGIN

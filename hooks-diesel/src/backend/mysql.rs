@@ -11,6 +11,9 @@ impl HookBackend for Mysql {
     const RETURNING: bool = false;
     const ROW_LOCKS: bool = true;
     const ARRAYS: bool = false;
+    const GENERATE_KEY: &'static str = "DEFAULT";
+    const DEFAULT_IN_VALUES: bool = true;
+    const UPSERT_MARKS_UPDATED: bool = false;
     const UPDATE_JOIN: bool = true;
     const ASSIGNS_IN_ORDER: bool = true;
     /// A deadlock keeps its kind only on prepared statements; a

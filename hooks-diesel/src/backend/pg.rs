@@ -18,6 +18,14 @@ impl HookBackend for Pg {
     const RETURNING: bool = true;
     const ROW_LOCKS: bool = true;
     const ARRAYS: bool = true;
+    const UPDATE_JOIN: bool = false;
+    const GENERATE_KEY: &'static str = "DEFAULT";
+    const CHECKS_CONDITION_BY_WRITE: bool = false;
+    const TWO_PASS_SELF_UPDATES: bool = false;
+    const DEFAULT_IN_VALUES: bool = true;
+    const VALUES_TABLE: bool = true;
+    const ASSIGNS_IN_ORDER: bool = false;
+    const CACHE_ROW_STATEMENTS: bool = true;
     const UPSERT_MARKS_UPDATED: bool = true;
     /// 40P01, which Diesel reports as `Unknown`.
     const RETRYABLE_MESSAGES: &'static [(&'static str, &'static str)] =

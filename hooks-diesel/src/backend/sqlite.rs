@@ -14,6 +14,13 @@ impl HookBackend for Sqlite {
     const RETURNING: bool = true;
     const ROW_LOCKS: bool = false;
     const ARRAYS: bool = false;
+    const UPDATE_JOIN: bool = false;
+    const CHECKS_CONDITION_BY_WRITE: bool = false;
+    const TWO_PASS_SELF_UPDATES: bool = false;
+    const VALUES_TABLE: bool = true;
+    const ASSIGNS_IN_ORDER: bool = false;
+    const UPSERT_MARKS_UPDATED: bool = false;
+    const CACHE_ROW_STATEMENTS: bool = true;
     const GENERATE_KEY: &'static str = "NULL";
     const DEFAULT_IN_VALUES: bool = false;
     /// `SQLITE_BUSY` and `SQLITE_LOCKED`, whose codes Diesel keeps.
