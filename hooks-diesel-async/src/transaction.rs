@@ -1,5 +1,5 @@
 //! The transaction manager of [`AsyncHookedConnection`]: each begin,
-//! commit and rollback is the hooked connection's own (`HookTransactionManager`),
+//! commit and rollback is the hooked connection's own (`HookedTransactionManager`),
 //! run on the blocking thread, so `on_commit` / `on_rollback` callbacks
 //! and deferred hooks settle exactly as on the sync connection (they run
 //! on that thread, with the sync connection, right after the `COMMIT`).

@@ -130,7 +130,7 @@ pub use ops::{SyncOptions, SyncReport};
 pub use progress::{OnProgress, Progress};
 pub use query::{AllRows, Changes, Filter, Writable};
 pub use transaction::{
-    is_retryable, BeforeCommit, CallbackFailures, DryRunReport, HookTransactionManager,
+    is_retryable, BeforeCommit, CallbackFailures, DryRunReport, HookedTransactionManager,
     IsolationLevel, RetryPolicy, TransactionOptions, WriteCounts,
 };
 pub use written::{Saved, Written};

@@ -1,7 +1,7 @@
 //! `HookedConnection` is a Diesel connection: every trait delegates to the
 //! inner connection, the way r2d2's `PooledConnection` does, except that
 //! statements pass through `intercept` (writes to hooked tables run their
-//! hooks) and transactions go through `HookTransactionManager`, which keeps
+//! hooks) and transactions go through `HookedTransactionManager`, which keeps
 //! the callback frames.
 
 use diesel::connection::{
@@ -15,7 +15,7 @@ use diesel::{ConnectionResult, QueryResult};
 
 use super::{HookedConnection, InnerConnection};
 use crate::intercept::{AsCallerQuery, Routed, Want};
-use crate::transaction::HookTransactionManager;
+use crate::transaction::HookedTransactionManager;
 use hooks_core::Registry;
 
 impl<C: ConnectionSealed> ConnectionSealed for HookedConnection<C> {}
@@ -40,7 +40,7 @@ impl<C: InnerConnection> SimpleConnection for HookedConnection<C> {
 
 impl<C: InnerConnection> Connection for HookedConnection<C> {
     type Backend = C::Backend;
-    type TransactionManager = HookTransactionManager<C::TransactionManager>;
+    type TransactionManager = HookedTransactionManager<C::TransactionManager>;
 
     /// Connects with `C::establish`, with an empty registry; give it hooks
     /// with [`HookedConnection::new`] instead.

@@ -24,9 +24,9 @@ use crate::HookedConnection;
 /// `Connection::transaction` and the transaction helpers of
 /// `HookedConnection`; not meant to be called directly.
 #[derive(Debug)]
-pub struct HookTransactionManager<T>(PhantomData<T>);
+pub struct HookedTransactionManager<T>(PhantomData<T>);
 
-impl<C, T> TransactionManager<HookedConnection<C>> for HookTransactionManager<T>
+impl<C, T> TransactionManager<HookedConnection<C>> for HookedTransactionManager<T>
 where
     C: InnerConnection + Connection<TransactionManager = T>,
     T: TransactionManager<C>,

@@ -14,7 +14,7 @@ mod staged;
 pub use callbacks::CallbackFailures;
 pub use dry_run::{DryRunReport, WriteCounts};
 pub(crate) use frames::TxState;
-pub use manager::HookTransactionManager;
+pub use manager::HookedTransactionManager;
 pub use options::{IsolationLevel, TransactionOptions};
 pub use retry::{is_retryable, RetryPolicy};
 pub use staged::BeforeCommit;
