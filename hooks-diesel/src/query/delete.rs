@@ -1,12 +1,14 @@
 //! `DELETE FROM t WHERE <target>`.
 
 use diesel::expression::Selectable;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::QueryResult;
 
+use super::select::push_returning;
 use super::target::Target;
 use super::Column;
 use super::LoadRow;
+use super::SelectsRows;
 use crate::backend::HookBackend;
 use crate::model::ModelBinds;
 
@@ -27,20 +29,12 @@ impl<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, F> DeleteWhere<'a,
     }
 }
 
-impl<M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, F> QueryId for DeleteWhere<'_, M, DB, F> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend, F> Query for DeleteWhere<'_, M, DB, F> {
-    type SqlType = M::SqlType;
-}
+uncached_statement!([M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend, F] DeleteWhere<'_, M, DB, F> => M::SqlType);
 
 impl<M, DB, F> QueryFragment<DB> for DeleteWhere<'_, M, DB, F>
 where
     DB: HookBackend,
-    M: ModelBinds<DB> + Selectable<DB>,
-    M::SelectExpression: QueryFragment<DB>,
+    M: SelectsRows<DB>,
     F: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
@@ -48,10 +42,6 @@ where
         out.push_identifier(M::TABLE)?;
         self.target
             .push_where::<M, DB>(&self.key_columns, &mut out)?;
-        if let Some(selection) = &self.returning {
-            out.push_sql(" RETURNING ");
-            selection.walk_ast(out.reborrow())?;
-        }
-        Ok(())
+        push_returning(self.returning.as_ref(), &mut out)
     }
 }

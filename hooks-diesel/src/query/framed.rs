@@ -5,7 +5,7 @@
 use std::marker::PhantomData;
 
 use diesel::expression::Selectable;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::QueryResult;
 
 use super::select::keep_rows_statement_uncached;
@@ -36,14 +36,7 @@ impl<'a, M: Selectable<DB>, DB: HookBackend, F> Framed<'a, M, DB, F> {
     }
 }
 
-impl<M: Selectable<DB>, DB: HookBackend, F> QueryId for Framed<'_, M, DB, F> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<M: LoadRow<DB>, DB: HookBackend, F> Query for Framed<'_, M, DB, F> {
-    type SqlType = M::SqlType;
-}
+uncached_statement!([M: LoadRow<DB>, DB: HookBackend, F] Framed<'_, M, DB, F> => M::SqlType);
 
 impl<M, DB, F> QueryFragment<DB> for Framed<'_, M, DB, F>
 where

@@ -6,14 +6,15 @@ use std::marker::PhantomData;
 
 use diesel::backend::Backend;
 use diesel::expression::Selectable;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::QueryResult;
 
 use super::framed::Frame;
 use super::keys::push_key_list;
+use super::select::push_returning;
 use super::LoadRow;
+use super::SelectsRows;
 use crate::backend::HookBackend;
-use crate::model::ModelBinds;
 use hooks_core::HookModel;
 
 /// The rows are written in the order given, which for a model whose key
@@ -36,20 +37,12 @@ impl<'a, M: Selectable<DB>, DB: Backend> InsertRows<'a, M, DB> {
     }
 }
 
-impl<M: Selectable<DB>, DB: Backend> QueryId for InsertRows<'_, M, DB> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<M: LoadRow<DB>, DB: HookBackend> Query for InsertRows<'_, M, DB> {
-    type SqlType = M::SqlType;
-}
+uncached_statement!([M: LoadRow<DB>, DB: HookBackend] InsertRows<'_, M, DB> => M::SqlType);
 
 impl<M, DB> QueryFragment<DB> for InsertRows<'_, M, DB>
 where
     DB: HookBackend,
-    M: ModelBinds<DB> + Selectable<DB>,
-    M::SelectExpression: QueryFragment<DB>,
+    M: SelectsRows<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let columns = || M::FIELDS.iter().enumerate().filter(|(_, f)| f.insertable);
@@ -78,11 +71,7 @@ where
             }
             out.push_sql(")");
         }
-        if let Some(selection) = &self.returning {
-            out.push_sql(" RETURNING ");
-            selection.walk_ast(out.reborrow())?;
-        }
-        Ok(())
+        push_returning(self.returning.as_ref(), &mut out)
     }
 }
 

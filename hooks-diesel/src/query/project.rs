@@ -5,11 +5,12 @@
 //! that BEFORE hooks see computed values before anything is written.
 
 use diesel::expression::Selectable;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::QueryResult;
 
 use super::select::{keep_rows_statement_uncached, push_scope};
 use super::target::Target;
+use super::SelectsRows;
 use super::{Column, LoadRow};
 use crate::backend::HookBackend;
 use crate::model::ModelBinds;
@@ -56,20 +57,12 @@ impl<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, F> SelectProjected
     }
 }
 
-impl<M: Selectable<DB> + HookModel, DB: HookBackend, F> QueryId for SelectProjected<'_, M, DB, F> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend, F> Query for SelectProjected<'_, M, DB, F> {
-    type SqlType = (M::SqlType, M::SqlType);
-}
+uncached_statement!([M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend, F] SelectProjected<'_, M, DB, F> => (M::SqlType, M::SqlType));
 
 impl<M, DB, F> QueryFragment<DB> for SelectProjected<'_, M, DB, F>
 where
     DB: HookBackend,
-    M: ModelBinds<DB> + Selectable<DB>,
-    M::SelectExpression: QueryFragment<DB>,
+    M: SelectsRows<DB>,
     F: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {

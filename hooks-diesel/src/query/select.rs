@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use diesel::backend::Backend;
 use diesel::expression::Selectable;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::QueryResult;
 
 use super::keys::{key_columns, push_key_in, push_key_list};
@@ -20,8 +20,7 @@ fn push_select_from<'b, M, DB>(
 ) -> QueryResult<()>
 where
     DB: HookBackend,
-    M: ModelBinds<DB> + Selectable<DB>,
-    M::SelectExpression: QueryFragment<DB>,
+    M: SelectsRows<DB>,
 {
     out.push_sql("SELECT ");
     selection.walk_ast(out.reborrow())?;
@@ -55,6 +54,22 @@ pub(crate) fn keep_rows_statement_uncached<DB: HookBackend>(out: &mut AstPass<'_
     }
 }
 
+/// ` RETURNING <selection>` when the statement returns its rows.
+pub(crate) fn push_returning<'b, DB, S>(
+    selection: Option<&'b S>,
+    out: &mut AstPass<'_, 'b, DB>,
+) -> QueryResult<()>
+where
+    DB: HookBackend,
+    S: QueryFragment<DB>,
+{
+    if let Some(selection) = selection {
+        out.push_sql(" RETURNING ");
+        selection.walk_ast(out.reborrow())?;
+    }
+    Ok(())
+}
+
 /// Locks are taken in key order, so concurrent hooked writers over
 /// overlapping keys queue instead of deadlocking. Backends without row locks
 /// hold the write lock of the whole transaction instead.
@@ -83,20 +98,12 @@ impl<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend> SelectByKeys<'a, M
     }
 }
 
-impl<M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend> QueryId for SelectByKeys<'_, M, DB> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend> Query for SelectByKeys<'_, M, DB> {
-    type SqlType = M::SqlType;
-}
+uncached_statement!([M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend] SelectByKeys<'_, M, DB> => M::SqlType);
 
 impl<M, DB> QueryFragment<DB> for SelectByKeys<'_, M, DB>
 where
     DB: HookBackend,
-    M: ModelBinds<DB> + Selectable<DB>,
-    M::SelectExpression: QueryFragment<DB>,
+    M: SelectsRows<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         keep_rows_statement_uncached(&mut out);
@@ -131,20 +138,12 @@ impl<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, F> SelectWhere<'a,
     }
 }
 
-impl<M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, F> QueryId for SelectWhere<'_, M, DB, F> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend, F> Query for SelectWhere<'_, M, DB, F> {
-    type SqlType = M::SqlType;
-}
+uncached_statement!([M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend, F] SelectWhere<'_, M, DB, F> => M::SqlType);
 
 impl<M, DB, F> QueryFragment<DB> for SelectWhere<'_, M, DB, F>
 where
     DB: HookBackend + Backend,
-    M: ModelBinds<DB> + Selectable<DB>,
-    M::SelectExpression: QueryFragment<DB>,
+    M: SelectsRows<DB>,
     F: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
@@ -197,14 +196,7 @@ impl<'a, M: ModelBinds<DB>, DB: HookBackend, F> SelectKeyList<'a, M, DB, F> {
     }
 }
 
-impl<M: ModelBinds<DB>, DB: HookBackend, F> QueryId for SelectKeyList<'_, M, DB, F> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<M: ModelBinds<DB>, DB: HookBackend, F> Query for SelectKeyList<'_, M, DB, F> {
-    type SqlType = M::KeySqlType;
-}
+uncached_statement!([M: ModelBinds<DB>, DB: HookBackend, F] SelectKeyList<'_, M, DB, F> => M::KeySqlType);
 
 impl<M, DB, F> QueryFragment<DB> for SelectKeyList<'_, M, DB, F>
 where
@@ -220,4 +212,19 @@ where
         out.push_identifier(M::TABLE)?;
         push_scope::<M, DB, F>(&self.target, &[], None, self.lock, &mut out)
     }
+}
+
+/// A model whose rows the statements of this module select: its binds and
+/// a selection that renders on `DB`.
+pub(crate) trait SelectsRows<DB: HookBackend>:
+    ModelBinds<DB> + Selectable<DB, SelectExpression: QueryFragment<DB>>
+{
+}
+
+impl<M, DB> SelectsRows<DB> for M
+where
+    DB: HookBackend,
+    M: ModelBinds<DB> + Selectable<DB>,
+    M::SelectExpression: QueryFragment<DB>,
+{
 }

@@ -4,14 +4,16 @@
 use std::marker::PhantomData;
 
 use diesel::expression::Selectable;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::QueryResult;
 
 use super::column::binds_as_arrays;
 use super::keys::{push_columns, push_key_in_by};
+use super::select::push_returning;
 use super::target::Target;
 use super::Column;
 use super::LoadRow;
+use super::SelectsRows;
 use crate::backend::HookBackend;
 use crate::model::no_such_field;
 use crate::model::ModelBinds;
@@ -266,22 +268,12 @@ impl<'a, M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, S, F> UpdateSet<'a
     }
 }
 
-impl<M: ModelBinds<DB> + Selectable<DB>, DB: HookBackend, S, F> QueryId
-    for UpdateSet<'_, M, DB, S, F>
-{
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend, S, F> Query for UpdateSet<'_, M, DB, S, F> {
-    type SqlType = M::SqlType;
-}
+uncached_statement!([M: ModelBinds<DB> + LoadRow<DB>, DB: HookBackend, S, F] UpdateSet<'_, M, DB, S, F> => M::SqlType);
 
 impl<M, DB, S, F> QueryFragment<DB> for UpdateSet<'_, M, DB, S, F>
 where
     DB: HookBackend,
-    M: ModelBinds<DB> + Selectable<DB>,
-    M::SelectExpression: QueryFragment<DB>,
+    M: SelectsRows<DB>,
     S: QueryFragment<DB>,
     F: QueryFragment<DB>,
 {
@@ -292,11 +284,7 @@ where
         self.changeset.walk_ast(out.reborrow())?;
         self.target
             .push_where::<M, DB>(&self.key_columns, &mut out)?;
-        if let Some(selection) = &self.returning {
-            out.push_sql(" RETURNING ");
-            selection.walk_ast(out.reborrow())?;
-        }
-        Ok(())
+        push_returning(self.returning.as_ref(), &mut out)
     }
 }
 
