@@ -119,7 +119,14 @@ pub trait OutboxConnection:
 /// The statements written with Diesel's query builder, the same on every
 /// backend but compiled per connection type.
 macro_rules! common_statements {
-    () => {
+    ($migrations:ident) => {
+        fn migrate_outbox(&mut self) -> crate::Result<()> {
+            use diesel_migrations::MigrationHarness;
+            self.run_pending_migrations(crate::schema::migrations::$migrations)
+                .map(|_| ())
+                .map_err(|e| crate::Error::Migration(e.to_string()))
+        }
+
         fn complete(&mut self, ids: &[i64]) -> QueryResult<usize> {
             if ids.is_empty() {
                 return Ok(0);
@@ -354,14 +361,7 @@ mod postgres {
             Ok(held_by(rows, owner))
         }
 
-        fn migrate_outbox(&mut self) -> crate::Result<()> {
-            use diesel_migrations::MigrationHarness;
-            self.run_pending_migrations(crate::schema::migrations::POSTGRES)
-                .map(|_| ())
-                .map_err(|e| crate::Error::Migration(e.to_string()))
-        }
-
-        common_statements!();
+        common_statements!(POSTGRES);
     }
 }
 
@@ -430,14 +430,7 @@ mod mysql {
             self.batch_execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         }
 
-        fn migrate_outbox(&mut self) -> crate::Result<()> {
-            use diesel_migrations::MigrationHarness;
-            self.run_pending_migrations(crate::schema::migrations::MYSQL)
-                .map(|_| ())
-                .map_err(|e| crate::Error::Migration(e.to_string()))
-        }
-
-        common_statements!();
+        common_statements!(MYSQL);
     }
 }
 
@@ -484,13 +477,6 @@ mod sqlite {
             Ok(held_by(rows, owner))
         }
 
-        fn migrate_outbox(&mut self) -> crate::Result<()> {
-            use diesel_migrations::MigrationHarness;
-            self.run_pending_migrations(crate::schema::migrations::SQLITE)
-                .map(|_| ())
-                .map_err(|e| crate::Error::Migration(e.to_string()))
-        }
-
-        common_statements!();
+        common_statements!(SQLITE);
     }
 }

@@ -1,6 +1,6 @@
 //! The relay to NATS JetStream.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use async_nats::jetstream;
 use async_nats::HeaderMap;
 
 use crate::event::Event;
-use crate::worker::{Outcome, Sink};
+use crate::worker::Outcome;
 use crate::{Error, Result};
 
 /// Publishes events to a JetStream stream: subject `<prefix><topic>`,
@@ -91,39 +91,22 @@ impl NatsRelay {
 
     /// Publishes `events` and waits for JetStream's acknowledgements.
     pub fn publish(&self, events: &[Event], stop: &AtomicBool) -> Vec<Outcome> {
-        self.runtime.block_on(async {
-            let mut pending = Vec::with_capacity(events.len());
-            for event in events {
-                if stop.load(Ordering::Relaxed) {
-                    pending.push(Err(Outcome::NotAttempted));
-                    continue;
-                }
-                let mut headers = HeaderMap::new();
-                headers.insert("Nats-Msg-Id", event.id.to_string().as_str());
-                let subject = format!("{}{}", self.prefix, event.topic);
-                let sent = self
-                    .jetstream
-                    .publish_with_headers(subject, headers, event.payload.clone().into())
-                    .await;
-                pending.push(sent.map_err(|e| Outcome::Failed(format!("NATS publish: {e}"))));
-            }
-            let mut outcomes = Vec::with_capacity(events.len());
-            for sent in pending {
-                outcomes.push(match sent {
-                    Ok(ack) => match ack.await {
-                        Ok(_) => Outcome::Delivered,
-                        Err(e) => Outcome::Failed(format!("JetStream did not acknowledge: {e}")),
-                    },
-                    Err(outcome) => outcome,
-                });
-            }
-            outcomes
-        })
+        let send = async |event: &Event| {
+            let mut headers = HeaderMap::new();
+            headers.insert("Nats-Msg-Id", event.id.to_string().as_str());
+            let subject = format!("{}{}", self.prefix, event.topic);
+            self.jetstream
+                .publish_with_headers(subject, headers, event.payload.clone().into())
+                .await
+                .map_err(|e| Outcome::Failed(format!("NATS publish: {e}")))
+        };
+        let confirm = async |ack: jetstream::context::PublishAckFuture| match ack.await {
+            Ok(_) => Outcome::Delivered,
+            Err(e) => Outcome::Failed(format!("JetStream did not acknowledge: {e}")),
+        };
+        self.runtime
+            .block_on(super::publish_each(events, stop, send, confirm))
     }
 }
 
-impl<C: Send + 'static> Sink<C> for NatsRelay {
-    fn deliver(&mut self, _conn: &mut C, events: &[Event], stop: &AtomicBool) -> Vec<Outcome> {
-        self.publish(events, stop)
-    }
-}
+super::relay_sink!(NatsRelay);

@@ -1,6 +1,6 @@
 //! The relay to RabbitMQ, with publisher confirms.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
 
 use crate::event::Event;
-use crate::worker::{Outcome, Sink};
+use crate::worker::Outcome;
 use crate::{Error, Result};
 
 /// Publishes events to a RabbitMQ exchange: routing key = the topic,
@@ -111,60 +111,44 @@ impl RabbitRelay {
         let Some((_, channel)) = slot.as_ref() else {
             return Vec::new();
         };
-        self.runtime.block_on(async {
-            let mut pending = Vec::with_capacity(events.len());
-            for event in events {
-                if stop.load(Ordering::Relaxed) {
-                    pending.push(Err(Outcome::NotAttempted));
-                    continue;
-                }
-                let properties = BasicProperties::default()
-                    .with_message_id(event.id.to_string().into())
-                    .with_content_type("application/json".into())
-                    .with_delivery_mode(2);
-                let sent = channel
-                    .basic_publish(
-                        self.exchange.as_str().into(),
-                        event.topic.as_str().into(),
-                        BasicPublishOptions {
-                            mandatory: true,
-                            ..BasicPublishOptions::default()
-                        },
-                        event.payload.as_bytes(),
-                        properties,
-                    )
-                    .await;
-                pending.push(sent.map_err(|e| Outcome::Failed(format!("RabbitMQ publish: {e}"))));
-            }
-            let mut outcomes = Vec::with_capacity(events.len());
-            for sent in pending {
-                outcomes.push(match sent {
-                    Ok(confirm) => match confirm.await {
-                        Ok(Confirmation::Ack(None)) => Outcome::Delivered,
-                        Ok(Confirmation::Ack(Some(_))) => Outcome::Failed(
-                            "RabbitMQ returned the message: no queue is bound for its topic".into(),
-                        ),
-                        Ok(Confirmation::Nack(_)) => {
-                            Outcome::Failed("RabbitMQ refused the message (nack)".into())
-                        }
-                        Ok(Confirmation::NotRequested) => {
-                            Outcome::Failed("publisher confirms are off on the channel".into())
-                        }
-                        Err(e) => Outcome::Failed(format!("RabbitMQ confirm: {e}")),
+        let send = async |event: &Event| {
+            let properties = BasicProperties::default()
+                .with_message_id(event.id.to_string().into())
+                .with_content_type("application/json".into())
+                .with_delivery_mode(2);
+            channel
+                .basic_publish(
+                    self.exchange.as_str().into(),
+                    event.topic.as_str().into(),
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..BasicPublishOptions::default()
                     },
-                    Err(outcome) => outcome,
-                });
+                    event.payload.as_bytes(),
+                    properties,
+                )
+                .await
+                .map_err(|e| Outcome::Failed(format!("RabbitMQ publish: {e}")))
+        };
+        let confirm = async |confirm: lapin::PublisherConfirm| match confirm.await {
+            Ok(Confirmation::Ack(None)) => Outcome::Delivered,
+            Ok(Confirmation::Ack(Some(_))) => Outcome::Failed(
+                "RabbitMQ returned the message: no queue is bound for its topic".into(),
+            ),
+            Ok(Confirmation::Nack(_)) => {
+                Outcome::Failed("RabbitMQ refused the message (nack)".into())
             }
-            outcomes
-        })
+            Ok(Confirmation::NotRequested) => {
+                Outcome::Failed("publisher confirms are off on the channel".into())
+            }
+            Err(e) => Outcome::Failed(format!("RabbitMQ confirm: {e}")),
+        };
+        self.runtime
+            .block_on(super::publish_each(events, stop, send, confirm))
     }
 }
 
-impl<C: Send + 'static> Sink<C> for RabbitRelay {
-    fn deliver(&mut self, _conn: &mut C, events: &[Event], stop: &AtomicBool) -> Vec<Outcome> {
-        self.publish(events, stop)
-    }
-}
+super::relay_sink!(RabbitRelay);
 
 /// `url` without its password.
 fn redact(url: &str) -> String {
