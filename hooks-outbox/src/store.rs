@@ -119,7 +119,20 @@ pub trait OutboxConnection:
 /// The statements written with Diesel's query builder, the same on every
 /// backend but compiled per connection type.
 macro_rules! common_statements {
-    ($migrations:ident) => {
+    ($migrations:ident $(, $lock:ident)?) => {
+        /// By primary key only: no other index is locked (`FOR UPDATE`
+        /// where rows lock; on SQLite the transaction's write lock is the
+        /// lock).
+        fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>> {
+            let rows: Vec<(i64, Option<String>)> = t::hooks_outbox
+                .filter(t::id.eq_any(ids))
+                .select((t::id, t::lease_owner))
+                .order(t::id)
+                $(.$lock())?
+                .load(self)?;
+            Ok(held_by(rows, owner))
+        }
+
         fn migrate_outbox(&mut self) -> crate::Result<()> {
             use diesel_migrations::MigrationHarness;
             self.run_pending_migrations(crate::schema::migrations::$migrations)
@@ -350,18 +363,7 @@ mod postgres {
             self.batch_execute("VACUUM hooks_outbox")
         }
 
-        fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>> {
-            // By primary key only: no other index is locked.
-            let rows: Vec<(i64, Option<String>)> = t::hooks_outbox
-                .filter(t::id.eq_any(ids))
-                .select((t::id, t::lease_owner))
-                .order(t::id)
-                .for_update()
-                .load(self)?;
-            Ok(held_by(rows, owner))
-        }
-
-        common_statements!(POSTGRES);
+        common_statements!(POSTGRES, for_update);
     }
 }
 
@@ -415,22 +417,11 @@ mod mysql {
             })
         }
 
-        fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>> {
-            // By primary key only: no other index is locked.
-            let rows: Vec<(i64, Option<String>)> = t::hooks_outbox
-                .filter(t::id.eq_any(ids))
-                .select((t::id, t::lease_owner))
-                .order(t::id)
-                .for_update()
-                .load(self)?;
-            Ok(held_by(rows, owner))
-        }
-
         fn begin_short_transaction(&mut self) -> QueryResult<()> {
             self.batch_execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         }
 
-        common_statements!(MYSQL);
+        common_statements!(MYSQL, for_update);
     }
 }
 
@@ -465,16 +456,6 @@ mod sqlite {
                 .load(self)?;
             events.sort_unstable_by_key(|e| e.id);
             Ok(events)
-        }
-
-        fn lock_leased(&mut self, ids: &[i64], owner: &str) -> QueryResult<Vec<i64>> {
-            // One writer at a time: the transaction's write lock is the lock.
-            let rows: Vec<(i64, Option<String>)> = t::hooks_outbox
-                .filter(t::id.eq_any(ids))
-                .select((t::id, t::lease_owner))
-                .order(t::id)
-                .load(self)?;
-            Ok(held_by(rows, owner))
         }
 
         common_statements!(SQLITE);
