@@ -43,28 +43,23 @@ pub(crate) fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> StructAttrs {
     let mut out = StructAttrs::default();
     for attr in attrs {
         if is_list(attr, "diesel") {
-            report(
-                cx,
-                attr.parse_args_with(|input: ParseStream| {
-                    entries(input, |key, input| {
-                        if key == "table_name" {
-                            input.parse::<Token![=]>()?;
-                            let path = input.parse::<Path>()?;
-                            set_once(cx, &mut out.table_name, &key, path);
-                        } else if key == "primary_key" {
-                            let columns = parse_primary_key(input)?;
-                            let pk = PrimaryKey {
-                                keyword: key.clone(),
-                                columns,
-                            };
-                            set_once(cx, &mut out.primary_key, &key, pk);
-                        } else {
-                            skip_value(input)?;
-                        }
-                        Ok(())
-                    })
-                }),
-            );
+            diesel_attr(cx, attr, |key, input| {
+                if key == "table_name" {
+                    input.parse::<Token![=]>()?;
+                    let path = input.parse::<Path>()?;
+                    set_once(cx, &mut out.table_name, &key, path);
+                } else if key == "primary_key" {
+                    let columns = parse_primary_key(input)?;
+                    let pk = PrimaryKey {
+                        keyword: key.clone(),
+                        columns,
+                    };
+                    set_once(cx, &mut out.primary_key, &key, pk);
+                } else {
+                    skip_value(input)?;
+                }
+                Ok(())
+            });
         } else if attr.path().is_ident("hook") {
             hook_attr(cx, attr, |key, input| {
                 if key == "crate" {
@@ -98,23 +93,18 @@ pub(crate) fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
     let mut out = FieldAttrs::default();
     for attr in attrs {
         if is_list(attr, "diesel") {
-            report(
-                cx,
-                attr.parse_args_with(|input: ParseStream| {
-                    entries(input, |key, input| {
-                        if key == "column_name" {
-                            input.parse::<Token![=]>()?;
-                            let name = parse_column(input)?;
-                            set_once(cx, &mut out.column_name, &key, name);
-                        } else if key == "skip_insertion" {
-                            out.skip_insertion = Some(key);
-                        } else {
-                            skip_value(input)?;
-                        }
-                        Ok(())
-                    })
-                }),
-            );
+            diesel_attr(cx, attr, |key, input| {
+                if key == "column_name" {
+                    input.parse::<Token![=]>()?;
+                    let name = parse_column(input)?;
+                    set_once(cx, &mut out.column_name, &key, name);
+                } else if key == "skip_insertion" {
+                    out.skip_insertion = Some(key);
+                } else {
+                    skip_value(input)?;
+                }
+                Ok(())
+            });
         } else if attr.path().is_ident("hook") {
             hook_attr(cx, attr, |key, input| {
                 if key == "generated_when_unset" {
@@ -151,6 +141,19 @@ fn report(cx: &Ctxt, result: syn::Result<()>) {
     if let Err(err) = result {
         cx.syn_error(err);
     }
+}
+
+/// `#[diesel(...)]`: each entry goes to `entry` (Diesel checks the
+/// attribute itself; the entries this derive does not read are skipped).
+fn diesel_attr(
+    cx: &Ctxt,
+    attr: &Attribute,
+    entry: impl FnMut(Ident, ParseStream) -> syn::Result<()>,
+) {
+    report(
+        cx,
+        attr.parse_args_with(|input: ParseStream| entries(input, entry)),
+    );
 }
 
 /// `#[hook(...)]`: must be a list; each entry goes to `entry`.
