@@ -18,6 +18,28 @@ struct NewAccount {
     balance: i64,
 }
 
+/// A whole row bound, `NULL`s included, so that Diesel sends a batch as
+/// one statement on SQLite too.
+#[derive(Insertable)]
+#[diesel(table_name = accounts, treat_none_as_default_value = false)]
+struct WholeRow {
+    owner: String,
+    balance: i64,
+    status: String,
+}
+
+/// More rows than one SQLite statement can bind (3 binds each, 32,766 at
+/// most), fewer than PostgreSQL's and MySQL's limit.
+fn over_sqlites_limit() -> Vec<WholeRow> {
+    (0..11_000)
+        .map(|n| WholeRow {
+            owner: format!("o{n}"),
+            balance: n,
+            status: "new".into(),
+        })
+        .collect()
+}
+
 type Calls = Seen<(&'static str, i64, String, String)>;
 
 /// Fills an empty owner, normalises the status, and records what the
@@ -128,5 +150,46 @@ backend_suite! {
             .unwrap();
         let names: Vec<String> = tallies::table.select(tallies::name).order(tallies::id).load(&mut conn).unwrap();
         assert_eq!(names, ["tally-1", "tally-2"]);
+    }
+
+    fn an_ordinary_insert_over_sqlites_bind_limit_is_written_whole_with_hooks(db) {
+        let (before, after) = (Seen::new(), Seen::new());
+        let (b_seen, a_seen) = (before.clone(), after.clone());
+        let mut conn = db.connect(
+            Registry::new()
+                .with(Hook::before_create(move |_, b: &mut Batch<Account>| {
+                    b_seen.extend(b.news().map(|a| a.id));
+                    for a in b.news_mut() {
+                        a.status = a.status.to_uppercase();
+                    }
+                    Ok(())
+                }))
+                .with(Hook::after_create(move |_, b: &Batch<Account>| {
+                    a_seen.extend(b.news().map(|a| a.id));
+                    Ok(())
+                })),
+        );
+        let written = diesel::insert_into(accounts::table).values(&over_sqlites_limit()).execute(&mut conn).unwrap();
+        assert_eq!(written, 11_000);
+        let stored: Vec<(i64, String)> = accounts::table.select((accounts::balance, accounts::status)).order(accounts::balance).load(&mut conn).unwrap();
+        assert_eq!(stored.len(), 11_000);
+        assert!(stored.iter().enumerate().all(|(n, (b, s))| *b == n as i64 && s == "NEW"), "every row, as the hook left it");
+        assert_eq!(before.len(), 11_000, "BEFORE_CREATE once per row");
+        assert!(before.all().iter().all(|&id| id == 0), "keys unset before the write");
+        let mut keys = after.all();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), 11_000, "AFTER_CREATE once per row, with its key");
+    }
+
+    fn an_ordinary_insert_over_sqlites_bind_limit_is_all_or_nothing(db) {
+        let mut conn = db.connect(Registry::new().with(Hook::before_create(|_, b: &mut Batch<Account>| {
+            b.reject_where(|a, _| a.balance == 10_999, |a| format!("{}: the last row", a.owner));
+            Ok(())
+        })));
+        let failed = diesel::insert_into(accounts::table).values(&over_sqlites_limit()).execute(&mut conn);
+        assert!(failed.is_err(), "the last row is rejected");
+        let stored: i64 = accounts::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(stored, 0, "nothing of the earlier parts stays");
     }
 }

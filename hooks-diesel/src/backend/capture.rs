@@ -61,6 +61,17 @@ pub trait Capture: Backend + Sized {
     #[doc(hidden)]
     fn push_binds<'b>(binds: &'b Self::Binds, out: &mut AstPass<'_, 'b, Self>) -> QueryResult<()>;
 
+    /// The binds at `indexes`, in that order, as the binds of a statement
+    /// of their own (a part of a statement over the bind limit); `None`
+    /// where they cannot be taken apart exactly. Only needed where binds
+    /// are not split ([`SPLITS_BINDS`](Self::SPLITS_BINDS) false): the
+    /// others re-send single binds.
+    #[doc(hidden)]
+    fn select_binds(binds: &Self::Binds, indexes: &[usize]) -> Option<Self::Binds> {
+        let _ = (binds, indexes);
+        None
+    }
+
     /// Writes `piece` into the statement being built, with its binds.
     #[doc(hidden)]
     fn push_piece<'b>(

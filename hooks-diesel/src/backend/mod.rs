@@ -18,6 +18,8 @@ mod raw;
 mod session;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_binds;
 
 pub(crate) use capture::Capture;
 pub(crate) use session::ColumnDefault;

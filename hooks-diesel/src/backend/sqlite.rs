@@ -82,12 +82,11 @@ impl super::Capture for Sqlite {
 
     /// The captured binds are opaque; their debug forms count them.
     fn bind_count(binds: &Self::Binds) -> usize {
-        let mut shown = Vec::new();
-        <<Sqlite as Backend>::BindCollector<'static> as MoveableBindCollector<Sqlite>>::push_debug_binds(
-            binds,
-            &mut shown,
-        );
-        shown.len()
+        super::sqlite_binds::count(binds)
+    }
+
+    fn select_binds(binds: &Self::Binds, indexes: &[usize]) -> Option<Self::Binds> {
+        super::sqlite_binds::select(binds, indexes)
     }
 
     fn push_placeholder(out: &mut AstPass<'_, '_, Self>) -> QueryResult<()> {

@@ -56,6 +56,9 @@ where
     if !creates {
         return Ok(Routed::Unhooked);
     }
+    if super::split::needed::<C::Backend>(request.parsed) {
+        return super::split::insert_in_parts::<M, C>(conn, request, insert);
+    }
     let returning = returning::<M, C>(request, &insert.table, insert.returning.as_ref())?;
     let binds = capture::<M, C>(conn, request, &insert.table)?;
     let read_back = if <C::Backend as HookBackend>::RETURNING {

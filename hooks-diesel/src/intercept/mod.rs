@@ -18,6 +18,7 @@ mod policy;
 mod preview;
 mod resend;
 mod route;
+mod split;
 pub(crate) mod state;
 mod upsert;
 
