@@ -13,12 +13,12 @@
 //! backend), `HOOKS_EXACT_SEED` another seed; a failing case is shrunk to
 //! a short statement.
 
-#[path = "exact_writes/bench.rs"]
-mod bench;
 #[path = "exact_writes/check.rs"]
 mod check;
 #[path = "exact_writes/gen.rs"]
 mod gen;
+#[path = "exact_writes/pair.rs"]
+mod pair;
 #[path = "exact_writes/run.rs"]
 mod run;
 #[path = "exact_writes/sql.rs"]
@@ -29,7 +29,7 @@ use std::cell::RefCell;
 use hooks_tests::backend_suite;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
-use bench::{Bench, Schemas};
+use pair::{Pair, Schemas};
 use sql::{Case, Col, Cond, Dsl, DslCond, DslSet, Expr, Raw, Style, Target, Val, Wrap};
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -45,7 +45,7 @@ where
     hooks_diesel::HookedConnection<C>:
         hooks_diesel::hooks_core::Hosts<hooks_tests::models::ExactRow>,
 {
-    let bench = RefCell::new(Bench::new(db));
+    let pair = RefCell::new(Pair::new(db));
     let cases = env_number("HOOKS_EXACT_CASES", 300) as u32;
     let seed = env_number("HOOKS_EXACT_SEED", 16);
     let mut seed_bytes = [0u8; 32];
@@ -62,7 +62,7 @@ where
     );
     let tally = RefCell::new([0usize; 3]);
     let result = runner.run(&gen::case(), |case| {
-        let verdict = bench
+        let verdict = pair
             .borrow_mut()
             .check(&case)
             .map_err(TestCaseError::fail)?;
@@ -259,10 +259,10 @@ where
     hooks_diesel::HookedConnection<C>:
         hooks_diesel::hooks_core::Hosts<hooks_tests::models::ExactRow>,
 {
-    let mut bench = Bench::new(db);
+    let mut pair = Pair::new(db);
     let failures: Vec<String> = reported()
         .into_iter()
-        .filter_map(|(name, case)| bench.check(&case).err().map(|e| format!("{name}: {e}")))
+        .filter_map(|(name, case)| pair.check(&case).err().map(|e| format!("{name}: {e}")))
         .collect();
     assert!(
         failures.is_empty(),
@@ -290,20 +290,20 @@ where
     hooks_diesel::HookedConnection<C>:
         hooks_diesel::hooks_core::Hosts<hooks_tests::models::ExactRow>,
 {
-    let mut bench = Bench::new(db);
+    let mut pair = Pair::new(db);
     let read = |conn: &mut C| -> Vec<hooks_tests::models::ExactRow> {
         let mut rows = C::typed(conn).expect("rows load");
         rows.truncate(4);
         rows
     };
-    let mut rows = read(&mut bench.bare);
+    let mut rows = read(&mut pair.bare);
     let texts = ["pad  ", "  lead", " both ", "tab\t"];
     for (row, text) in rows.iter_mut().zip(texts) {
         row.txt = text.to_string();
         row.note = Some(format!("{text} "));
     }
-    hooks_diesel::HookedOps::bulk_update(&mut bench.hooked, rows.clone()).expect("bulk_update");
-    assert_eq!(read(&mut bench.bare), rows);
+    hooks_diesel::HookedOps::bulk_update(&mut pair.hooked, rows.clone()).expect("bulk_update");
+    assert_eq!(read(&mut pair.bare), rows);
 }
 
 mod spaces {
@@ -324,12 +324,12 @@ where
         hooks_diesel::hooks_core::Hosts<hooks_tests::models::ExactRow>,
 {
     use diesel::connection::SimpleConnection;
-    let mut bench = Bench::new(db);
-    bench.bare.batch_execute(settings).expect("settings");
-    bench.hooked.batch_execute(settings).expect("settings");
+    let mut pair = Pair::new(db);
+    pair.bare.batch_execute(settings).expect("settings");
+    pair.hooked.batch_execute(settings).expect("settings");
     for sql in cases {
         assert_eq!(
-            bench.check(&Case::Text(sql)),
+            pair.check(&Case::Text(sql)),
             Ok(check::Verdict::Same),
             "{:?} under `{settings}`: {sql}",
             C::KIND

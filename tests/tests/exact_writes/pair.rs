@@ -207,7 +207,7 @@ fn seed(backend: BackendKind, table: &str) -> String {
 }
 
 /// A database with both connections and both tables seeded.
-pub struct Bench<'db, C: Schemas> {
+pub struct Pair<'db, C: Schemas> {
     db: &'db TestDb<C>,
     pub bare: C,
     pub hooked: HookedConnection<C>,
@@ -216,7 +216,7 @@ pub struct Bench<'db, C: Schemas> {
     other: String,
 }
 
-impl<C: Schemas> Drop for Bench<'_, C> {
+impl<C: Schemas> Drop for Pair<'_, C> {
     fn drop(&mut self) {
         C::drop_other(self.db, &self.other);
     }
@@ -260,7 +260,7 @@ where
         }))
 }
 
-impl<'db, C: Schemas> Bench<'db, C>
+impl<'db, C: Schemas> Pair<'db, C>
 where
     HookedConnection<C>: hooks_diesel::hooks_core::Hosts<ExactRow>,
 {
@@ -277,7 +277,7 @@ where
             .with_chunk_size(3)
             .with_unhooked_writes(UnhookedWrites::Refuse);
         let hooked = HookedConnection::new(inner, recording::<C>(&calls)).with_config(config);
-        Bench {
+        Pair {
             db,
             bare,
             hooked,
