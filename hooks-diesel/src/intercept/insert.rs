@@ -4,20 +4,20 @@
 //! and the rows come back as stored (`RETURNING`, or read back on MySQL)
 //! for AFTER_CREATE hooks.
 
-use super::preview::{self, Fields, RowsPreview};
-use super::resend::{self, InsertChunk, InsertReturning, KeyBindsReadBack, Patch};
+use super::preview::Previewing;
+use super::resend::{self, chunk_rows, InsertChunk, InsertReturning, KeyBindsReadBack};
 use super::route::{
     answer, capture, returning, runs_hooks, unreadable, unsupported, Request, Routed,
 };
 use super::upsert;
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::query::Captured;
 use crate::query::{SelectInserted, Writable};
 use crate::sql::Piece;
 use crate::sql::{Insert, InsertForm, Row, Value};
-use hooks_core::{Event, HookModel, Operation};
+use hooks_core::{Event, Operation};
 
 pub(super) fn insert_rows<M, C>(
     conn: &mut HookedConnection<C>,
@@ -103,49 +103,23 @@ where
         && insert.values.is_some()
         && insert.columns.is_some();
     let rows = if before {
-        let defaults = conn.column_defaults::<M>()?;
-        let fields = preview::fields::<M, C::Backend>(insert, &defaults)?;
-        let casts = conn.cast_types::<M>()?;
-        let fillers = fillers::<M, C>(&defaults);
+        let previewing = Previewing::new::<M, C>(conn, insert)?;
         conn.create_previewed::<M>(
             chunks.len(),
             total,
-            |inner, k| {
-                let preview = RowsPreview::<C::Backend>::new::<M>(
-                    parsed,
-                    insert,
-                    chunks[k].rows.clone(),
-                    &fields,
-                    &casts,
-                    &binds,
-                )?;
-                Ok(preview::records::<M, C>(inner, &preview)?)
-            },
+            |inner, k| previewing.records::<M, C>(inner, parsed, insert, &chunks[k], &binds),
             |inner, k, previewed, records| {
                 let chunk = &chunks[k];
-                let columns = insert.columns.as_ref().map_or(0, Vec::len);
-                let Some((patch, extended)) = patch::<M, C>(
-                    inner, chunk, &fields, &fillers, columns, previewed, records, &binds,
-                )?
-                else {
-                    return Ok(writer.write::<M, C>(
-                        inner,
-                        chunk,
-                        &chunk.body,
-                        &binds,
-                        &mut count,
-                    )?);
-                };
-                let body = resend::patched(
-                    parsed,
-                    insert,
-                    chunk,
-                    &patch,
-                    <C::Backend as Capture>::bind_count(&extended),
-                    <C::Backend as Capture>::DIALECT.quote(),
-                )
-                .ok_or_else(|| Error::Invalid("an insert without VALUES was patched".into()))?;
-                Ok(writer.write::<M, C>(inner, chunk, &body, &extended, &mut count)?)
+                match previewing
+                    .edited::<M, C>(inner, parsed, insert, chunk, previewed, records, &binds)?
+                {
+                    None => {
+                        Ok(writer.write::<M, C>(inner, chunk, &chunk.body, &binds, &mut count)?)
+                    }
+                    Some((body, extended)) => {
+                        Ok(writer.write::<M, C>(inner, chunk, &body, &extended, &mut count)?)
+                    }
+                }
             },
         )
     } else {
@@ -201,96 +175,6 @@ impl<DB: HookBackend> Writer<'_, DB> {
             ))
         }
     }
-}
-
-/// What rows whose hooks did not set a column the statement does not
-/// name get there, per field: `DEFAULT`, or where `VALUES` has none
-/// (SQLite) the column's default, or `NULL`.
-fn fillers<M: HookModel, C: InnerConnection>(
-    defaults: &[crate::backend::ColumnDefault],
-) -> Vec<Piece> {
-    M::FIELDS
-        .iter()
-        .map(|field| {
-            if <C::Backend as HookBackend>::DEFAULT_IN_VALUES {
-                return Piece::literal("DEFAULT");
-            }
-            let default = defaults
-                .iter()
-                .find(|d| d.column.eq_ignore_ascii_case(field.column))
-                .and_then(|d| d.default.as_deref());
-            Piece::literal(&format!("({})", default.unwrap_or("NULL")))
-        })
-        .collect()
-}
-
-/// What BEFORE_CREATE hooks changed in the `records` of `chunk` (against
-/// the `previewed` ones), as a patch of the statement (whose column list
-/// has `columns` names), with the captured binds extended by the values
-/// the patch sends; `None` when the hooks changed nothing. A hook that
-/// changed a key is refused.
-#[allow(clippy::too_many_arguments, clippy::type_complexity)]
-fn patch<M, C>(
-    inner: &mut C,
-    chunk: &InsertChunk,
-    fields: &Fields,
-    fillers: &[Piece],
-    columns: usize,
-    previewed: &[M],
-    records: &[M],
-    binds: &<C::Backend as Capture>::Binds,
-) -> Result<Option<(Patch, <C::Backend as Capture>::Binds)>>
-where
-    C: InnerConnection,
-    M: Writable<C::Backend>,
-{
-    let captured = <C::Backend as Capture>::bind_count(binds);
-    let mut patch = Patch::default();
-    let mut values: Vec<(usize, usize)> = Vec::new();
-    for ((row, record), previewed) in chunk.rows.clone().zip(records).zip(previewed) {
-        let edited = record.diff(previewed);
-        if !edited.intersection(M::key_set()).is_empty() {
-            return Err(Error::Invalid(format!(
-                "{}: a BEFORE_CREATE hook changed the key of the record at position {row} of \
-                 the INSERT; keys of ordinary inserts are the statement's: set them in the \
-                 statement, or use `bulk_create`",
-                M::MODEL
-            )));
-        }
-        for field in edited.iter() {
-            let slot = match fields.slots[field] {
-                Some(slot) => slot,
-                None => {
-                    let column = M::FIELDS[field].column;
-                    let at = match patch.added.iter().position(|(c, _)| *c == column) {
-                        Some(at) => at,
-                        None => {
-                            patch.added.push((column, fillers[field].clone()));
-                            patch.added.len() - 1
-                        }
-                    };
-                    columns + at
-                }
-            };
-            patch
-                .cells
-                .entry(row)
-                .or_default()
-                .push((slot, captured + values.len()));
-            values.push((row - chunk.rows.start, field));
-        }
-    }
-    if patch.is_empty() {
-        return Ok(None);
-    }
-    let lookup = inner.metadata_lookup();
-    let extended = <C::Backend as Capture>::extend_binds(binds, lookup, &mut |out, lookup| {
-        for &(record, field) in &values {
-            records[record].collect_field(field, out, lookup)?;
-        }
-        Ok(())
-    })?;
-    Ok(Some((patch, extended)))
 }
 
 /// How the rows of an insert are read back on a backend without
@@ -413,15 +297,6 @@ impl ReadBack {
             }
         }
     }
-}
-
-/// The rows of the caller's `VALUES` list that `chunk` holds.
-pub(super) fn chunk_rows<'i>(insert: &'i Insert, chunk: &InsertChunk) -> &'i [Row] {
-    insert
-        .values
-        .as_ref()
-        .and_then(|v| v.rows.get(chunk.rows.clone()))
-        .unwrap_or_default()
 }
 
 /// The rows whose keys `rows` bound at `positions`, in their order.

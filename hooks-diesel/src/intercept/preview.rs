@@ -10,7 +10,8 @@ use std::sync::Arc;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::QueryResult;
 
-use crate::backend::{ColumnDefault, HookBackend, Session};
+use super::resend::{self, InsertChunk, Patch};
+use crate::backend::{Capture, ColumnDefault, HookBackend, Session};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::query::push_piece;
@@ -227,4 +228,188 @@ where
     M: Writable<C::Backend>,
 {
     M::load_rows_of(inner, preview)
+}
+
+/// What previewing an `INSERT .. VALUES` needs, read once per statement:
+/// where each field takes its value, the fields' casts, and what a row
+/// gets in a column a hook set that the statement does not name.
+pub(super) struct Previewing {
+    fields: Fields,
+    casts: Vec<Option<&'static str>>,
+    fillers: Vec<Piece>,
+}
+
+impl Previewing {
+    pub(super) fn new<M, C>(conn: &mut HookedConnection<C>, insert: &Insert) -> Result<Self>
+    where
+        C: InnerConnection,
+        M: Writable<C::Backend>,
+    {
+        let defaults = conn.column_defaults::<M>()?;
+        Ok(Previewing {
+            fields: fields::<M, C::Backend>(insert, &defaults)?,
+            casts: conn.cast_types::<M>()?,
+            fillers: fillers::<M, C>(&defaults),
+        })
+    }
+
+    /// The records `chunk` of `insert` would write, in the caller's
+    /// order, evaluated by the database without writing.
+    pub(super) fn records<M, C>(
+        &self,
+        inner: &mut C,
+        parsed: &Parsed,
+        insert: &Insert,
+        chunk: &InsertChunk,
+        binds: &<C::Backend as Capture>::Binds,
+    ) -> Result<Vec<M>>
+    where
+        C: InnerConnection,
+        M: Writable<C::Backend>,
+    {
+        let preview = RowsPreview::<C::Backend>::new::<M>(
+            parsed,
+            insert,
+            chunk.rows.clone(),
+            &self.fields,
+            &self.casts,
+            binds,
+        )?;
+        Ok(records::<M, C>(inner, &preview)?)
+    }
+
+    /// `chunk` of `insert` as a statement carrying what BEFORE_CREATE
+    /// hooks changed in `records` against the `previewed` ones, with the
+    /// binds it sends; `None` when the hooks changed nothing. A hook that
+    /// changed a key is refused.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    pub(super) fn edited<M, C>(
+        &self,
+        inner: &mut C,
+        parsed: &Parsed,
+        insert: &Insert,
+        chunk: &InsertChunk,
+        previewed: &[M],
+        records: &[M],
+        binds: &<C::Backend as Capture>::Binds,
+    ) -> Result<Option<(Piece, <C::Backend as Capture>::Binds)>>
+    where
+        C: InnerConnection,
+        M: Writable<C::Backend>,
+    {
+        let columns = insert.columns.as_ref().map_or(0, Vec::len);
+        let Some((patch, extended)) = patch::<M, C>(
+            inner,
+            chunk,
+            &self.fields,
+            &self.fillers,
+            columns,
+            previewed,
+            records,
+            binds,
+        )?
+        else {
+            return Ok(None);
+        };
+        let body = resend::patched(
+            parsed,
+            insert,
+            chunk,
+            &patch,
+            <C::Backend as Capture>::bind_count(&extended),
+            <C::Backend as Capture>::DIALECT.quote(),
+        )
+        .ok_or_else(|| Error::Invalid("an insert without VALUES was patched".into()))?;
+        Ok(Some((body, extended)))
+    }
+}
+
+/// What rows whose hooks did not set a column the statement does not
+/// name get there, per field: `DEFAULT`, or where `VALUES` has none
+/// (SQLite) the column's default, or `NULL`.
+fn fillers<M: HookModel, C: InnerConnection>(
+    defaults: &[crate::backend::ColumnDefault],
+) -> Vec<Piece> {
+    M::FIELDS
+        .iter()
+        .map(|field| {
+            if <C::Backend as HookBackend>::DEFAULT_IN_VALUES {
+                return Piece::literal("DEFAULT");
+            }
+            let default = defaults
+                .iter()
+                .find(|d| d.column.eq_ignore_ascii_case(field.column))
+                .and_then(|d| d.default.as_deref());
+            Piece::literal(&format!("({})", default.unwrap_or("NULL")))
+        })
+        .collect()
+}
+
+/// What BEFORE_CREATE hooks changed in the `records` of `chunk` (against
+/// the `previewed` ones), as a patch of the statement (whose column list
+/// has `columns` names), with the captured binds extended by the values
+/// the patch sends; `None` when the hooks changed nothing. A hook that
+/// changed a key is refused.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn patch<M, C>(
+    inner: &mut C,
+    chunk: &InsertChunk,
+    fields: &Fields,
+    fillers: &[Piece],
+    columns: usize,
+    previewed: &[M],
+    records: &[M],
+    binds: &<C::Backend as Capture>::Binds,
+) -> Result<Option<(Patch, <C::Backend as Capture>::Binds)>>
+where
+    C: InnerConnection,
+    M: Writable<C::Backend>,
+{
+    let captured = <C::Backend as Capture>::bind_count(binds);
+    let mut patch = Patch::default();
+    let mut values: Vec<(usize, usize)> = Vec::new();
+    for ((row, record), previewed) in chunk.rows.clone().zip(records).zip(previewed) {
+        let edited = record.diff(previewed);
+        if !edited.intersection(M::key_set()).is_empty() {
+            return Err(Error::Invalid(format!(
+                "{}: a BEFORE_CREATE hook changed the key of the record at position {row} of \
+                 the INSERT; keys of ordinary inserts are the statement's: set them in the \
+                 statement, or use `bulk_create`",
+                M::MODEL
+            )));
+        }
+        for field in edited.iter() {
+            let slot = match fields.slots[field] {
+                Some(slot) => slot,
+                None => {
+                    let column = M::FIELDS[field].column;
+                    let at = match patch.added.iter().position(|(c, _)| *c == column) {
+                        Some(at) => at,
+                        None => {
+                            patch.added.push((column, fillers[field].clone()));
+                            patch.added.len() - 1
+                        }
+                    };
+                    columns + at
+                }
+            };
+            patch
+                .cells
+                .entry(row)
+                .or_default()
+                .push((slot, captured + values.len()));
+            values.push((row - chunk.rows.start, field));
+        }
+    }
+    if patch.is_empty() {
+        return Ok(None);
+    }
+    let lookup = inner.metadata_lookup();
+    let extended = <C::Backend as Capture>::extend_binds(binds, lookup, &mut |out, lookup| {
+        for &(record, field) in &values {
+            records[record].collect_field(field, out, lookup)?;
+        }
+        Ok(())
+    })?;
+    Ok(Some((patch, extended)))
 }

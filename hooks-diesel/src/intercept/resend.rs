@@ -192,6 +192,15 @@ pub(crate) fn patched(
     Some(body.cacheable(false).carrying(total))
 }
 
+/// The rows of the caller's `VALUES` list that `chunk` holds.
+pub(crate) fn chunk_rows<'i>(insert: &'i Insert, chunk: &InsertChunk) -> &'i [Row] {
+    insert
+        .values
+        .as_ref()
+        .and_then(|v| v.rows.get(chunk.rows.clone()))
+        .unwrap_or_default()
+}
+
 /// Whether `row`'s value at `at` (its key) is a bound value.
 pub(crate) fn key_is_bound(row: &Row, at: usize) -> bool {
     bound_at(row, at).is_some()

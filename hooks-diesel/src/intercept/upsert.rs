@@ -16,19 +16,19 @@ use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::QueryResult;
 
-use super::insert::chunk_rows;
-use super::resend::{self, bound_at, InsertReturning};
+use super::preview::Previewing;
+use super::resend::{self, bound_at, chunk_rows, InsertChunk, InsertReturning};
 use super::route::{answer, capture, returning, unsupported, Request, Routed};
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::ModelBinds;
-use crate::ops::Upserted;
+use crate::ops::UpsertChunks;
 use crate::query::push_piece;
 use crate::query::{key_columns, push_key_in, Column, Frame, Writable};
 use crate::sql::Piece;
-use crate::sql::{Insert, Row};
-use hooks_core::{FieldSet, HookModel};
+use crate::sql::{Insert, Parsed, Row};
+use hooks_core::{Event, FieldSet, HookModel};
 
 /// The form this module hooks, as `shape` names it.
 pub(crate) const FORM: &str = "ON CONFLICT DO UPDATE";
@@ -53,33 +53,102 @@ where
         None,
     );
     let total = insert.values.as_ref().map(|v| v.rows.len());
-    let bind_count = request.parsed.bind_count();
-    let write = |inner: &mut C, k: usize| {
-        let chunk = &chunks[k];
-        let olds = ConflictingRows::<C::Backend>::new::<M>(
-            chunk_rows(insert, chunk),
-            &positions,
-            &columns,
-            bind_count,
-            &binds,
+    // BEFORE_CREATE hooks see the rows it would insert before the write.
+    let before =
+        !conn.scope_mut().is_bypassed::<M>() && conn.registry().has_hooks::<M>(Event::BeforeCreate);
+    let previewing = match before {
+        true => Some(Previewing::new::<M, C>(conn, insert)?),
+        false => None,
+    };
+    let mut statements = Statements {
+        parsed: request.parsed,
+        insert,
+        chunks: &chunks,
+        positions: &positions,
+        columns: &columns,
+        binds: &binds,
+        previewing,
+    };
+    let rows = conn.upsert_by::<M>(chunks.len(), total, target, &mut statements)?;
+    answer::<M, C>(conn, request, rows.len(), rows, returning, Some(&binds))
+}
+
+/// The chunks of an intercepted upsert, with what sending them needs.
+struct Statements<'a, DB: HookBackend> {
+    parsed: &'a Parsed,
+    insert: &'a Insert,
+    chunks: &'a [InsertChunk],
+    /// Where each row binds the conflict target's columns.
+    positions: &'a [usize],
+    /// The conflict target's columns.
+    columns: &'a [&'static str],
+    binds: &'a DB::Binds,
+    previewing: Option<Previewing>,
+}
+
+impl<C, M> UpsertChunks<C, M> for Statements<'_, C::Backend>
+where
+    C: InnerConnection,
+    M: Writable<C::Backend>,
+{
+    fn first_row(&self, k: usize) -> usize {
+        self.chunks[k].rows.start
+    }
+
+    fn conflicting(&mut self, inner: &mut C, k: usize) -> Result<Vec<M>> {
+        let read = ConflictingRows::<C::Backend>::new::<M>(
+            chunk_rows(self.insert, &self.chunks[k]),
+            self.positions,
+            self.columns,
+            self.parsed.bind_count(),
+            self.binds,
         )
         .ok_or_else(|| {
-            DieselError::QueryBuilderError(
-                format!("{}: a conflict target value is not a bound value", M::MODEL).into(),
-            )
-        })
-        .and_then(|read| M::load_framed(inner, &read))?;
-        let written = M::load_framed(
+            Error::Invalid(format!(
+                "{}: a conflict target value is not a bound value",
+                M::MODEL
+            ))
+        })?;
+        Ok(M::load_framed(inner, &read)?)
+    }
+
+    fn preview(&mut self, inner: &mut C, k: usize) -> Result<Option<Vec<M>>> {
+        let Some(previewing) = &self.previewing else {
+            return Ok(None);
+        };
+        let chunk = &self.chunks[k];
+        previewing
+            .records::<M, C>(inner, self.parsed, self.insert, chunk, self.binds)
+            .map(Some)
+    }
+
+    fn write(&mut self, inner: &mut C, k: usize, edits: Option<(&[M], &[M])>) -> Result<Vec<M>> {
+        let chunk = &self.chunks[k];
+        let edited = match (&self.previewing, edits) {
+            (Some(previewing), Some((previewed, records))) => previewing.edited::<M, C>(
+                inner,
+                self.parsed,
+                self.insert,
+                chunk,
+                previewed,
+                records,
+                self.binds,
+            )?,
+            _ => None,
+        };
+        let (body, binds) = match &edited {
+            Some((body, binds)) => (body, binds),
+            None => (&chunk.body, self.binds),
+        };
+        Ok(M::load_framed(
             inner,
-            &InsertReturning::<C::Backend> {
-                body: &chunk.body,
-                binds: &binds,
-            },
-        )?;
-        Ok(Upserted { olds, written })
-    };
-    let rows = conn.upsert_by::<M>(chunks.len(), total, target, write, check_inserted::<M, C>)?;
-    answer::<M, C>(conn, request, rows.len(), rows, returning, Some(&binds))
+            &InsertReturning::<C::Backend> { body, binds },
+        )?)
+    }
+
+    fn verify_inserted(&mut self, inner: &mut C, inserted: &[M]) -> QueryResult<()> {
+        check_inserted::<M, C>(inner, inserted)
+    }
 }
 
 /// Where each row binds the columns of the conflict target, those columns

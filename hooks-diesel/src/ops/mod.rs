@@ -17,4 +17,4 @@ mod upsert;
 pub(crate) use run::Run;
 pub use sync::{SyncOptions, SyncReport};
 pub(crate) use update_where::{assigned_fields, Plan};
-pub(crate) use upsert::Upserted;
+pub(crate) use upsert::UpsertChunks;

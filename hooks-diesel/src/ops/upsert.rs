@@ -3,23 +3,49 @@
 //! UPDATE`). The rows inserted reach the create hooks, the rows updated
 //! the update hooks with their old rows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::connection::LoadConnection;
 
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
+use crate::ops::run::Run;
 use crate::query::Writable;
 use hooks_core::{ChangeSet, Event, FieldSet, HookModel, Operation};
 
-/// What one upsert statement did: the stored rows it conflicted with
-/// (read and locked before it ran), and the rows it returned.
-pub(crate) struct Upserted<M> {
-    /// The stored rows whose conflict target the statement's rows matched.
-    pub olds: Vec<M>,
-    /// The rows as written, in the statement's order.
-    pub written: Vec<M>,
+/// The statements of one intercepted upsert, chunk by chunk, as
+/// [`HookedConnection::upsert_by`] runs them.
+pub(crate) trait UpsertChunks<C, M> {
+    /// The position of chunk `k`'s first row in the caller's statement.
+    fn first_row(&self, k: usize) -> usize;
+
+    /// The stored rows whose conflict target chunk `k`'s rows match,
+    /// read and locked before it runs.
+    fn conflicting(&mut self, inner: &mut C, k: usize) -> Result<Vec<M>>;
+
+    /// The records chunk `k` would write, in its order, evaluated without
+    /// writing; `None` where they cannot be known before the write.
+    fn preview(&mut self, inner: &mut C, k: usize) -> Result<Option<Vec<M>>>;
+
+    /// Sends chunk `k`; with `edits` (the previewed records, then the
+    /// same as the hooks left them), carrying what the hooks changed.
+    /// Returns the rows as written, in the statement's order.
+    fn write(&mut self, inner: &mut C, k: usize, edits: Option<(&[M], &[M])>) -> Result<Vec<M>>;
+
+    /// May fail the operation, given the rows taken for inserted, before
+    /// any hook sees them as stored.
+    fn verify_inserted(&mut self, inner: &mut C, inserted: &[M]) -> diesel::QueryResult<()>;
+}
+
+/// The records of one chunk BEFORE_CREATE hooks saw before the write.
+struct Previewed<M> {
+    /// As the statement gives them.
+    rows: Vec<M>,
+    /// The same, as the hooks left those it would insert.
+    edited: Vec<M>,
+    /// Which of them it would insert (no stored row has their target).
+    inserts: Vec<usize>,
 }
 
 impl<C> HookedConnection<C>
@@ -27,36 +53,54 @@ where
     C: crate::connection::InnerConnection + LoadConnection,
     C::Backend: HookBackend,
 {
-    /// Runs `write(inner, k)` for each of `chunks` upsert statements of `M`
-    /// (`total` rows, when known) as one hooked operation. A row written
-    /// whose key an old row has was updated: BEFORE_UPDATE and
-    /// AFTER_UPDATE hooks see `(row as written, old row)`. The others were
-    /// inserted: BEFORE_CREATE and AFTER_CREATE hooks see them. BEFORE
-    /// hooks run after the statement (their edits are written back, a
-    /// rejection rolls everything back), creates before updates. Returns
-    /// the rows in the statements' order, as the hooks left them.
+    /// Runs each of `chunks` upsert statements of `M` (`total` rows, when
+    /// known) as one hooked operation. Before each, the stored rows its
+    /// rows conflict with are read and locked; with BEFORE_CREATE hooks,
+    /// its records are previewed and those no stored row has the
+    /// conflict target of (the rows it will insert) reach the hooks
+    /// before anything is written, the statement then carrying their
+    /// edits. A row written whose key an old row has was updated:
+    /// BEFORE_UPDATE and AFTER_UPDATE hooks see `(row as written, old
+    /// row)`, BEFORE_UPDATE after the statement (edits written back, a
+    /// rejection rolls everything back). The others were inserted:
+    /// AFTER_CREATE hooks see them as stored. Returns the rows in the
+    /// statements' order, as the hooks left them.
     ///
     /// `target` holds the fields of the conflict target: a row taken for
     /// inserted whose target values an old row left unwritten has is that
     /// row under a key the statement changed, which no hook could pair, and
-    /// fails the operation. `verify_inserted` may fail it too, given the
-    /// rows taken for inserted, before any hook runs.
+    /// fails the operation; so does a BEFORE_CREATE hook changing them.
     pub(crate) fn upsert_by<M: Writable<C::Backend>>(
         &mut self,
         chunks: usize,
         total: Option<usize>,
         target: FieldSet,
-        mut write: impl FnMut(&mut C, usize) -> diesel::QueryResult<Upserted<M>>,
-        mut verify_inserted: impl FnMut(&mut C, &[M]) -> diesel::QueryResult<()>,
+        statements: &mut impl UpsertChunks<C, M>,
     ) -> Result<Vec<M>> {
         self.hooked::<M, _>(Operation::Create, total.unwrap_or(0), |conn, run| {
             let mut done = Vec::new();
             for k in 0..chunks {
-                let Upserted { olds, written } = write(conn.inner_mut(), k)?;
+                let olds = statements.conflicting(conn.inner_mut(), k)?;
+                let previewed = match run.wants::<M>(Event::BeforeCreate) {
+                    true => statements.preview(conn.inner_mut(), k)?,
+                    false => None,
+                };
+                let previewed = match previewed {
+                    Some(rows) => {
+                        let first = statements.first_row(k);
+                        Some(before_create(conn, run, rows, &olds, first, target)?)
+                    }
+                    None => None,
+                };
+                let edits = previewed.as_ref().map(|p| (&p.rows[..], &p.edited[..]));
+                let written = statements.write(conn.inner_mut(), k, edits)?;
                 let (mut created, mut updated, places) =
                     split::<M>(olds, written, done.len(), target)?;
-                verify_inserted(conn.inner_mut(), created.news())?;
-                run.dispatch_after_write(conn, Event::BeforeCreate, &mut created)?;
+                statements.verify_inserted(conn.inner_mut(), created.news())?;
+                match &previewed {
+                    Some(previewed) => inserted_as_previewed(&created, previewed, target)?,
+                    None => run.dispatch_after_write(conn, Event::BeforeCreate, &mut created)?,
+                }
                 run.dispatch_after_write(conn, Event::BeforeUpdate, &mut updated)?;
                 conn.record_write(M::MODEL, Operation::Create, created.len());
                 conn.record_write(M::MODEL, Operation::Update, updated.len());
@@ -77,6 +121,90 @@ where
             Ok(done)
         })
     }
+}
+
+/// Runs BEFORE_CREATE hooks over the `rows` of a chunk (its first at
+/// `first` in the caller's statement) that no stored row of `olds` has
+/// the `target` values of: the rows it will insert.
+fn before_create<M, C>(
+    conn: &mut HookedConnection<C>,
+    run: &Run<C>,
+    rows: Vec<M>,
+    olds: &[M],
+    first: usize,
+    target: FieldSet,
+) -> Result<Previewed<M>>
+where
+    C: crate::connection::InnerConnection + LoadConnection,
+    C::Backend: HookBackend,
+    M: Writable<C::Backend>,
+{
+    let inserts = would_insert(&rows, olds, target);
+    let news = inserts.iter().map(|&i| rows[i].clone()).collect();
+    let positions = inserts.iter().map(|&i| first + i).collect();
+    let mut set = ChangeSet::created(news).at_positions(positions);
+    run.dispatch(conn, Event::BeforeCreate, &mut set)?;
+    let mut edited = rows.clone();
+    for (&i, record) in inserts.iter().zip(set.into_news()) {
+        let changed = record.diff(&rows[i]).intersection(target);
+        if let Some(field) = changed.iter().next() {
+            return Err(Error::Invalid(format!(
+                "{}: a BEFORE_CREATE hook changed `{}`, a column of the upsert's conflict \
+                 target, of the record at position {} of the INSERT; nothing was written: \
+                 which stored row a record conflicts with is the statement's, set it there",
+                M::MODEL,
+                M::FIELDS[field].column,
+                first + i
+            )));
+        }
+        edited[i] = record;
+    }
+    Ok(Previewed {
+        rows,
+        edited,
+        inserts,
+    })
+}
+
+/// The positions of the `rows` that no row of `olds` has the `target`
+/// values of (by key when the target is the key).
+fn would_insert<M: HookModel>(rows: &[M], olds: &[M], target: FieldSet) -> Vec<usize> {
+    let conflicts: Box<dyn Fn(&M) -> bool> = if target == M::key_set() {
+        let keys: HashSet<M::Key> = olds.iter().map(HookModel::key).collect();
+        Box::new(move |row: &M| keys.contains(&row.key()))
+    } else {
+        Box::new(|row: &M| {
+            olds.iter()
+                .any(|old| row.diff(old).intersection(target).is_empty())
+        })
+    };
+    (0..rows.len()).filter(|&i| !conflicts(&rows[i])).collect()
+}
+
+/// Fails unless the rows `created` are those `previewed` said it would
+/// insert (the same target values, in order).
+fn inserted_as_previewed<M: HookModel>(
+    created: &ChangeSet<M>,
+    previewed: &Previewed<M>,
+    target: FieldSet,
+) -> Result<()> {
+    let expected = previewed.inserts.iter().map(|&i| &previewed.edited[i]);
+    let alike = created.len() == previewed.inserts.len()
+        && created
+            .news()
+            .iter()
+            .zip(expected)
+            .all(|(stored, record)| stored.diff(record).intersection(target).is_empty());
+    if alike {
+        return Ok(());
+    }
+    Err(Error::Invalid(format!(
+        "{}: the upsert inserted {} rows where {} were expected from the rows it conflicts \
+         with; nothing was written: retry the transaction",
+        M::MODEL,
+        created.len(),
+        previewed.inserts.len()
+    )))
 }
 
 /// The rows `written` split into those inserted and those updated (paired
@@ -143,4 +271,145 @@ fn split<M: HookModel>(
         ChangeSet::updated(news, old_rows).at_positions(at(true)),
         places,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{inserted_as_previewed, split, would_insert, Previewed};
+    use crate::error::Error;
+    use hooks_core::{ChangeSet, FieldInfo, FieldSet, HookModel};
+
+    /// A row keyed by `id` with a unique `email`.
+    #[derive(Clone, Debug, PartialEq)]
+    struct User {
+        id: i64,
+        email: &'static str,
+    }
+
+    const EMAIL: FieldSet = FieldSet::single(1);
+
+    impl HookModel for User {
+        type Key = i64;
+        const MODEL: &'static str = "User";
+        const TABLE: &'static str = "users";
+        const FIELDS: &'static [FieldInfo] = &[
+            FieldInfo {
+                name: "id",
+                column: "id",
+                key: true,
+                insertable: true,
+            },
+            FieldInfo {
+                name: "email",
+                column: "email",
+                key: false,
+                insertable: true,
+            },
+        ];
+        fn key(&self) -> i64 {
+            self.id
+        }
+        fn has_key(&self) -> bool {
+            self.id != 0
+        }
+        fn set_key(&mut self, key: i64) {
+            self.id = key;
+        }
+        fn diff(&self, other: &Self) -> FieldSet {
+            let mut changed = FieldSet::EMPTY;
+            if self.id != other.id {
+                changed.insert(0);
+            }
+            if self.email != other.email {
+                changed.insert(1);
+            }
+            changed
+        }
+        fn copy_fields(&mut self, from: &Self, fields: FieldSet) {
+            if fields.contains(0) {
+                self.id = from.id;
+            }
+            if fields.contains(1) {
+                self.email = from.email;
+            }
+        }
+    }
+
+    fn user(id: i64, email: &'static str) -> User {
+        User { id, email }
+    }
+
+    #[test]
+    fn rows_whose_target_no_stored_row_has_are_the_ones_to_insert() {
+        let olds = [user(1, "a@x"), user(2, "b@x")];
+        let rows = [
+            user(0, "c@x"),
+            user(0, "a@x"),
+            user(0, "d@x"),
+            user(0, "b@x"),
+        ];
+        assert_eq!(
+            would_insert(&rows, &olds, EMAIL),
+            [0, 2],
+            "by a unique column"
+        );
+        let rows = [user(2, "z@x"), user(9, "a@x"), user(1, "q@x")];
+        assert_eq!(
+            would_insert(&rows, &olds, User::key_set()),
+            [1],
+            "by the key"
+        );
+        assert_eq!(would_insert(&rows, &[], User::key_set()), [0, 1, 2]);
+    }
+
+    #[test]
+    fn written_rows_pair_with_old_rows_by_key_in_the_statements_order() {
+        let olds = vec![user(2, "b@x"), user(1, "a@x")];
+        let written = vec![user(1, "a@x"), user(7, "n@x"), user(2, "b@x")];
+        let (created, updated, places) = split(olds, written, 10, EMAIL).unwrap();
+        assert_eq!(places, [true, false, true]);
+        assert_eq!(created.news(), [user(7, "n@x")]);
+        assert_eq!(created.position(0), 11);
+        assert_eq!(updated.news(), [user(1, "a@x"), user(2, "b@x")]);
+        assert_eq!(
+            updated.olds().map(<[User]>::to_vec),
+            Some(vec![user(1, "a@x"), user(2, "b@x")])
+        );
+        assert_eq!((updated.position(0), updated.position(1)), (10, 12));
+    }
+
+    #[test]
+    fn a_row_written_twice_or_under_a_changed_key_is_refused() {
+        let twice = split(vec![], vec![user(3, "a@x"), user(3, "a@x")], 0, EMAIL);
+        assert!(
+            matches!(twice, Err(Error::DuplicateKey { ref positions, .. }) if positions == &[0, 1])
+        );
+        let moved = split(vec![user(1, "a@x")], vec![user(5, "a@x")], 0, EMAIL);
+        assert!(matches!(moved, Err(Error::Invalid(ref m)) if m.contains("changed the key")));
+    }
+
+    #[test]
+    fn inserted_rows_must_be_those_previewed() {
+        let previewed = Previewed {
+            rows: vec![user(0, "a@x"), user(0, "n@x")],
+            edited: vec![user(0, "a@x"), user(0, "n@x")],
+            inserts: vec![1],
+        };
+        let stored = |rows: Vec<User>| ChangeSet::created(rows);
+        assert!(inserted_as_previewed(&stored(vec![user(8, "n@x")]), &previewed, EMAIL).is_ok());
+        let other = inserted_as_previewed(&stored(vec![user(8, "a@x")]), &previewed, EMAIL);
+        assert!(
+            matches!(other, Err(Error::Invalid(_))),
+            "another row was inserted"
+        );
+        let more = inserted_as_previewed(
+            &stored(vec![user(8, "n@x"), user(9, "a@x")]),
+            &previewed,
+            EMAIL,
+        );
+        assert!(
+            matches!(more, Err(Error::Invalid(_))),
+            "more rows were inserted"
+        );
+    }
 }
