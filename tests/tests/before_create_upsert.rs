@@ -154,4 +154,36 @@ backend_suite! {
         let stored: i64 = accounts::table.count().get_result(&mut conn).unwrap();
         assert_eq!(stored, 0, "nothing written");
     }
+
+    fn on_conflict_do_nothing_with_a_target_runs_before_create_before_writing_the_rows_it_inserts(db) {
+        let seen = Seen::new();
+        let saw = seen.clone();
+        let mut conn = db.connect(Registry::new().with(Hook::before_create(move |ctx: &mut HookContext<'_, Conn>, b: &mut Batch<Account>| {
+            let rows: i64 = accounts::table.count().get_result(ctx.conn())?;
+            saw.push((rows, b.news().map(|a| (a.id, a.owner.clone())).collect::<Vec<_>>()));
+            for a in b.news_mut() {
+                a.status = "filled".into();
+            }
+            Ok(())
+        })));
+        let a = conn.without_hooks(|conn| conn.create(Account::new("a", 1, "active"))).unwrap();
+        let n = diesel::insert_into(accounts::table)
+            .values(&vec![
+                (accounts::id.eq(a.id), accounts::owner.eq("skipped"), accounts::balance.eq(1), accounts::status.eq("x")),
+                (accounts::id.eq(a.id + 100), accounts::owner.eq("new"), accounts::balance.eq(2), accounts::status.eq("x")),
+                (accounts::id.eq(a.id + 100), accounts::owner.eq("again"), accounts::balance.eq(3), accounts::status.eq("x")),
+            ])
+            .on_conflict(accounts::id)
+            .do_nothing()
+            .execute(&mut conn)
+            .unwrap();
+        assert_eq!(n, 1, "one row inserted, two skipped");
+        assert_eq!(
+            seen.all(),
+            [(1, vec![(a.id + 100, "new".to_string())])],
+            "the table before the write, only the row it inserts"
+        );
+        let stored: Vec<(i64, String, String)> = accounts::table.select((accounts::id, accounts::owner, accounts::status)).order(accounts::id).load(&mut conn).unwrap();
+        assert_eq!(stored, [(a.id, "a".to_string(), "active".to_string()), (a.id + 100, "new".to_string(), "filled".to_string())]);
+    }
 }

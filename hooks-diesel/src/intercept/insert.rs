@@ -44,6 +44,15 @@ where
             }
             return Ok(Routed::Unhooked);
         }
+        // With a conflict target, the rows it skips are those a stored
+        // row or an earlier row has the target of: known before the write.
+        InsertForm::Ignore(upsert::SKIP_FORM)
+            if creates
+                && before_creates::<M, C>(conn)
+                && upsert::conflict_target::<M, C>(insert).is_ok() =>
+        {
+            return upsert::upsert_rows::<M, C>(conn, request, insert);
+        }
         InsertForm::Ignore(form) if creates && !<C::Backend as HookBackend>::RETURNING => {
             return Err(unsupported::<M, C>(
                 &insert.table,
@@ -95,10 +104,10 @@ where
     // BEFORE_CREATE hooks see the rows before the write where the rows
     // are known before it: a plain `INSERT (columns) VALUES ..`. The rows
     // of `INSERT .. SELECT` and `DEFAULT VALUES`, and which rows an
-    // `ON CONFLICT DO NOTHING` / `INSERT OR IGNORE` skips, are known after
-    // it: there they see the stored rows, their edits written back.
-    let before = !conn.scope_mut().is_bypassed::<M>()
-        && conn.registry().has_hooks::<M>(Event::BeforeCreate)
+    // `ON CONFLICT DO NOTHING` without a target or `INSERT OR IGNORE`
+    // skips, are known after it: there they see the stored rows, their
+    // edits written back.
+    let before = before_creates::<M, C>(conn)
         && insert.form == InsertForm::Plain
         && insert.values.is_some()
         && insert.columns.is_some();
@@ -132,6 +141,15 @@ where
         count = rows.len();
     }
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
+}
+
+/// Whether BEFORE_CREATE hooks of `M` will run on `conn`.
+pub(super) fn before_creates<M, C>(conn: &mut HookedConnection<C>) -> bool
+where
+    C: InnerConnection,
+    M: Writable<C::Backend>,
+{
+    !conn.scope_mut().is_bypassed::<M>() && conn.registry().has_hooks::<M>(Event::BeforeCreate)
 }
 
 /// Sends the statements of an insert and reads back the rows they wrote.

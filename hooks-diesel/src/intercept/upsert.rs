@@ -1,4 +1,6 @@
-//! An intercepted `INSERT .. ON CONFLICT (<target>) DO UPDATE ..` on a
+//! An intercepted `INSERT .. ON CONFLICT (<target>) DO UPDATE ..` (and
+//! `DO NOTHING`, when BEFORE_CREATE hooks must see the rows it inserts
+//! before the write) on a
 //! backend with `RETURNING` (PostgreSQL, SQLite): per chunk, the stored
 //! rows its rows conflict with are read and locked first (by the values
 //! the statement binds for its conflict target), then the statement runs
@@ -16,6 +18,7 @@ use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::QueryResult;
 
+use super::insert::before_creates;
 use super::preview::Previewing;
 use super::resend::{self, bound_at, chunk_rows, InsertChunk, InsertReturning};
 use super::route::{answer, capture, returning, unsupported, Request, Routed};
@@ -27,11 +30,16 @@ use crate::ops::UpsertChunks;
 use crate::query::push_piece;
 use crate::query::{key_columns, push_key_in, Column, Frame, Writable};
 use crate::sql::Piece;
-use crate::sql::{Insert, Parsed, Row};
-use hooks_core::{Event, FieldSet, HookModel};
+use crate::sql::{Insert, InsertForm, Parsed, Row};
+use hooks_core::{FieldSet, HookModel};
 
 /// The form this module hooks, as `shape` names it.
 pub(crate) const FORM: &str = "ON CONFLICT DO UPDATE";
+
+/// The form that skips conflicting rows, hooked here when it names its
+/// conflict target and BEFORE_CREATE hooks must see the rows it inserts
+/// before the write.
+pub(crate) const SKIP_FORM: &str = "ON CONFLICT DO NOTHING";
 
 pub(super) fn upsert_rows<M, C>(
     conn: &mut HookedConnection<C>,
@@ -54,9 +62,7 @@ where
     );
     let total = insert.values.as_ref().map(|v| v.rows.len());
     // BEFORE_CREATE hooks see the rows it would insert before the write.
-    let before =
-        !conn.scope_mut().is_bypassed::<M>() && conn.registry().has_hooks::<M>(Event::BeforeCreate);
-    let previewing = match before {
+    let previewing = match before_creates::<M, C>(conn) {
         true => Some(Previewing::new::<M, C>(conn, insert)?),
         false => None,
     };
@@ -155,12 +161,18 @@ where
 /// as the model names them, and their fields; refused unless the
 /// statement names its target by columns of the model and binds each of
 /// their values.
-fn conflict_target<M, C>(insert: &Insert) -> Result<(Vec<usize>, Vec<&'static str>, FieldSet)>
+pub(super) fn conflict_target<M, C>(
+    insert: &Insert,
+) -> Result<(Vec<usize>, Vec<&'static str>, FieldSet)>
 where
     C: InnerConnection,
     M: Writable<C::Backend>,
 {
-    let refuse = |why: &str| unsupported::<M, C>(&insert.table, FORM, why);
+    let form = match insert.form {
+        InsertForm::Upsert(form) | InsertForm::Ignore(form) => form,
+        InsertForm::Plain => FORM,
+    };
+    let refuse = |why: &str| unsupported::<M, C>(&insert.table, form, why);
     let target = insert.conflict_target.as_ref().ok_or_else(|| {
         refuse("name the conflict target by its columns (`on_conflict(column)`), not a constraint")
     })?;

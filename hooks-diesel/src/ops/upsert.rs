@@ -166,19 +166,30 @@ where
     })
 }
 
-/// The positions of the `rows` that no row of `olds` has the `target`
-/// values of (by key when the target is the key).
+/// The positions of the `rows` that no row of `olds`, and no earlier row
+/// of `rows`, has the `target` values of: the rows the statement will
+/// insert (a later row with the same target conflicts with the earlier
+/// one's insert). By key when the target is the key.
 fn would_insert<M: HookModel>(rows: &[M], olds: &[M], target: FieldSet) -> Vec<usize> {
-    let conflicts: Box<dyn Fn(&M) -> bool> = if target == M::key_set() {
-        let keys: HashSet<M::Key> = olds.iter().map(HookModel::key).collect();
-        Box::new(move |row: &M| keys.contains(&row.key()))
-    } else {
-        Box::new(|row: &M| {
-            olds.iter()
-                .any(|old| row.diff(old).intersection(target).is_empty())
-        })
-    };
-    (0..rows.len()).filter(|&i| !conflicts(&rows[i])).collect()
+    let mut inserts: Vec<usize> = Vec::new();
+    if target == M::key_set() {
+        let mut taken: HashSet<M::Key> = olds.iter().map(HookModel::key).collect();
+        for (i, row) in rows.iter().enumerate() {
+            if taken.insert(row.key()) {
+                inserts.push(i);
+            }
+        }
+        return inserts;
+    }
+    let alike = |a: &M, b: &M| a.diff(b).intersection(target).is_empty();
+    for (i, row) in rows.iter().enumerate() {
+        let conflicts = olds.iter().any(|old| alike(row, old))
+            || inserts.iter().any(|&earlier| alike(row, &rows[earlier]));
+        if !conflicts {
+            inserts.push(i);
+        }
+    }
+    inserts
 }
 
 /// Fails unless the rows `created` are those `previewed` said it would
@@ -360,6 +371,14 @@ mod tests {
             "by the key"
         );
         assert_eq!(would_insert(&rows, &[], User::key_set()), [0, 1, 2]);
+        let again = [user(0, "n@x"), user(0, "a@x"), user(0, "n@x")];
+        assert_eq!(
+            would_insert(&again, &olds, EMAIL),
+            [0],
+            "a repeated target conflicts"
+        );
+        let again = [user(4, "n@x"), user(4, "m@x")];
+        assert_eq!(would_insert(&again, &olds, User::key_set()), [0]);
     }
 
     #[test]
