@@ -144,3 +144,6 @@ fn split<M: HookModel>(
         places,
     ))
 }
+
+#[cfg(test)]
+mod tests;
