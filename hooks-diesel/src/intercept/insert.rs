@@ -368,8 +368,8 @@ impl InsertedKeys {
         let rows = chunk_rows(insert, chunk);
         // The rows with a bound key, first in the statement (`chunk.order`).
         let (positions, given): (&[usize], Vec<&Row>) = match self {
-            InsertedKeys::Generated => (&[], Vec::new()),
-            InsertedKeys::Keys(positions) => (positions, rows.iter().collect()),
+            InsertedKeys::Generated => (&[][..], Vec::new()),
+            InsertedKeys::Keys(positions) => (positions.as_slice(), rows.iter().collect()),
             InsertedKeys::Mixed(at) => (
                 std::slice::from_ref(at),
                 rows.iter()

@@ -46,7 +46,7 @@ pub(crate) use load::load_rows;
 pub use load::LoadRow;
 pub use project::Projection;
 pub(crate) use project::SelectProjected;
-pub(crate) use read_back::{read_back_error, ReadBack};
+pub(crate) use read_back::ReadBack;
 pub(crate) use select::{SelectByKeys, SelectKeyList, SelectWhere, SelectsRows};
 pub use statements::Writable;
 pub(crate) use target::{NoFilter, Target, Unmet};

@@ -124,6 +124,6 @@ where
 }
 
 /// A read-back that failed, naming the model.
-pub(crate) fn read_back_error<M: HookModel>(why: &str) -> diesel::result::Error {
+fn read_back_error<M: HookModel>(why: &str) -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError(format!("{}: {why}", M::MODEL).into())
 }

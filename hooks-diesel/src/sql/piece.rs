@@ -345,7 +345,7 @@ mod tests {
                 vec![0, 7, 8, 1]
             )
         );
-        assert_eq!(statement.segments.len(), 8, "adjacent text is one segment");
+        assert_eq!(statement.segments.len(), 9, "adjacent text is one segment");
         assert!(carry(&statement).is_none(), "appending keeps no carrier");
     }
 

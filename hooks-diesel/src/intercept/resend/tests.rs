@@ -174,7 +174,7 @@ fn a_patch_puts_the_hooks_values_in_place_and_adds_columns() {
     assert_eq!(
         body.spliced(),
         (
-            "INSERT INTO `t` (`a`, `b`, `c`) VALUES (?1, ?2, ?6), (?3, ?5, DEFAULT) \
+            "INSERT INTO `t` (`a`, `b`, `c` ) VALUES (?1, ?2, ?6), (?3, ?5, DEFAULT) \
              ON CONFLICT DO NOTHING"
                 .to_string(),
             vec![0, 1, 5, 2, 4]
