@@ -65,7 +65,7 @@ fn chunks_within(
         .values
         .as_ref()
         .zip(bind_limit)
-        .filter(|(values, limit)| key_first.is_some() || !fits(*values, *limit));
+        .filter(|(values, limit)| key_first.is_some() || !fits(values, *limit));
     let Some((values, bind_limit)) = split else {
         // One statement; a VALUES list within the chunk size has one text
         // per row count, which the statement cache may keep.

@@ -11,13 +11,16 @@ fn shaped(sql: &str) -> (Parsed, Insert) {
     (parsed, insert)
 }
 
+/// A chunk's rows, their statement order, its text and its binds.
+type Cut = (Range<usize>, Vec<usize>, String, Vec<usize>);
+
 /// Each chunk's rows, statement order, text and binds.
 fn cut(
     sql: &str,
     chunk_size: usize,
     key_first: Option<usize>,
     bind_limit: Option<usize>,
-) -> Vec<(Range<usize>, Vec<usize>, String, Vec<usize>)> {
+) -> Vec<Cut> {
     let (parsed, insert) = shaped(sql);
     chunks_within(&parsed, &insert, false, chunk_size, key_first, bind_limit)
         .into_iter()
