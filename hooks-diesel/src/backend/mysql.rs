@@ -119,12 +119,7 @@ impl super::Capture for Mysql {
             &mut (),
         ) -> diesel::QueryResult<()>,
     ) -> diesel::QueryResult<Self::Binds> {
-        let mut extended =
-            diesel::query_builder::bind_collector::RawBytesBindCollector::<Mysql>::new();
-        extended.binds.clone_from(&binds.binds);
-        extended.metadata.clone_from(&binds.metadata);
-        push(&mut extended, lookup)?;
-        Ok(extended)
+        super::raw::extend_raw(binds, lookup, push)
     }
 
     fn bind_count(binds: &Self::Binds) -> usize {

@@ -147,12 +147,7 @@ impl super::Capture for Pg {
             &mut (dyn diesel::pg::PgMetadataLookup + 'static),
         ) -> diesel::QueryResult<()>,
     ) -> diesel::QueryResult<Self::Binds> {
-        let mut extended =
-            diesel::query_builder::bind_collector::RawBytesBindCollector::<Pg>::new();
-        extended.binds.clone_from(&binds.binds);
-        extended.metadata.clone_from(&binds.metadata);
-        push(&mut extended, lookup)?;
-        Ok(extended)
+        super::raw::extend_raw(binds, lookup, push)
     }
 
     fn bind_count(binds: &Self::Binds) -> usize {

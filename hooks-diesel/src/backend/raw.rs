@@ -24,6 +24,27 @@ where
     Ok(binds)
 }
 
+/// The captured binds followed by the values `push` collects.
+#[allow(clippy::type_complexity)]
+pub(crate) fn extend_raw<DB>(
+    binds: &RawBytesBindCollector<DB>,
+    lookup: &mut <DB as TypeMetadata>::MetadataLookup,
+    push: &mut dyn FnMut(
+        &mut RawBytesBindCollector<DB>,
+        &mut <DB as TypeMetadata>::MetadataLookup,
+    ) -> QueryResult<()>,
+) -> QueryResult<RawBytesBindCollector<DB>>
+where
+    DB: Backend + TypeMetadata,
+    <DB as TypeMetadata>::TypeMetadata: Clone,
+{
+    let mut extended = RawBytesBindCollector::<DB>::new();
+    extended.binds.clone_from(&binds.binds);
+    extended.metadata.clone_from(&binds.metadata);
+    push(&mut extended, lookup)?;
+    Ok(extended)
+}
+
 /// Writes a piece whose binds are raw bytes: each placeholder is numbered
 /// by the statement being built (`$n` counts on), and only the binds the
 /// piece mentions are sent, in its order.

@@ -142,45 +142,23 @@ where
     }
 }
 
-/// `save_changes` through a hooked PostgreSQL connection (an
-/// `UPDATE ... RETURNING`, checked like any plain write).
-#[cfg(feature = "postgres")]
-impl<'b, Changes, Output> diesel::query_dsl::UpdateAndFetchResults<Changes, Output>
-    for HookedConnection<diesel::pg::PgConnection>
-where
-    Changes: Copy
-        + diesel::query_builder::AsChangeset<Target = <Changes as diesel::associations::HasTable>::Table>
-        + diesel::query_builder::IntoUpdateTarget,
-    diesel::dsl::Update<Changes, Changes>: diesel::query_dsl::LoadQuery<'b, Self, Output>,
-    <<Changes as diesel::associations::HasTable>::Table as diesel::Table>::AllColumns:
-        diesel::expression::ValidGrouping<()>,
-    <<<Changes as diesel::associations::HasTable>::Table as diesel::Table>::AllColumns as diesel::expression::ValidGrouping<()>>::IsAggregate:
-        diesel::expression::MixedAggregates<
-            diesel::expression::is_aggregate::No,
-            Output = diesel::expression::is_aggregate::No,
-        >,
-{
-    fn update_and_fetch(&mut self, changeset: Changes) -> QueryResult<Output> {
-        use diesel::RunQueryDsl;
-        diesel::update(changeset).set(changeset).get_result(self)
-    }
-}
-
-/// `save_changes` through a hooked connection without `UPDATE ...
-/// RETURNING` in Diesel's DSL (an `UPDATE`, checked like any plain write,
-/// then a `SELECT` of the row).
-macro_rules! update_then_find {
-    ($(#[$cfg:meta] $conn:ty;)*) => {$(
+/// `save_changes` through a hooked connection: `update_and_fetch` under
+/// Diesel's own bounds on a changeset (its table's columns, none an
+/// aggregate) and those its statements need (`needs`); the body is given
+/// the connection and the changeset.
+macro_rules! update_and_fetch {
+    (
+        #[$cfg:meta] $conn:ty,
+        needs [$($needs:tt)*],
+        |$this:ident, $changeset:ident| $body:block
+    ) => {
         #[$cfg]
         impl<'b, Changes, Output> diesel::query_dsl::UpdateAndFetchResults<Changes, Output>
             for HookedConnection<$conn>
         where
-            Changes: Copy + diesel::Identifiable,
-            Changes: diesel::query_builder::AsChangeset<Target = <Changes as diesel::associations::HasTable>::Table>
+            Changes: Copy
+                + diesel::query_builder::AsChangeset<Target = <Changes as diesel::associations::HasTable>::Table>
                 + diesel::query_builder::IntoUpdateTarget,
-            Changes::Table: diesel::query_dsl::methods::FindDsl<Changes::Id>,
-            diesel::dsl::Update<Changes, Changes>: diesel::query_dsl::methods::ExecuteDsl<Self>,
-            diesel::dsl::Find<Changes::Table, Changes::Id>: diesel::query_dsl::LoadQuery<'b, Self, Output>,
             <<Changes as diesel::associations::HasTable>::Table as diesel::Table>::AllColumns:
                 diesel::expression::ValidGrouping<()>,
             <<<Changes as diesel::associations::HasTable>::Table as diesel::Table>::AllColumns as diesel::expression::ValidGrouping<()>>::IsAggregate:
@@ -188,12 +166,44 @@ macro_rules! update_then_find {
                     diesel::expression::is_aggregate::No,
                     Output = diesel::expression::is_aggregate::No,
                 >,
+            $($needs)*
         {
             fn update_and_fetch(&mut self, changeset: Changes) -> QueryResult<Output> {
+                let ($this, $changeset) = (self, changeset);
+                $body
+            }
+        }
+    };
+}
+
+// PostgreSQL: an `UPDATE ... RETURNING`, checked like any plain write.
+update_and_fetch! {
+    #[cfg(feature = "postgres")] diesel::pg::PgConnection,
+    needs [diesel::dsl::Update<Changes, Changes>: diesel::query_dsl::LoadQuery<'b, Self, Output>,],
+    |conn, changeset| {
+        use diesel::RunQueryDsl;
+        diesel::update(changeset).set(changeset).get_result(conn)
+    }
+}
+
+/// Without `UPDATE ... RETURNING` in Diesel's DSL: an `UPDATE`, checked
+/// like any plain write, then a `SELECT` of the row.
+macro_rules! update_then_find {
+    ($(#[$cfg:meta] $conn:ty;)*) => {$(
+        update_and_fetch! {
+            #[$cfg] $conn,
+            needs [
+                Changes: diesel::Identifiable,
+                Changes::Table: diesel::query_dsl::methods::FindDsl<Changes::Id>,
+                diesel::dsl::Update<Changes, Changes>: diesel::query_dsl::methods::ExecuteDsl<Self>,
+                diesel::dsl::Find<Changes::Table, Changes::Id>:
+                    diesel::query_dsl::LoadQuery<'b, Self, Output>,
+            ],
+            |conn, changeset| {
                 use diesel::query_dsl::methods::FindDsl;
                 use diesel::RunQueryDsl;
-                diesel::update(changeset).set(changeset).execute(self)?;
-                Changes::table().find(changeset.id()).get_result(self)
+                diesel::update(changeset).set(changeset).execute(conn)?;
+                Changes::table().find(changeset.id()).get_result(conn)
             }
         }
     )*};

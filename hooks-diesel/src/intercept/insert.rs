@@ -7,63 +7,49 @@
 use super::preview::Previewing;
 use super::resend::{self, chunk_rows, InsertChunk, InsertReturning, KeyBindsReadBack};
 use super::route::{
-    answer, capture, returning, runs_hooks, unreadable, unsupported, Request, Routed,
+    answer, capture, returning, runs_hooks, unreadable, unsupported, InsertRoute, Refusal, Request,
+    Routed,
 };
 use super::upsert;
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::Result;
 use crate::query::Captured;
-use crate::query::{SelectInserted, Writable};
+use crate::query::{self, Writable};
 use crate::sql::Piece;
 use crate::sql::{Insert, InsertForm, Row, Value};
 use hooks_core::{Event, Operation};
 
-pub(super) fn insert_rows<M, C>(
+pub(super) fn insert_rows<M: Writable<C::Backend>, C: InnerConnection>(
     conn: &mut HookedConnection<C>,
     request: &Request<'_, C::Backend>,
     insert: &Insert,
-) -> Result<Routed<C::Backend>>
-where
-    C: InnerConnection,
-    M: Writable<C::Backend>,
-{
+) -> Result<Routed<C::Backend>> {
     let creates = runs_hooks::<M, C>(conn, Operation::Create);
-    match insert.form {
-        InsertForm::Upsert(form) => {
-            let hooked = creates || runs_hooks::<M, C>(conn, Operation::Update);
-            if hooked && form == upsert::FORM && <C::Backend as HookBackend>::RETURNING {
+    let updates =
+        matches!(insert.form, InsertForm::Upsert(_)) && runs_hooks::<M, C>(conn, Operation::Update);
+    match InsertRoute::of(
+        &insert.form,
+        creates,
+        updates,
+        <C::Backend as HookBackend>::RETURNING,
+    ) {
+        InsertRoute::Unhooked => return Ok(Routed::Unhooked),
+        InsertRoute::Upsert => return upsert::upsert_rows::<M, C>(conn, request, insert),
+        InsertRoute::Refused(Refusal { form, why }) => {
+            return Err(unsupported::<M, C>(&insert.table, form, why))
+        }
+        InsertRoute::Create => {
+            // With a conflict target, the rows it skips are those a stored
+            // row or an earlier row has the target of: known before the
+            // write, so BEFORE_CREATE hooks see the others before it.
+            if insert.form == InsertForm::Ignore(upsert::SKIP_FORM)
+                && before_creates::<M, C>(conn)
+                && upsert::conflict_target::<M, C>(insert).is_ok()
+            {
                 return upsert::upsert_rows::<M, C>(conn, request, insert);
             }
-            if hooked {
-                return Err(unsupported::<M, C>(
-                    &insert.table,
-                    form,
-                    "the rows it updates would reach no update hook with their old rows",
-                ));
-            }
-            return Ok(Routed::Unhooked);
         }
-        // With a conflict target, the rows it skips are those a stored
-        // row or an earlier row has the target of: known before the write.
-        InsertForm::Ignore(upsert::SKIP_FORM)
-            if creates
-                && before_creates::<M, C>(conn)
-                && upsert::conflict_target::<M, C>(insert).is_ok() =>
-        {
-            return upsert::upsert_rows::<M, C>(conn, request, insert);
-        }
-        InsertForm::Ignore(form) if creates && !<C::Backend as HookBackend>::RETURNING => {
-            return Err(unsupported::<M, C>(
-                &insert.table,
-                form,
-                "without RETURNING the rows it skipped cannot be told from those it inserted",
-            ));
-        }
-        InsertForm::Ignore(_) | InsertForm::Plain => {}
-    }
-    if !creates {
-        return Ok(Routed::Unhooked);
     }
     if super::split::needed::<C::Backend>(request.parsed) {
         return super::split::insert_in_parts::<M, C>(conn, request, insert);
@@ -73,10 +59,10 @@ where
     let read_back = if <C::Backend as HookBackend>::RETURNING {
         None
     } else {
-        Some(ReadBack::of::<M, C>(insert)?)
+        Some(InsertedKeys::of::<M, C>(insert)?)
     };
     let key_first = match read_back {
-        Some(ReadBack::Mixed(at)) => Some(at),
+        Some(InsertedKeys::Mixed(at)) => Some(at),
         _ => None,
     };
     let parsed = request.parsed;
@@ -156,7 +142,7 @@ where
 struct Writer<'a, DB: HookBackend> {
     insert: &'a Insert,
     binds: &'a DB::Binds,
-    read_back: Option<&'a ReadBack>,
+    read_back: Option<&'a InsertedKeys>,
 }
 
 impl<DB: HookBackend> Writer<'_, DB> {
@@ -195,9 +181,9 @@ impl<DB: HookBackend> Writer<'_, DB> {
     }
 }
 
-/// How the rows of an insert are read back on a backend without
-/// `RETURNING`.
-enum ReadBack {
+/// Where the keys of an insert's rows are found, to read the rows back
+/// on a backend without `RETURNING` (with [`query::ReadBack`]).
+enum InsertedKeys {
     /// From `LAST_INSERT_ID()`: the statement let the database generate
     /// the keys.
     Generated,
@@ -211,7 +197,7 @@ enum ReadBack {
     Mixed(usize),
 }
 
-impl ReadBack {
+impl InsertedKeys {
     fn of<M, C>(insert: &Insert) -> Result<Self>
     where
         C: InnerConnection,
@@ -234,7 +220,7 @@ impl ReadBack {
                     "a composite key with generated parts cannot be read back without RETURNING",
                 ));
             }
-            return Ok(ReadBack::Generated);
+            return Ok(InsertedKeys::Generated);
         }
         match (
             insert.values.as_ref(),
@@ -251,8 +237,8 @@ impl ReadBack {
                     })
                 };
                 match positions[..] {
-                    _ if plain => Ok(ReadBack::Keys(positions)),
-                    [at] if bound_or_default(at) => Ok(ReadBack::Mixed(at)),
+                    _ if plain => Ok(InsertedKeys::Keys(positions)),
+                    [at] if bound_or_default(at) => Ok(InsertedKeys::Mixed(at)),
                     _ => Err(refuse(
                         "each key value must be a plain bound value (or DEFAULT, for a \
                          one-column key) to read its row back",
@@ -265,7 +251,8 @@ impl ReadBack {
         }
     }
 
-    /// The rows `chunk` of `insert` inserted (`inserted` of them).
+    /// The rows `chunk` of `insert` inserted (`inserted` of them), in
+    /// the caller's order.
     fn load<M, C>(
         &self,
         inner: &mut C,
@@ -278,42 +265,49 @@ impl ReadBack {
         C: InnerConnection,
         M: Writable<C::Backend>,
     {
-        match self {
-            _ if inserted == 0 => Ok(Vec::new()),
-            ReadBack::Generated => M::load_framed(inner, &SelectInserted::<M>::new(inserted)),
-            ReadBack::Keys(positions) => {
-                let rows = chunk_rows(insert, chunk);
-                load_by_keys::<M, C>(inner, rows, positions, binds)
-            }
-            ReadBack::Mixed(at) => {
-                // Sent with the bound keys first: those rows are read by
-                // key, the others from `LAST_INSERT_ID()`; then put back
-                // in the statement's order.
-                let rows = chunk_rows(insert, chunk);
-                let given = rows.iter().filter(|r| resend::key_is_bound(r, *at));
-                let generated = rows.len() - given.clone().count();
-                let mut by_key = if generated < rows.len() {
-                    load_by_keys::<M, C>(inner, given, &[*at], binds)?.into_iter()
-                } else {
-                    Vec::new().into_iter()
-                };
-                let mut from_last_id = if generated > 0 {
-                    M::load_framed(inner, &SelectInserted::<M>::new(generated))?.into_iter()
-                } else {
-                    Vec::new().into_iter()
-                };
-                Ok(rows
-                    .iter()
-                    .filter_map(|row| {
-                        if resend::key_is_bound(row, *at) {
-                            by_key.next()
-                        } else {
-                            from_last_id.next()
-                        }
-                    })
-                    .collect())
-            }
+        if inserted == 0 {
+            return Ok(Vec::new());
         }
+        let rows = chunk_rows(insert, chunk);
+        // The rows with a bound key, first in the statement (`chunk.order`).
+        let (positions, given): (&[usize], Vec<&Row>) = match self {
+            InsertedKeys::Generated => (&[][..], Vec::new()),
+            InsertedKeys::Keys(positions) => (positions.as_slice(), rows.iter().collect()),
+            InsertedKeys::Mixed(at) => (
+                std::slice::from_ref(at),
+                rows.iter()
+                    .filter(|row| resend::key_is_bound(row, *at))
+                    .collect(),
+            ),
+        };
+        let read = query::ReadBack {
+            given: given.len(),
+            generated: match self {
+                InsertedKeys::Generated => inserted,
+                _ => rows.len() - given.len(),
+            },
+        };
+        let mut stored = read.load(
+            inner,
+            |inner| load_by_keys::<M, C>(inner, given.iter().copied(), positions, binds),
+            |_, _| Ok(()),
+        )?;
+        let InsertedKeys::Mixed(at) = self else {
+            return Ok(stored);
+        };
+        // Put back in the caller's order.
+        let mut from_last_id = stored.split_off(given.len().min(stored.len())).into_iter();
+        let mut by_key = stored.into_iter();
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                if resend::key_is_bound(row, *at) {
+                    by_key.next()
+                } else {
+                    from_last_id.next()
+                }
+            })
+            .collect())
     }
 }
 

@@ -18,6 +18,7 @@ use hooks_core::HookModel;
 
 /// One statement of a re-sent insert: its text and the rows of the
 /// caller's `VALUES` list it holds.
+#[derive(Debug)]
 pub(crate) struct InsertChunk {
     pub body: Piece,
     pub rows: Range<usize>,
@@ -42,15 +43,30 @@ pub(crate) fn chunks<DB: HookBackend>(
     chunk_size: usize,
     key_first: Option<usize>,
 ) -> Vec<InsertChunk> {
+    let bind_limit = DB::SPLITS_BINDS.then_some(DB::BIND_LIMIT);
+    chunks_within(parsed, insert, cacheable, chunk_size, key_first, bind_limit)
+}
+
+/// [`chunks`] for a backend whose statements take at most `bind_limit`
+/// binds, `None` where captured binds cannot be split.
+fn chunks_within(
+    parsed: &Parsed,
+    insert: &Insert,
+    cacheable: bool,
+    chunk_size: usize,
+    key_first: Option<usize>,
+    bind_limit: Option<usize>,
+) -> Vec<InsertChunk> {
     let total = parsed.bind_count();
-    let fits = |values: &crate::sql::Values| {
-        values.rows.len() <= chunk_size.max(1) && total <= DB::BIND_LIMIT
+    let fits = |values: &crate::sql::Values, limit: usize| {
+        values.rows.len() <= chunk_size.max(1) && total <= limit
     };
-    let Some(values) = insert
+    let split = insert
         .values
         .as_ref()
-        .filter(|values| DB::SPLITS_BINDS && (key_first.is_some() || !fits(values)))
-    else {
+        .zip(bind_limit)
+        .filter(|(values, limit)| key_first.is_some() || !fits(values, *limit));
+    let Some((values, bind_limit)) = split else {
         // One statement; a VALUES list within the chunk size has one text
         // per row count, which the statement cache may keep.
         let rows = insert.values.as_ref().map_or(0, |v| v.rows.len());
@@ -63,7 +79,7 @@ pub(crate) fn chunks<DB: HookBackend>(
     };
     let head = Piece::of(parsed, &values.head, true);
     let tail = Piece::of(parsed, &values.tail, true);
-    let room = DB::BIND_LIMIT.saturating_sub(head.bind_count() + tail.bind_count());
+    let room = bind_limit.saturating_sub(head.bind_count() + tail.bind_count());
     let rows: Vec<Piece> = values
         .rows
         .iter()
@@ -275,11 +291,6 @@ impl<'a, DB: HookBackend> KeyBindsReadBack<'a, DB> {
 }
 
 impl<DB: HookBackend> Frame<DB> for KeyBindsReadBack<'_, DB> {
-    fn head<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql("SELECT ");
-        Ok(())
-    }
-
     fn tail<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql(" FROM ");
         out.push_identifier(self.table)?;
@@ -299,3 +310,6 @@ impl<DB: HookBackend> Frame<DB> for KeyBindsReadBack<'_, DB> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

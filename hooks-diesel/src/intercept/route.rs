@@ -14,7 +14,7 @@ use crate::ops::{assigned_fields, Plan};
 use crate::query::Captured;
 use crate::query::Writable;
 use crate::sql::Piece;
-use crate::sql::{Clause, Delete, Parsed, Shape, Update};
+use crate::sql::{Clause, Delete, InsertForm, Parsed, Shape, Update};
 use hooks_core::{HookModel, Operation};
 
 /// What the caller of the intercepted statement asked for.
@@ -135,41 +135,64 @@ pub(super) fn returning<M: HookModel, C: InnerConnection>(
     table: &str,
     clause: Option<&Clause>,
 ) -> Result<Option<Piece>> {
+    returning_piece(
+        request.parsed,
+        clause,
+        request.cacheable,
+        <C::Backend as HookBackend>::RETURNING,
+        <C::Backend as Capture>::SPLITS_BINDS,
+    )
+    .map_err(|Refusal { form, why }| unsupported::<M, C>(table, form, why))
+}
+
+/// Why a statement cannot be routed: the form refused, and what to do.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Refusal {
+    pub form: &'static str,
+    pub why: &'static str,
+}
+
+/// [`returning`] on a backend with `RETURNING` (`has_returning`) that
+/// can re-send binds apart (`splits_binds`), before it names the model.
+fn returning_piece(
+    parsed: &Parsed,
+    clause: Option<&Clause>,
+    cacheable: bool,
+    has_returning: bool,
+    splits_binds: bool,
+) -> std::result::Result<Option<Piece>, Refusal> {
     let Some(clause) = clause else {
         return Ok(None);
     };
-    if !<C::Backend as HookBackend>::RETURNING {
-        return Err(unsupported::<M, C>(
-            table,
-            "RETURNING",
-            "the library reads the rows it writes back by key on this backend and cannot hand \
-             back a RETURNING clause; send the write with `execute` and read the rows after it",
-        ));
+    if !has_returning {
+        return Err(Refusal {
+            form: "RETURNING",
+            why: "the library reads the rows it writes back by key on this backend and cannot \
+                  hand back a RETURNING clause; send the write with `execute` and read the rows \
+                  after it",
+        });
     }
-    if request
-        .parsed
+    if parsed
         .names_in(clause)
         .any(|n| n.eq_ignore_ascii_case("SELECT"))
     {
-        return Err(unsupported::<M, C>(
-            table,
-            "RETURNING with a subquery",
-            "its rows are computed after every chunk is written, where the original computes \
-             them before; read them with a query after the write",
-        ));
+        return Err(Refusal {
+            form: "RETURNING with a subquery",
+            why: "its rows are computed after every chunk is written, where the original \
+                  computes them before; read them with a query after the write",
+        });
     }
-    let mut piece = Piece::of(request.parsed, clause, request.cacheable);
+    let mut piece = Piece::of(parsed, clause, cacheable);
     if piece.has_binds() {
         // Its binds are the statement's last: it names the last one.
-        piece = piece.carrying(request.parsed.bind_count());
+        piece = piece.carrying(parsed.bind_count());
     }
-    let insert = matches!(request.parsed.shape, Shape::Insert(_));
-    if insert && piece.has_binds() && !<C::Backend as Capture>::SPLITS_BINDS {
-        return Err(unsupported::<M, C>(
-            table,
-            "INSERT .. RETURNING with bound values",
-            "the backend cannot re-send the insert without its RETURNING clause's binds",
-        ));
+    let insert = matches!(parsed.shape, Shape::Insert(_));
+    if insert && piece.has_binds() && !splits_binds {
+        return Err(Refusal {
+            form: "INSERT .. RETURNING with bound values",
+            why: "the backend cannot re-send the insert without its RETURNING clause's binds",
+        });
     }
     Ok(Some(piece))
 }
@@ -222,15 +245,51 @@ where
     }
 }
 
-fn update_rows<M, C>(
+/// Where an intercepted insert goes.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum InsertRoute {
+    /// No hook runs for it: it is sent as it is.
+    Unhooked,
+    /// An upsert, hooked by `upsert::upsert_rows`.
+    Upsert,
+    /// Refused before anything is written.
+    Refused(Refusal),
+    /// Written with create hooks, by `insert::insert_rows`.
+    Create,
+}
+
+impl InsertRoute {
+    /// The route of an insert of `form`, given whether create and
+    /// update hooks would run (`updates` is asked of upserts only) and
+    /// whether the backend has `RETURNING`.
+    pub(super) fn of(form: &InsertForm, creates: bool, updates: bool, returning: bool) -> Self {
+        match *form {
+            InsertForm::Upsert(form) if creates || updates => {
+                if form == super::upsert::FORM && returning {
+                    InsertRoute::Upsert
+                } else {
+                    InsertRoute::Refused(Refusal {
+                        form,
+                        why: "the rows it updates would reach no update hook with their old rows",
+                    })
+                }
+            }
+            InsertForm::Upsert(_) => InsertRoute::Unhooked,
+            InsertForm::Ignore(form) if creates && !returning => InsertRoute::Refused(Refusal {
+                form,
+                why: "without RETURNING the rows it skipped cannot be told from those it inserted",
+            }),
+            InsertForm::Ignore(_) | InsertForm::Plain if creates => InsertRoute::Create,
+            InsertForm::Ignore(_) | InsertForm::Plain => InsertRoute::Unhooked,
+        }
+    }
+}
+
+fn update_rows<M: Writable<C::Backend>, C: InnerConnection>(
     conn: &mut HookedConnection<C>,
     request: &Request<'_, C::Backend>,
     update: &Update,
-) -> Result<Routed<C::Backend>>
-where
-    C: InnerConnection,
-    M: Writable<C::Backend>,
-{
+) -> Result<Routed<C::Backend>> {
     if !runs_hooks::<M, C>(conn, Operation::Update) {
         return Ok(Routed::Unhooked);
     }
@@ -260,13 +319,14 @@ where
         piece,
         binds: &binds,
     };
-    // A condition reading the table makes MariaDB write in two passes:
-    // all rows in one statement, which restates the condition.
-    let self_reading = <C::Backend as HookBackend>::TWO_PASS_SELF_UPDATES
-        && update
-            .filter
-            .as_ref()
-            .is_some_and(|clause| changeset::reads_rows(parsed, clause));
+    let Sends {
+        self_reading,
+        whole,
+    } = Sends::of(
+        parsed,
+        update,
+        <C::Backend as HookBackend>::TWO_PASS_SELF_UPDATES,
+    );
     let carrier = match &always {
         Some(always) => Some(sql(always)),
         None => self_reading.then(|| sql(&filter)),
@@ -277,7 +337,7 @@ where
         assigned: assigned_fields::<M, C::Backend>(projected.as_ref()),
         projection: projected.as_ref(),
         carrier: carrier.as_ref(),
-        whole: self_reading || changeset::reads_rows(parsed, &update.set),
+        whole,
         never: Some(&sql(&never)),
     };
     let mut rows = Vec::new();
@@ -288,15 +348,37 @@ where
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
 }
 
-fn delete_rows<M, C>(
+/// How an intercepted `UPDATE` is sent.
+#[derive(Debug, PartialEq, Eq)]
+struct Sends {
+    /// Its condition reads the table, on a backend that then writes in
+    /// two passes (MariaDB): all rows in one statement, which restates
+    /// the condition.
+    self_reading: bool,
+    /// It is sent as one statement (see [`Plan::whole`]): it reads rows
+    /// in its `SET`, or is self-reading.
+    whole: bool,
+}
+
+impl Sends {
+    fn of(parsed: &Parsed, update: &Update, two_pass: bool) -> Self {
+        let self_reading = two_pass
+            && update
+                .filter
+                .as_ref()
+                .is_some_and(|clause| changeset::reads_rows(parsed, clause));
+        Sends {
+            self_reading,
+            whole: self_reading || changeset::reads_rows(parsed, &update.set),
+        }
+    }
+}
+
+fn delete_rows<M: Writable<C::Backend>, C: InnerConnection>(
     conn: &mut HookedConnection<C>,
     request: &Request<'_, C::Backend>,
     delete: &Delete,
-) -> Result<Routed<C::Backend>>
-where
-    C: InnerConnection,
-    M: Writable<C::Backend>,
-{
+) -> Result<Routed<C::Backend>> {
     if !runs_hooks::<M, C>(conn, Operation::Delete) {
         return Ok(Routed::Unhooked);
     }
@@ -314,3 +396,6 @@ where
         .map_err(unreadable::<M, C>(&delete.table, "DELETE"))?;
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
 }
+
+#[cfg(test)]
+mod tests;

@@ -98,15 +98,11 @@ pub(super) fn parts(
 }
 
 /// Writes `insert` in parts; see the module's documentation.
-pub(super) fn insert_in_parts<M, C>(
+pub(super) fn insert_in_parts<M: Writable<C::Backend>, C: InnerConnection>(
     conn: &mut HookedConnection<C>,
     request: &Request<'_, C::Backend>,
     insert: &Insert,
-) -> Result<Routed<C::Backend>>
-where
-    C: InnerConnection,
-    M: Writable<C::Backend>,
-{
+) -> Result<Routed<C::Backend>> {
     let limit = <C::Backend as HookBackend>::BIND_LIMIT;
     let refuse = |why: &str| unsupported::<M, C>(&insert.table, "INSERT over the bind limit", why);
     if request.want == Want::Rows {

@@ -41,15 +41,11 @@ pub(crate) const FORM: &str = "ON CONFLICT DO UPDATE";
 /// before the write.
 pub(crate) const SKIP_FORM: &str = "ON CONFLICT DO NOTHING";
 
-pub(super) fn upsert_rows<M, C>(
+pub(super) fn upsert_rows<M: Writable<C::Backend>, C: InnerConnection>(
     conn: &mut HookedConnection<C>,
     request: &Request<'_, C::Backend>,
     insert: &Insert,
-) -> Result<Routed<C::Backend>>
-where
-    C: InnerConnection,
-    M: Writable<C::Backend>,
-{
+) -> Result<Routed<C::Backend>> {
     let (positions, columns, target) = conflict_target::<M, C>(insert)?;
     let returning = returning::<M, C>(request, &insert.table, insert.returning.as_ref())?;
     let binds = capture::<M, C>(conn, request, &insert.table)?;

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use diesel::connection::LoadConnection;
 
+use super::Run;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
@@ -48,25 +49,13 @@ where
             let mut records = records.into_iter();
             while created.len() < total {
                 let part: Vec<M> = records.by_ref().take(chunk).collect();
-                let n = part.len();
                 let mut set = ChangeSet::created(part).at_offset(created.len());
                 run.dispatch(conn, Event::BeforeCreate, &mut set)?;
                 if M::KEY_GENERATED_WHEN_UNSET {
                     check_given_keys(conn.inner_mut(), set.news(), created.len(), &mut given)?;
                 }
                 let stored = M::insert(conn.inner_mut(), set.news())?;
-                if stored.len() != n {
-                    return Err(Error::Invalid(format!(
-                        "{}: INSERT returned {} rows for {n} records",
-                        M::MODEL,
-                        stored.len()
-                    )));
-                }
-                set.replace_news(stored);
-                conn.record_write(M::MODEL, Operation::Create, n);
-                run.dispatch(conn, Event::AfterCreate, &mut set)?;
-                created.extend(set.into_news());
-                conn.progress::<M>(Operation::Create, created.len(), Some(total));
+                conn.created_chunk(run, set, Some(stored), &mut created, Some(total))?;
             }
             Ok(created)
         })
@@ -92,22 +81,10 @@ where
                 if previewed.is_empty() {
                     continue;
                 }
-                let n = previewed.len();
                 let mut set = ChangeSet::created(previewed.clone()).at_offset(created.len());
                 run.dispatch(conn, Event::BeforeCreate, &mut set)?;
                 let stored = write(conn.inner_mut(), k, &previewed, set.news())?;
-                if stored.len() != n {
-                    return Err(Error::Invalid(format!(
-                        "{}: INSERT wrote {} rows for {n} records",
-                        M::MODEL,
-                        stored.len()
-                    )));
-                }
-                set.replace_news(stored);
-                conn.record_write(M::MODEL, Operation::Create, n);
-                run.dispatch(conn, Event::AfterCreate, &mut set)?;
-                created.extend(set.into_news());
-                conn.progress::<M>(Operation::Create, created.len(), total);
+                conn.created_chunk(run, set, Some(stored), &mut created, total)?;
             }
             Ok(created)
         })
@@ -129,19 +106,51 @@ where
             let mut created = Vec::new();
             for k in 0..chunks {
                 let stored = write(conn.inner_mut(), k)?;
-                let n = stored.len();
-                if n == 0 {
+                if stored.is_empty() {
                     continue;
                 }
                 let mut set = ChangeSet::created(stored).at_offset(created.len());
                 run.dispatch_after_write(conn, Event::BeforeCreate, &mut set)?;
-                conn.record_write(M::MODEL, Operation::Create, n);
-                run.dispatch(conn, Event::AfterCreate, &mut set)?;
-                created.extend(set.into_news());
-                conn.progress::<M>(Operation::Create, created.len(), total);
+                conn.created_chunk(run, set, None, &mut created, total)?;
             }
             Ok(created)
         })
+    }
+}
+
+impl<C> HookedConnection<C>
+where
+    C: crate::connection::InnerConnection + LoadConnection,
+    C::Backend: HookBackend,
+{
+    /// Ends a chunk of a hooked create whose BEFORE_CREATE hooks ran over
+    /// `set`: its records become the rows `stored` (one per record, in
+    /// order) when given, then AFTER_CREATE hooks see them and they join
+    /// `created`.
+    fn created_chunk<M: Writable<C::Backend>>(
+        &mut self,
+        run: &Run<C>,
+        mut set: ChangeSet<M>,
+        stored: Option<Vec<M>>,
+        created: &mut Vec<M>,
+        total: Option<usize>,
+    ) -> Result<()> {
+        let n = set.len();
+        if let Some(stored) = stored {
+            if stored.len() != n {
+                return Err(Error::Invalid(format!(
+                    "{}: INSERT wrote {} rows for {n} records",
+                    M::MODEL,
+                    stored.len()
+                )));
+            }
+            set.replace_news(stored);
+        }
+        self.record_write(M::MODEL, Operation::Create, n);
+        run.dispatch(self, Event::AfterCreate, &mut set)?;
+        created.extend(set.into_news());
+        self.progress::<M>(Operation::Create, created.len(), total);
+        Ok(())
     }
 }
 

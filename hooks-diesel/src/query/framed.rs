@@ -14,8 +14,11 @@ use crate::backend::HookBackend;
 
 /// The text around a model's selection.
 pub trait Frame<DB: HookBackend> {
-    /// What comes before the selection.
-    fn head<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
+    /// What comes before the selection: `SELECT ` unless said otherwise.
+    fn head<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("SELECT ");
+        Ok(())
+    }
     /// What comes after it.
     fn tail<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
 }

@@ -9,8 +9,9 @@ use diesel::query_builder::{QueryFragment, QueryId};
 use diesel::QueryResult;
 
 use super::framed::{Frame, Framed};
+use super::read_back::read_back_records;
 use super::SelectKeyList;
-use super::{caller_order, in_key_order, statement_order, SelectInserted};
+use super::{caller_order, statement_order};
 use super::{load_rows, DeleteWhere, InsertRows, LoadRow, SelectByKeys, SelectWhere, Target};
 use super::{Projection, SelectProjected};
 use super::{UpdateRows, UpdateSet};
@@ -160,7 +161,7 @@ where
             load_rows(conn, InsertRows::<M, DB>::new(&rows, true))?
         } else {
             conn.execute_returning_count(&InsertRows::<M, DB>::new(&rows, false))?;
-            read_back_inserted(conn, &rows)?
+            read_back_records(conn, &rows)?
         };
         Ok(caller_order(records, stored))
     }
@@ -316,84 +317,6 @@ where
         Self::delete(conn, target)?;
         Ok(rows)
     }
-}
-
-/// The rows just inserted from `records` (in the statement's order), in
-/// that order, on a backend without `RETURNING`: read by the keys the
-/// caller gave, and, for generated keys, from `LAST_INSERT_ID()`. A key
-/// generated when unset takes both: the records with a given key come
-/// first in the statement ([`statement_order`]) and are read by key, the
-/// others by the range of keys the statement generated. Each generated
-/// row is checked against its record, so a read-back that went wrong is an
-/// error, never a silent mix-up.
-fn read_back_inserted<M, DB, C>(conn: &mut C, records: &[&M]) -> QueryResult<Vec<M>>
-where
-    DB: HookBackend + QueryMetadata<<M as LoadRow<DB>>::SqlType>,
-    M: Writable<DB>,
-    M::SelectExpression: QueryFragment<DB>,
-    C: LoadConnection<Backend = DB>,
-{
-    let keys_given = M::FIELDS.iter().filter(|f| f.key).all(|f| f.insertable);
-    let given = match (keys_given, M::KEY_GENERATED_WHEN_UNSET) {
-        (true, false) => records.len(),
-        (true, true) => records.iter().take_while(|r| r.has_key()).count(),
-        (false, _) => 0,
-    };
-    let (with_keys, generated) = records.split_at(given);
-    let mut rows = Vec::with_capacity(records.len());
-    if !with_keys.is_empty() {
-        // The keys the caller gave identify the rows.
-        let keys: Vec<M::Key> = with_keys.iter().map(|r| r.key()).collect();
-        rows = in_key_order(&keys, M::select_keys(conn, &keys, false)?)
-            .map_err(|_| read_back_error::<M>("rows inserted by key are missing"))?;
-    }
-    if !generated.is_empty() {
-        rows.extend(read_back_generated(conn, generated)?);
-    }
-    Ok(rows)
-}
-
-/// The rows the last `INSERT` generated keys for, `records` being the
-/// statement's last rows, the only ones whose keys it generated.
-fn read_back_generated<M, DB, C>(conn: &mut C, records: &[&M]) -> QueryResult<Vec<M>>
-where
-    DB: HookBackend + QueryMetadata<<M as LoadRow<DB>>::SqlType>,
-    M: Writable<DB>,
-    M::SelectExpression: QueryFragment<DB>,
-    C: LoadConnection<Backend = DB>,
-{
-    if M::key_fields().count() != 1 {
-        return Err(read_back_error::<M>(
-            "a composite key with generated parts cannot be read back without RETURNING",
-        ));
-    }
-    let rows = M::load_framed(conn, &SelectInserted::<M>::new(records.len()))?;
-    // The values written: the insertable fields but the key, generated.
-    let written = M::FIELDS
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.insertable && !f.key)
-        .fold(FieldSet::EMPTY, |set, (i, _)| set.with(i));
-    let same = rows
-        .iter()
-        .zip(records)
-        .all(|(row, record)| row.diff(record).intersection(written).is_empty());
-    // Rows equal to the records are the records'. Rows that differ may
-    // only be stored with less precision (a timestamp's nanoseconds): they
-    // are still the statement's when the server gives one INSERT
-    // consecutive keys, which it says.
-    if rows.len() == records.len() && (same || DB::consecutive_auto_increment(conn)?) {
-        Ok(rows)
-    } else {
-        Err(read_back_error::<M>(
-            "the rows read back after INSERT are not the rows inserted \
-             (are auto-increment values interleaved? set innodb_autoinc_lock_mode to 0 or 1)",
-        ))
-    }
-}
-
-fn read_back_error<M: HookModel>(why: &str) -> diesel::result::Error {
-    diesel::result::Error::QueryBuilderError(format!("{}: {why}", M::MODEL).into())
 }
 
 /// A statement of the caller's making, read as rows of `M`.

@@ -203,7 +203,7 @@ impl Piece {
     }
 
     /// What this piece sends, if it is the carrier.
-    #[cfg(feature = "sqlite")]
+    #[cfg(any(test, feature = "sqlite"))]
     pub(crate) fn carries(&self) -> Option<Carry> {
         self.carries
     }
@@ -222,6 +222,23 @@ impl Piece {
     /// True when the piece mentions any bind.
     pub(crate) fn has_binds(&self) -> bool {
         self.max_bind().is_some()
+    }
+
+    /// The piece's text with each placeholder written `?<bind + 1>`, and
+    /// the binds it names, in order (what tests compare).
+    #[cfg(test)]
+    pub(crate) fn spliced(&self) -> (String, Vec<usize>) {
+        let (mut text, mut binds) = (String::new(), Vec::new());
+        for segment in &self.segments {
+            match segment {
+                Segment::Text(t) => text.push_str(t),
+                Segment::Bind(i) => {
+                    text.push_str(&format!("?{}", i + 1));
+                    binds.push(*i);
+                }
+            }
+        }
+        (text, binds)
     }
 }
 
@@ -248,4 +265,117 @@ pub(crate) fn push_text<DB: diesel::backend::Backend>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::{parse, Dialect, Shape};
+
+    fn spliced(piece: &Piece) -> (String, Vec<usize>) {
+        piece.spliced()
+    }
+
+    fn update(sql: &str) -> (Parsed, crate::sql::Update) {
+        let mut parsed = parse(sql.to_string(), Dialect::Sqlite).expect("lexed");
+        let Shape::Update(update) = std::mem::replace(&mut parsed.shape, Shape::Other) else {
+            panic!("not an update: {sql}");
+        };
+        (parsed, update)
+    }
+
+    fn carry(piece: &Piece) -> Option<(usize, bool)> {
+        piece.carries.map(|c| (c.total, c.condition))
+    }
+
+    #[test]
+    fn a_clause_keeps_its_text_and_names_its_own_binds() {
+        let (parsed, update) =
+            update("UPDATE `t` SET `a` = ?, `b` = `b` + ? WHERE (`c` = ? AND `d` IN (?, ?))");
+        let set = Piece::of(&parsed, &update.set, true);
+        assert_eq!(
+            spliced(&set),
+            ("`a` = ?1, `b` = `b` + ?2".to_string(), vec![0, 1])
+        );
+        assert_eq!((set.bind_count(), set.max_bind()), (2, Some(1)));
+        assert!(set.is_cacheable() && carry(&set).is_none());
+        let filter = Piece::filter(&parsed, update.filter.as_ref(), false);
+        assert_eq!(
+            spliced(&filter),
+            (
+                "((`c` = ?3 AND `d` IN (?4, ?5)))".to_string(),
+                vec![2, 3, 4]
+            )
+        );
+        assert_eq!(carry(&filter), Some((5, true)));
+        assert!(!filter.is_cacheable());
+    }
+
+    #[test]
+    fn a_missing_condition_is_always_true_and_still_carries_the_binds() {
+        let (parsed, update) = update("UPDATE `t` SET `a` = ?, `b` = ?");
+        let filter = Piece::filter(&parsed, update.filter.as_ref(), true);
+        assert_eq!(spliced(&filter), ("1 = 1".to_string(), vec![]));
+        assert_eq!(carry(&filter), Some((2, true)));
+        let never = Piece::never(2);
+        assert_eq!(spliced(&never), ("1 = 0".to_string(), vec![]));
+        assert_eq!(carry(&never), Some((2, true)));
+        assert_eq!(
+            carry(&Piece::of(&parsed, &update.set, true).carrying(2)),
+            Some((2, false))
+        );
+    }
+
+    #[test]
+    fn pieces_splice_into_a_statement_in_bind_order() {
+        let (parsed, update) = update("UPDATE `t` SET `a` = ? WHERE `c` > ? RETURNING `a`");
+        let mut statement = Piece::literal("UPDATE `t` SET ");
+        statement
+            .append(&Piece::of(&parsed, &update.set, true))
+            .text(" WHERE `id` IN (")
+            .bind(7)
+            .text(", ")
+            .bind(8)
+            .text(") AND ")
+            .append(&Piece::filter(&parsed, update.filter.as_ref(), true));
+        assert_eq!(
+            spliced(&statement),
+            (
+                "UPDATE `t` SET `a` = ?1 WHERE `id` IN (?8, ?9) AND (`c` > ?2)".to_string(),
+                vec![0, 7, 8, 1]
+            )
+        );
+        assert_eq!(statement.segments.len(), 9, "adjacent text is one segment");
+        assert!(carry(&statement).is_none(), "appending keeps no carrier");
+    }
+
+    #[test]
+    fn an_opening_with_every_bind_in_order_is_sent_as_written() {
+        let sql = "INSERT INTO `t` (`a`, `b`) VALUES (?, ?), (?, 2) RETURNING `t`.`a`";
+        let mut parsed = parse(sql.to_string(), Dialect::Sqlite).expect("lexed");
+        let Shape::Insert(insert) = std::mem::replace(&mut parsed.shape, Shape::Other) else {
+            panic!("an insert");
+        };
+        let opening = Piece::opening(&parsed, &insert.body, true);
+        assert_eq!(opening.verbatim(), Some(3));
+        assert_eq!(
+            spliced(&opening).0,
+            "INSERT INTO `t` (`a`, `b`) VALUES (?, ?), (?, 2)",
+            "verbatim: the placeholders as written"
+        );
+        assert_eq!(carry(&opening), Some((3, false)));
+        // A bind after the opening (in its RETURNING): renumbered.
+        let sql = "INSERT INTO `t` (`a`) VALUES (?) RETURNING `t`.`a` + ?";
+        let mut parsed = parse(sql.to_string(), Dialect::Sqlite).expect("lexed");
+        let Shape::Insert(insert) = std::mem::replace(&mut parsed.shape, Shape::Other) else {
+            panic!("an insert");
+        };
+        let opening = Piece::opening(&parsed, &insert.body, true);
+        assert_eq!(opening.verbatim(), None);
+        assert_eq!(
+            spliced(&opening),
+            ("INSERT INTO `t` (`a`) VALUES (?1)".to_string(), vec![0])
+        );
+        assert_eq!(carry(&opening), Some((2, false)));
+    }
 }

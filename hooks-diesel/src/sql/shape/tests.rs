@@ -114,47 +114,45 @@ fn reads_insert_forms() {
         target(r#"INSERT INTO "t" ("a") VALUES ($1) ON CONFLICT ON CONSTRAINT "t_a" DO NOTHING"#),
         None
     );
+    use Dialect::{Mysql, Postgres, Sqlite};
+    use InsertForm::{Ignore, Plain, Upsert};
     let forms = [
         (
             r#"INSERT INTO "t" ("a") VALUES ($1) ON CONFLICT DO NOTHING RETURNING "t"."a""#,
-            Dialect::Postgres,
-            InsertForm::Ignore("ON CONFLICT DO NOTHING"),
+            Postgres,
+            Ignore("ON CONFLICT DO NOTHING"),
         ),
         (
             r#"INSERT INTO "t" ("a") VALUES ($1) ON CONFLICT ("a") DO UPDATE SET "a" = excluded."a""#,
-            Dialect::Postgres,
-            InsertForm::Upsert("ON CONFLICT DO UPDATE"),
+            Postgres,
+            Upsert("ON CONFLICT DO UPDATE"),
         ),
         (
             "INSERT OR IGNORE INTO `t` (`a`) VALUES (?)",
-            Dialect::Sqlite,
-            InsertForm::Ignore("INSERT OR IGNORE"),
+            Sqlite,
+            Ignore("INSERT OR IGNORE"),
         ),
         (
             "REPLACE INTO `t` (`a`) VALUES (?)",
-            Dialect::Mysql,
-            InsertForm::Upsert("REPLACE INTO"),
+            Mysql,
+            Upsert("REPLACE INTO"),
         ),
         (
             "INSERT IGNORE INTO `t` (`a`) VALUES (?)",
-            Dialect::Mysql,
-            InsertForm::Ignore("INSERT IGNORE"),
+            Mysql,
+            Ignore("INSERT IGNORE"),
         ),
         (
             "INSERT INTO `t` (`a`) VALUES (?) ON DUPLICATE KEY UPDATE `a` = VALUES(`a`)",
-            Dialect::Mysql,
-            InsertForm::Upsert("ON DUPLICATE KEY UPDATE"),
+            Mysql,
+            Upsert("ON DUPLICATE KEY UPDATE"),
         ),
         (
             "INSERT INTO t (a) SELECT b FROM u JOIN v ON u.x = v.x",
-            Dialect::Sqlite,
-            InsertForm::Plain,
+            Sqlite,
+            Plain,
         ),
-        (
-            "INSERT INTO t DEFAULT VALUES",
-            Dialect::Sqlite,
-            InsertForm::Plain,
-        ),
+        ("INSERT INTO t DEFAULT VALUES", Sqlite, Plain),
     ];
     for (sql, dialect, form) in forms {
         match shape(sql, dialect) {
