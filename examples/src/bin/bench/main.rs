@@ -24,6 +24,7 @@ mod postgres;
 mod prepared;
 mod raw;
 mod report;
+mod returning;
 mod sqlite;
 mod statements;
 mod workload;

@@ -3,14 +3,14 @@
 
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Timestamp};
 use diesel::{PgConnection, QueryResult};
 use diesel_migrations::MigrationHarness;
-use hooks_examples::models::Account;
 use hooks_examples::POSTGRES_MIGRATIONS;
 
-use crate::prepared::{Bind, Stmt};
+use crate::prepared::{Bind, SetUpdate, Stmt};
 use crate::statements::{Dialect, Style};
 use crate::BoxError;
 use hooks_examples::urls::redact_password;
@@ -72,7 +72,7 @@ impl Dialect for PgConnection {
     const BIND_LIMIT: usize = 65535;
     const BIGINT: &'static str = "BIGINT";
 
-    crate::statements::returning_statements!();
+    crate::returning::returning_statements!();
 
     fn write_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
@@ -88,21 +88,23 @@ impl Dialect for PgConnection {
     fn after_seed(&mut self) -> QueryResult<()> {
         self.batch_execute("ANALYZE accounts")
     }
+}
 
+impl SetUpdate for Pg {
     /// `UPDATE accounts SET balance = v.vbalance, updated_at = $1 FROM
     /// unnest($2::int8[], $3::int8[]) AS v(vid, vbalance) WHERE accounts.id =
     /// v.vid`: three binds whatever the number of rows.
-    fn write_rows(
-        &mut self,
-        records: &[Account],
+    fn write_rows<Conn: Connection<Backend = Self>>(
+        conn: &mut Conn,
+        rows: &[(i64, i64)],
         at: NaiveDateTime,
         style: Style,
     ) -> QueryResult<usize> {
-        if records.is_empty() {
+        if rows.is_empty() {
             return Ok(0);
         }
-        let ids: Vec<i64> = records.iter().map(|a| a.id).collect();
-        let balances: Vec<i64> = records.iter().map(|a| a.balance).collect();
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let balances: Vec<i64> = rows.iter().map(|r| r.1).collect();
         match style {
             Style::Dsl => diesel::sql_query(
                 "UPDATE accounts SET balance = v.vbalance, updated_at = $1 \
@@ -112,7 +114,7 @@ impl Dialect for PgConnection {
             .bind::<Nullable<Timestamp>, _>(Some(at))
             .bind::<Array<BigInt>, _>(ids)
             .bind::<Array<BigInt>, _>(balances)
-            .execute(self),
+            .execute(conn),
             Style::Prepared => {
                 Stmt::<()>::new("UPDATE accounts SET balance = v.vbalance, updated_at = ")
                     .bind(Bind::Stamp(Some(at)))
@@ -121,7 +123,7 @@ impl Dialect for PgConnection {
                     .sql("::int8[], ")
                     .bind(Bind::Ints(balances))
                     .sql("::int8[]) AS v(vid, vbalance) WHERE accounts.id = v.vid")
-                    .execute(self)
+                    .execute(conn)
             }
         }
     }
