@@ -25,6 +25,7 @@ mod prepared;
 mod raw;
 mod report;
 mod returning;
+mod server_time;
 mod sqlite;
 mod statements;
 mod workload;
@@ -89,25 +90,25 @@ fn run_backend(
     args: &Args,
     report: &mut dyn FnMut(&Line),
 ) -> Result<report::Overhead, BoxError> {
-    let Args {
-        n, chunk, repeat, ..
-    } = *args;
     match backend {
         BackendKind::Sqlite => {
             let file = sqlite::SqliteFile::create()?;
-            phases::run::<SqliteConnection>(&file.url(), n, chunk, repeat, report)
+            phases::run::<SqliteConnection>(&file.url(), args, None, report)
         }
         BackendKind::Postgres => {
             let base =
                 std::env::var("POSTGRES_URL").unwrap_or_else(|_| postgres::DEFAULT_URL.to_string());
-            let schema = postgres::PgSchema::create(&base)?;
-            phases::run::<PgConnection>(schema.url(), n, chunk, repeat, report)
+            let database = postgres::PgDatabase::create(&base)?;
+            let clock = database
+                .server_clock()
+                .map(|c| Box::new(c) as Box<dyn server_time::ServerClock>);
+            phases::run::<PgConnection>(database.url(), args, clock, report)
         }
         BackendKind::Mysql => {
             let base =
                 std::env::var("MYSQL_URL").unwrap_or_else(|_| mysql::DEFAULT_URL.to_string());
             let database = mysql::MysqlDatabase::create(&base)?;
-            phases::run::<MysqlConnection>(database.url(), n, chunk, repeat, report)
+            phases::run::<MysqlConnection>(database.url(), args, None, report)
         }
     }
 }

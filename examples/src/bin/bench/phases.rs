@@ -6,12 +6,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use diesel::connection::SimpleConnection;
 use hooks_diesel::HookedConnection;
 use hooks_examples::models::Account;
 
+use crate::args::Args;
 use crate::hooked::{self, HookCounts};
 use crate::memory::thread_cpu_time;
 use crate::report::{Line, Overhead, ServerTimes};
+use crate::server_time::{ServerClock, FLUSH};
 use crate::statements::{Ordinary, Statements, Style};
 use crate::workload::{Fingerprint, Workload};
 use crate::{diesel_writes, equivalent, raw, BoxError};
@@ -98,6 +101,8 @@ impl Variant {
 /// One run of one variant.
 struct Measured {
     elapsed: Duration,
+    /// Server time, for the variants it is read for.
+    server: Option<Duration>,
     /// CPU time of this thread (the client's own work).
     cpu: Duration,
     /// Statements sent, for the hooked variant.
@@ -126,11 +131,13 @@ pub enum Input<'a> {
 /// costs tables without hooks.
 pub fn run<C: Statements>(
     url: &str,
-    n: usize,
-    chunk: usize,
-    repeat: usize,
+    args: &Args,
+    clock: Option<Box<dyn ServerClock>>,
     report: &mut dyn FnMut(&Line),
 ) -> Result<Overhead, BoxError> {
+    let Args {
+        n, chunk, repeat, ..
+    } = *args;
     let counts = Arc::new(HookCounts::default());
     let statements = Arc::new(AtomicUsize::new(0));
     let hooked = hooked::connect::<C>(url, chunk, &counts, &statements)?;
@@ -147,6 +154,7 @@ pub fn run<C: Statements>(
         workload: Workload::new(fresh, stored),
         chunk,
         mark: std::env::var_os("BENCH_MARK").is_some(),
+        clock,
     };
     for phase in Phase::ALL {
         report(&bench.measure(phase, repeat)?);
@@ -169,6 +177,8 @@ struct Bench<C: Statements> {
     /// (`BENCH_MARK` set): a `SELECT '<phase> <variant> <round>'` on the
     /// plain connection, to find the runs in a server's statement log.
     mark: bool,
+    /// Server time of the bench's database (PostgreSQL), where readable.
+    clock: Option<Box<dyn ServerClock>>,
 }
 
 impl<C: Statements> Bench<C> {
@@ -177,6 +187,7 @@ impl<C: Statements> Bench<C> {
     fn measure(&mut self, phase: Phase, repeat: usize) -> Result<Line, BoxError> {
         let mut times: [Vec<Duration>; Variant::ALL.len()] = Default::default();
         let mut hooked_cpu = Vec::new();
+        let mut server: [Vec<Duration>; Variant::ALL.len()] = Default::default();
         let mut statements = 0;
         for round in 0..=repeat {
             let mut order = Variant::ALL;
@@ -198,8 +209,13 @@ impl<C: Statements> Bench<C> {
                     hooked_cpu.push(run.cpu);
                 }
                 times[variant as usize].push(run.elapsed);
+                server[variant as usize].extend(run.server);
             }
         }
+        let mut server_median = |variant: Variant| {
+            let times = std::mem::take(&mut server[variant as usize]);
+            (!times.is_empty()).then(|| median(times))
+        };
         let mut optional = |variant: Variant| {
             let times = std::mem::take(&mut times[variant as usize]);
             (!times.is_empty()).then(|| median(times))
@@ -217,7 +233,11 @@ impl<C: Statements> Bench<C> {
             statements,
             diesel: optional(Variant::Diesel),
             raw_loop: optional(Variant::RawLoop),
-            server: ServerTimes::default(),
+            server: ServerTimes {
+                hooked: server_median(Variant::Hooked),
+                raw_prep: server_median(Variant::RawPrepared),
+                equiv_prep: server_median(Variant::EquivalentPrepared),
+            },
         })
     }
 
@@ -290,6 +310,7 @@ impl<C: Statements> Bench<C> {
     /// Runs one variant of `phase`; returns its time and, for the hooked
     /// variant, the number of statements it sent.
     fn run_once(&mut self, phase: Phase, variant: Variant) -> Result<Measured, BoxError> {
+        let server_before = self.server_time(variant, None)?;
         let input = input(&self.workload, phase);
         let (chunk, limit) = (self.chunk, C::BIND_LIMIT);
         self.counts.take();
@@ -318,11 +339,17 @@ impl<C: Statements> Bench<C> {
         };
         let elapsed = started.elapsed();
         let cpu = thread_cpu_time().saturating_sub(cpu_before);
+        let sent = self.statements.load(Ordering::Relaxed) - sent_before;
         let what = format!("{phase} ({variant:?})");
         drop(result.map_err(|e| format!("{}: {what} failed: {e}", C::NAME))?);
+        let server = match server_before {
+            Some(before) => self.server_time(variant, Some(before))?,
+            None => None,
+        };
         self.expect_table(self.workload.after(phase), &what)?;
         let mut run = Measured {
             elapsed,
+            server,
             cpu,
             sent: None,
         };
@@ -339,9 +366,38 @@ impl<C: Statements> Bench<C> {
             .into());
         }
         if variant == Variant::Hooked {
-            run.sent = Some(self.statements.load(Ordering::Relaxed) - sent_before);
+            run.sent = Some(sent);
         }
         Ok(run)
+    }
+
+    /// The server clock around a run of `variant` (the hooked run and the
+    /// primary baselines), `None` where there is none. Before the run
+    /// (`before` `None`): both connections hand over their statistics and
+    /// the clock is read. After it: the connection that ran hands over its
+    /// statistics and the time since `before` is returned.
+    fn server_time(
+        &mut self,
+        variant: Variant,
+        before: Option<Duration>,
+    ) -> Result<Option<Duration>, BoxError> {
+        let timed = matches!(
+            variant,
+            Variant::Hooked | Variant::RawPrepared | Variant::EquivalentPrepared
+        );
+        let Some(clock) = self.clock.as_mut().filter(|_| timed) else {
+            return Ok(None);
+        };
+        if before.is_none() || variant != Variant::Hooked {
+            self.plain.batch_execute(FLUSH)?;
+        }
+        if before.is_none() || variant == Variant::Hooked {
+            self.hooked.batch_execute(FLUSH)?;
+        }
+        let now = clock.read()?;
+        Ok(Some(
+            before.map_or(now, |before| now.saturating_sub(before)),
+        ))
     }
 
     /// Fails unless the table matches `expected`.

@@ -1,5 +1,6 @@
-//! PostgreSQL: a fresh schema per run in the database of `POSTGRES_URL`,
-//! and the PostgreSQL side of [`Dialect`].
+//! PostgreSQL: a fresh database per run on the server of `POSTGRES_URL`
+//! (its own, so that the server time of its sessions can be read:
+//! [`crate::server_time`]), and the PostgreSQL side of [`Dialect`].
 
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
@@ -11,23 +12,26 @@ use diesel_migrations::MigrationHarness;
 use hooks_examples::POSTGRES_MIGRATIONS;
 
 use crate::prepared::{Bind, SetUpdate, Stmt};
+use crate::server_time::ActiveTime;
 use crate::statements::{Dialect, Style};
 use crate::BoxError;
-use hooks_examples::urls::redact_password;
+use hooks_examples::urls::{redact_password, with_database};
 
 /// Where PostgreSQL is reached when `POSTGRES_URL` is not set.
 pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-/// A schema `bench_<pid>_<nanos>` with the migrations applied, dropped
-/// (`CASCADE`) when this value is dropped, also after an error.
-pub struct PgSchema {
+/// A database `bench_<pid>_<nanos>` with the migrations applied, dropped
+/// (`WITH (FORCE)`) when this value is dropped, also after an error.
+pub struct PgDatabase {
     admin: PgConnection,
+    base_url: String,
     name: String,
     url: String,
 }
 
-impl PgSchema {
-    /// Creates the schema in the database of `base_url`.
+impl PgDatabase {
+    /// Creates the database on the server of `base_url`, through a
+    /// connection to `base_url` itself.
     pub fn create(base_url: &str) -> Result<Self, BoxError> {
         let mut admin = PgConnection::establish(base_url).map_err(|e| {
             format!(
@@ -36,32 +40,49 @@ impl PgSchema {
             )
         })?;
         let name = format!("bench_{}_{}", std::process::id(), crate::unique_suffix());
-        admin.batch_execute(&format!("CREATE SCHEMA {name}"))?;
-        let separator = if base_url.contains('?') { '&' } else { '?' };
+        let mut url = with_database(base_url, &name).ok_or_else(|| {
+            format!(
+                "POSTGRES_URL {} is not a postgres://.. URL",
+                redact_password(base_url)
+            )
+        })?;
         // `BENCH_PG_OPTIONS`: more settings for the bench's sessions, as
         // `-c name=value` options (`-clog_min_duration_statement=0` logs
         // every statement with its parse, bind and execute times).
-        let extra = std::env::var("BENCH_PG_OPTIONS")
-            .map(|o| format!(" {o}").replace(' ', "%20").replace('=', "%3D"))
-            .unwrap_or_default();
-        let url = format!("{base_url}{separator}options=-csearch_path%3D{name}{extra}");
-        let schema = PgSchema { admin, name, url };
-        let mut conn = PgConnection::establish(&schema.url)?;
+        if let Ok(options) = std::env::var("BENCH_PG_OPTIONS") {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            let options = options.replace(' ', "%20").replace('=', "%3D");
+            url = format!("{url}{separator}options={options}");
+        }
+        admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+        let database = PgDatabase {
+            admin,
+            base_url: base_url.to_string(),
+            name,
+            url,
+        };
+        let mut conn = PgConnection::establish(&database.url)?;
         conn.run_pending_migrations(POSTGRES_MIGRATIONS)?;
-        Ok(schema)
+        Ok(database)
     }
 
-    /// The URL of a connection whose `search_path` is the schema.
+    /// The URL of a connection to the database.
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// The server time of the database's sessions, where the server gives
+    /// it ([`ActiveTime`]).
+    pub fn server_clock(&self) -> Option<ActiveTime> {
+        ActiveTime::new(&self.base_url, &self.name)
+    }
 }
 
-impl Drop for PgSchema {
+impl Drop for PgDatabase {
     fn drop(&mut self) {
-        let drop = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name);
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
         if let Err(e) = self.admin.batch_execute(&drop) {
-            eprintln!("bench: could not drop schema {}: {e}", self.name);
+            eprintln!("bench: could not drop database {}: {e}", self.name);
         }
     }
 }
