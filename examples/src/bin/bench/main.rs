@@ -7,6 +7,7 @@
 //! ```text
 //! cargo run --release -p hooks-examples --features postgres,mysql --bin bench -- \
 //!     [--n 10000] [--backend sqlite|postgres|mysql|all] [--chunk 1000] [--repeat 3]
+//!     [--variants hooked,raw_prep,..]
 //! ```
 //!
 //! Prints one line per backend and phase, then `peak_rss_mib=..`; the
@@ -73,9 +74,11 @@ fn run() -> Result<(), BoxError> {
             lines.push(line.clone());
         };
         let overhead = run_backend(backend, &args, &mut report)?;
-        println!("{}", report::total(&lines, overhead.backend));
-        println!("{overhead}");
-        overheads.push(overhead);
+        println!("{}", report::total(&lines, backend.name()));
+        if let Some(overhead) = overhead {
+            println!("{overhead}");
+            overheads.push(overhead);
+        }
     }
     let peak = memory::peak_rss_mib()?;
     println!("peak_rss_mib={peak:.1}");
@@ -89,7 +92,7 @@ fn run_backend(
     backend: BackendKind,
     args: &Args,
     report: &mut dyn FnMut(&Line),
-) -> Result<report::Overhead, BoxError> {
+) -> Result<Option<report::Overhead>, BoxError> {
     match backend {
         BackendKind::Sqlite => {
             let file = sqlite::SqliteFile::create()?;

@@ -72,7 +72,7 @@ pub enum Variant {
 }
 
 impl Variant {
-    const ALL: [Variant; 7] = [
+    pub const ALL: [Variant; 7] = [
         Variant::Hooked,
         Variant::Raw,
         Variant::RawPrepared,
@@ -81,6 +81,19 @@ impl Variant {
         Variant::Diesel,
         Variant::RawLoop,
     ];
+
+    /// The variant's name in `--variants` and in the output's field names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Hooked => "hooked",
+            Variant::Raw => "raw",
+            Variant::RawPrepared => "raw_prep",
+            Variant::Equivalent => "equiv",
+            Variant::EquivalentPrepared => "equiv_prep",
+            Variant::Diesel => "diesel",
+            Variant::RawLoop => "raw_loop",
+        }
+    }
 
     /// Whether the variant has a form of `phase` (the `diesel` variant has
     /// none of `bulk_update`, the raw loop only that one).
@@ -127,17 +140,18 @@ pub enum Input<'a> {
 }
 
 /// Runs every phase on the database at `url`, calling `report` with each
-/// line as soon as it is measured; then measures what a hooked connection
-/// costs tables without hooks.
+/// line as soon as it is measured; then, when every variant runs, measures
+/// what a hooked connection costs tables without hooks.
 pub fn run<C: Statements>(
     url: &str,
     args: &Args,
     clock: Option<Box<dyn ServerClock>>,
     report: &mut dyn FnMut(&Line),
-) -> Result<Overhead, BoxError> {
+) -> Result<Option<Overhead>, BoxError> {
     let Args {
         n, chunk, repeat, ..
     } = *args;
+    let variants = args.variants.clone();
     let counts = Arc::new(HookCounts::default());
     let statements = Arc::new(AtomicUsize::new(0));
     let hooked = hooked::connect::<C>(url, chunk, &counts, &statements)?;
@@ -157,9 +171,12 @@ pub fn run<C: Statements>(
         clock,
     };
     for phase in Phase::ALL {
-        report(&bench.measure(phase, repeat)?);
+        report(&bench.measure(phase, repeat, &variants)?);
     }
-    bench.overhead(url, repeat)
+    if variants.len() < Variant::ALL.len() {
+        return Ok(None); // `--variants`: only what was asked for
+    }
+    bench.overhead(url, repeat).map(Some)
 }
 
 /// The two connections of one backend and the workload.
@@ -182,9 +199,15 @@ struct Bench<C: Statements> {
 }
 
 impl<C: Statements> Bench<C> {
-    /// Measures `phase` `repeat` times per variant after one warm-up
-    /// round, rotating the order of the variants, and reports the medians.
-    fn measure(&mut self, phase: Phase, repeat: usize) -> Result<Line, BoxError> {
+    /// Measures `phase` `repeat` times per variant of `variants` after one
+    /// warm-up round, rotating the order of the variants, and reports the
+    /// medians.
+    fn measure(
+        &mut self,
+        phase: Phase,
+        repeat: usize,
+        variants: &[Variant],
+    ) -> Result<Line, BoxError> {
         let mut times: [Vec<Duration>; Variant::ALL.len()] = Default::default();
         let mut hooked_cpu = Vec::new();
         let mut server: [Vec<Duration>; Variant::ALL.len()] = Default::default();
@@ -192,7 +215,8 @@ impl<C: Statements> Bench<C> {
         for round in 0..=repeat {
             let mut order = Variant::ALL;
             order.rotate_left(round % Variant::ALL.len());
-            for variant in order.into_iter().filter(|v| v.has(phase)) {
+            let runs = |v: &Variant| v.has(phase) && variants.contains(v);
+            for variant in order.into_iter().filter(runs) {
                 self.prepare(phase)?;
                 if self.mark {
                     let mark = format!("SELECT 'bench {phase} {variant:?} {round}'");
