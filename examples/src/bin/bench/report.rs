@@ -262,3 +262,66 @@ pub fn targets(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(raw_prep: Option<u64>, equiv_prep: Option<u64>) -> Line {
+        let ms = Duration::from_millis;
+        Line {
+            backend: "postgres",
+            phase: Phase::BulkUpdate,
+            n: 10,
+            hooked: ms(20),
+            hooked_cpu: ms(5),
+            raw: raw_prep.map(|_| ms(40)),
+            raw_prep: raw_prep.map(ms),
+            equiv: equiv_prep.map(|_| ms(80)),
+            equiv_prep: equiv_prep.map(ms),
+            statements: 22,
+            diesel: None,
+            raw_loop: raw_prep.map(|_| ms(400)),
+            server: ServerTimes {
+                hooked: Some(ms(15)),
+                ..ServerTimes::default()
+            },
+        }
+    }
+
+    #[test]
+    fn primary_ratios_are_against_the_prepared_baselines() {
+        let line = line(Some(10), Some(16));
+        assert_eq!(line.vs_raw(), Some(2.0));
+        assert_eq!(line.vs_equiv(), Some(1.25));
+        assert_eq!(line.vs_raw_unprep(), Some(0.5));
+        let text = line.to_string();
+        for field in [
+            "hooked_ms=20.0 raw_prep_ms=10.0 equiv_prep_ms=16.0 vs_raw=2.00 vs_equiv=1.25 statements=22",
+            " server_ms=15.0 ",
+            " raw_ms=40.0 equiv_ms=80.0 vs_raw_unprep=0.50 vs_equiv_unprep=0.25 ",
+            " raw_loop_ms=400.0",
+        ] {
+            assert!(text.contains(field), "{field:?} not in {text:?}");
+        }
+        let targets = targets(&[line], &[], 1000, 0.0);
+        assert!(targets
+            .iter()
+            .any(|t| t.starts_with("MISSED") && t.contains("equiv_prep 1.25")));
+        assert!(targets
+            .iter()
+            .any(|t| t.starts_with("ok") && t.contains("raw_prep 2.00")));
+    }
+
+    #[test]
+    fn a_hooked_only_line_prints_no_baselines() {
+        let line = line(None, None);
+        let text = line.to_string();
+        assert!(!text.contains("raw") && !text.contains("equiv") && !text.contains("vs_"));
+        let total = total(&[line], "postgres");
+        assert!(
+            total.contains("hooked_ms=20.0 server_ms=15.0 hooked_cpu_ms=5.0"),
+            "{total}"
+        );
+    }
+}
