@@ -82,7 +82,12 @@ backend and phase, then a total and the cost for tables without hooks.
 
 PostgreSQL is reached at $POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
 MySQL or MariaDB at $MYSQL_URL (default mysql://root@127.0.0.1:3306/test); each run
-works in a schema (PostgreSQL) or database (MySQL) of its own, dropped at the end.
+works in a database of its own on that server (the user needs the right to create
+one), dropped at the end.
+
+On PostgreSQL 15 and later each line also gives the server's time for the hooked run
+and the prepared baselines (server_ms=, server_raw_prep_ms=, server_equiv_prep_ms=):
+pg_stat_database.active_time of the run's database, read around each run.
 
 For profiling: BENCH_PG_OPTIONS adds settings to the PostgreSQL sessions
 (`-clog_min_duration_statement=0` logs every statement with its parse, bind

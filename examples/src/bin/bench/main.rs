@@ -116,7 +116,7 @@ fn run_backend(
     }
 }
 
-/// Nanoseconds since the epoch, to name temporary databases and schemas.
+/// Nanoseconds since the epoch, to name temporary databases.
 pub fn unique_suffix() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
