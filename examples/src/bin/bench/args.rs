@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::phases::Variant;
+
 /// A database backend the benchmark can run on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendKind {
@@ -32,6 +34,9 @@ pub struct Args {
     pub chunk: usize,
     /// Measurements per variant and phase; the median is reported.
     pub repeat: usize,
+    /// The variants to run (always `hooked`); the cost for tables without
+    /// hooks is measured only when all run.
+    pub variants: Vec<Variant>,
 }
 
 /// Every backend, in the order `all` runs them.
@@ -48,12 +53,14 @@ impl Default for Args {
             backends: ALL.to_vec(),
             chunk: 1000,
             repeat: 3,
+            variants: Variant::ALL.to_vec(),
         }
     }
 }
 
 pub const USAGE: &str = "\
 usage: bench [--n N] [--backend sqlite|postgres|mysql|all] [--chunk SIZE] [--repeat R]
+             [--variants V,V,..]
 
 Runs the accounts workload of shared/bench/WORKLOAD.md hooked, raw and
 equivalent (each baseline with Diesel's query builder and with every
@@ -66,10 +73,21 @@ backend and phase, then a total and the cost for tables without hooks.
                  sqlite, postgres, mysql)
   --chunk SIZE   records per statement (default 1000)
   --repeat R     measurements per variant; the median is printed (default 3)
+  --variants V   the variants to run, comma-separated, hooked always among
+                 them: hooked, raw, raw_prep, equiv, equiv_prep, diesel,
+                 raw_loop, or all (default all). With fewer than all, the
+                 cost for tables without hooks (phase=unhooked_tables) is
+                 not measured: `--backend postgres --variants hooked` is the
+                 quick run scripts/bench-vs-peer.sh makes.
 
 PostgreSQL is reached at $POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
 MySQL or MariaDB at $MYSQL_URL (default mysql://root@127.0.0.1:3306/test); each run
-works in a schema (PostgreSQL) or database (MySQL) of its own, dropped at the end.
+works in a database of its own on that server (the user needs the right to create
+one), dropped at the end.
+
+On PostgreSQL 15 and later each line also gives the server's time for the hooked run
+and the prepared baselines (server_ms=, server_raw_prep_ms=, server_equiv_prep_ms=):
+pg_stat_database.active_time of the run's database, read around each run.
 
 For profiling: BENCH_PG_OPTIONS adds settings to the PostgreSQL sessions
 (`-clog_min_duration_statement=0` logs every statement with its parse, bind
@@ -112,6 +130,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, Usa
             "--chunk" => parsed.chunk = positive(&flag, &value()?)?,
             "--repeat" => parsed.repeat = positive(&flag, &value()?)?,
             "--backend" => parsed.backends = backends(&value()?)?,
+            "--variants" => parsed.variants = variants(&value()?)?,
             _ => return Err(UsageError(format!("unknown argument {flag:?}"))),
         }
     }
@@ -139,6 +158,29 @@ fn backends(value: &str) -> Result<Vec<BackendKind>, UsageError> {
     }
 }
 
+fn variants(value: &str) -> Result<Vec<Variant>, UsageError> {
+    if value == "all" {
+        return Ok(Variant::ALL.to_vec());
+    }
+    let mut chosen = vec![Variant::Hooked];
+    for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let variant = Variant::ALL
+            .into_iter()
+            .find(|v| v.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
+                UsageError(format!(
+                    "--variants takes {} or all, not {name:?}",
+                    names.join(", ")
+                ))
+            })?;
+        if !chosen.contains(&variant) {
+            chosen.push(variant);
+        }
+    }
+    Ok(chosen)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +202,19 @@ mod tests {
         assert_eq!(mysql.map(|a| a.backends), Some(vec![BackendKind::Mysql]));
         let all = parse_all(&["--backend=all"]).ok().flatten();
         assert_eq!(all.map(|a| a.backends), Some(ALL.to_vec()));
+        let hooked = parse_all(&["--variants", "hooked"]).ok().flatten();
+        assert_eq!(hooked.map(|a| a.variants), Some(vec![Variant::Hooked]));
+        let some = parse_all(&["--variants=raw_prep,equiv_prep"])
+            .ok()
+            .flatten();
+        assert_eq!(
+            some.map(|a| a.variants),
+            Some(vec![
+                Variant::Hooked,
+                Variant::RawPrepared,
+                Variant::EquivalentPrepared
+            ])
+        );
     }
 
     #[test]
@@ -168,5 +223,6 @@ mod tests {
         assert!(parse_all(&["--n"]).is_err());
         assert!(parse_all(&["--backend", "oracle"]).is_err());
         assert!(parse_all(&["--fast"]).is_err());
+        assert!(parse_all(&["--variants", "hooked,fastest"]).is_err());
     }
 }

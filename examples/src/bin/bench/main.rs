@@ -7,6 +7,7 @@
 //! ```text
 //! cargo run --release -p hooks-examples --features postgres,mysql --bin bench -- \
 //!     [--n 10000] [--backend sqlite|postgres|mysql|all] [--chunk 1000] [--repeat 3]
+//!     [--variants hooked,raw_prep,..]
 //! ```
 //!
 //! Prints one line per backend and phase, then `peak_rss_mib=..`; the
@@ -24,6 +25,8 @@ mod postgres;
 mod prepared;
 mod raw;
 mod report;
+mod returning;
+mod server_time;
 mod sqlite;
 mod statements;
 mod workload;
@@ -71,9 +74,11 @@ fn run() -> Result<(), BoxError> {
             lines.push(line.clone());
         };
         let overhead = run_backend(backend, &args, &mut report)?;
-        println!("{}", report::total(&lines, overhead.backend));
-        println!("{overhead}");
-        overheads.push(overhead);
+        println!("{}", report::total(&lines, backend.name()));
+        if let Some(overhead) = overhead {
+            println!("{overhead}");
+            overheads.push(overhead);
+        }
     }
     let peak = memory::peak_rss_mib()?;
     println!("peak_rss_mib={peak:.1}");
@@ -87,31 +92,31 @@ fn run_backend(
     backend: BackendKind,
     args: &Args,
     report: &mut dyn FnMut(&Line),
-) -> Result<report::Overhead, BoxError> {
-    let Args {
-        n, chunk, repeat, ..
-    } = *args;
+) -> Result<Option<report::Overhead>, BoxError> {
     match backend {
         BackendKind::Sqlite => {
             let file = sqlite::SqliteFile::create()?;
-            phases::run::<SqliteConnection>(&file.url(), n, chunk, repeat, report)
+            phases::run::<SqliteConnection>(&file.url(), args, None, report)
         }
         BackendKind::Postgres => {
             let base =
                 std::env::var("POSTGRES_URL").unwrap_or_else(|_| postgres::DEFAULT_URL.to_string());
-            let schema = postgres::PgSchema::create(&base)?;
-            phases::run::<PgConnection>(schema.url(), n, chunk, repeat, report)
+            let database = postgres::PgDatabase::create(&base)?;
+            let clock = database
+                .server_clock()
+                .map(|c| Box::new(c) as Box<dyn server_time::ServerClock>);
+            phases::run::<PgConnection>(database.url(), args, clock, report)
         }
         BackendKind::Mysql => {
             let base =
                 std::env::var("MYSQL_URL").unwrap_or_else(|_| mysql::DEFAULT_URL.to_string());
             let database = mysql::MysqlDatabase::create(&base)?;
-            phases::run::<MysqlConnection>(database.url(), n, chunk, repeat, report)
+            phases::run::<MysqlConnection>(database.url(), args, None, report)
         }
     }
 }
 
-/// Nanoseconds since the epoch, to name temporary databases and schemas.
+/// Nanoseconds since the epoch, to name temporary databases.
 pub fn unique_suffix() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -17,8 +17,8 @@ use hooks_examples::models::Account;
 use hooks_examples::schema::accounts;
 use hooks_examples::MYSQL_MIGRATIONS;
 
-use crate::prepared::{AccountSql, Bind, Stmt};
-use crate::statements::{Dialect, Ordinary, Style, SELECT_COLUMNS};
+use crate::prepared::{AccountSql, Bind, SetUpdate, Stmt};
+use crate::statements::{Dialect, Ordinary, Statements, Style, SELECT_COLUMNS};
 use crate::BoxError;
 use hooks_examples::urls::{redact_password, with_database};
 
@@ -94,56 +94,6 @@ impl Dialect for MysqlConnection {
         self.batch_execute("ANALYZE TABLE accounts")
     }
 
-    /// MySQL has no `UPDATE .. FROM`; the careful user's shape is one
-    /// `UPDATE accounts JOIN (SELECT ? AS vid, ? AS vbalance UNION ALL SELECT
-    /// ?, ? ..) v ON accounts.id = v.vid SET ..` (binds per row).
-    fn write_rows(
-        &mut self,
-        records: &[Account],
-        at: NaiveDateTime,
-        style: Style,
-    ) -> QueryResult<usize> {
-        if records.is_empty() {
-            return Ok(0);
-        }
-        const FIRST: &str = "SELECT ? AS vid, ? AS vbalance";
-        const NEXT: &str = " UNION ALL SELECT ?, ?";
-        const SET: &str = ") v ON accounts.id = v.vid \
-             SET accounts.balance = v.vbalance, accounts.updated_at = ";
-        match style {
-            Style::Dsl => {
-                let mut query = diesel::sql_query("UPDATE accounts JOIN (").into_boxed::<Mysql>();
-                for (i, record) in records.iter().enumerate() {
-                    query = query
-                        .sql(if i == 0 { FIRST } else { NEXT })
-                        .bind::<BigInt, _>(record.id)
-                        .bind::<BigInt, _>(record.balance);
-                }
-                query
-                    .sql(SET)
-                    .sql("?")
-                    .bind::<Nullable<Timestamp>, _>(Some(at))
-                    .execute(self)
-            }
-            Style::Prepared => {
-                let mut stmt = Stmt::<()>::new("UPDATE accounts JOIN (");
-                for (i, record) in records.iter().enumerate() {
-                    stmt = stmt
-                        .sql(if i == 0 {
-                            "SELECT "
-                        } else {
-                            " UNION ALL SELECT "
-                        })
-                        .bind(Bind::Int(record.id))
-                        .sql(if i == 0 { " AS vid, " } else { ", " })
-                        .bind(Bind::Int(record.balance))
-                        .sql(if i == 0 { " AS vbalance" } else { "" });
-                }
-                stmt.sql(SET).bind(Bind::Stamp(Some(at))).execute(self)
-            }
-        }
-    }
-
     /// Diesel's batch insert (one multi-row `INSERT` on MySQL), then
     /// `SELECT .. WHERE id >= LAST_INSERT_ID() ORDER BY id LIMIT n`: InnoDB
     /// gives the rows of one `INSERT` consecutive keys
@@ -175,6 +125,18 @@ impl Dialect for MysqlConnection {
         Ok(rows)
     }
 
+    /// `SELECT .. FOR UPDATE` of the rows, then the `DELETE` by key. MySQL
+    /// has no `RETURNING`; MariaDB has `DELETE .. RETURNING`, but Diesel
+    /// cannot load its rows: Diesel's MySQL connection sends every
+    /// statement, `sql_query` too, as a prepared statement and asks for the
+    /// result's columns right after preparing it, which MariaDB 10.11 does
+    /// not give for a `DELETE` ("No metadata exists").
+    fn delete_returning(&mut self, keys: &[i64], style: Style) -> QueryResult<Vec<Account>> {
+        let olds = Statements::select_keys_locked(self, keys, style)?;
+        self.delete_keys(keys, style)?;
+        Ok(olds)
+    }
+
     /// The filtered `UPDATE`, then the rows of `locked` read back by key,
     /// one `SELECT .. WHERE id IN (..)` per [`BIND_LIMIT`](Dialect::BIND_LIMIT)
     /// keys.
@@ -190,6 +152,58 @@ impl Dialect for MysqlConnection {
             rows.extend(select_keys(self, part, style)?);
         }
         Ok(rows)
+    }
+}
+
+impl SetUpdate for Mysql {
+    /// MySQL has no `UPDATE .. FROM`; the careful user's shape is one
+    /// `UPDATE accounts JOIN (SELECT ? AS vid, ? AS vbalance UNION ALL SELECT
+    /// ?, ? ..) v ON accounts.id = v.vid SET ..` (binds per row).
+    fn write_rows<Conn: Connection<Backend = Self>>(
+        conn: &mut Conn,
+        rows: &[(i64, i64)],
+        at: NaiveDateTime,
+        style: Style,
+    ) -> QueryResult<usize> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        const FIRST: &str = "SELECT ? AS vid, ? AS vbalance";
+        const NEXT: &str = " UNION ALL SELECT ?, ?";
+        const SET: &str = ") v ON accounts.id = v.vid \
+             SET accounts.balance = v.vbalance, accounts.updated_at = ";
+        match style {
+            Style::Dsl => {
+                let mut query = diesel::sql_query("UPDATE accounts JOIN (").into_boxed::<Mysql>();
+                for (i, &(id, balance)) in rows.iter().enumerate() {
+                    query = query
+                        .sql(if i == 0 { FIRST } else { NEXT })
+                        .bind::<BigInt, _>(id)
+                        .bind::<BigInt, _>(balance);
+                }
+                query
+                    .sql(SET)
+                    .sql("?")
+                    .bind::<Nullable<Timestamp>, _>(Some(at))
+                    .execute(conn)
+            }
+            Style::Prepared => {
+                let mut stmt = Stmt::<()>::new("UPDATE accounts JOIN (");
+                for (i, &(id, balance)) in rows.iter().enumerate() {
+                    stmt = stmt
+                        .sql(if i == 0 {
+                            "SELECT "
+                        } else {
+                            " UNION ALL SELECT "
+                        })
+                        .bind(Bind::Int(id))
+                        .sql(if i == 0 { " AS vid, " } else { ", " })
+                        .bind(Bind::Int(balance))
+                        .sql(if i == 0 { " AS vbalance" } else { "" });
+                }
+                stmt.sql(SET).bind(Bind::Stamp(Some(at))).execute(conn)
+            }
+        }
     }
 }
 

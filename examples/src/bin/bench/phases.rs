@@ -6,12 +6,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use diesel::connection::SimpleConnection;
 use hooks_diesel::HookedConnection;
 use hooks_examples::models::Account;
 
+use crate::args::Args;
 use crate::hooked::{self, HookCounts};
 use crate::memory::thread_cpu_time;
-use crate::report::{Line, Overhead};
+use crate::report::{Line, Overhead, ServerTimes};
+use crate::server_time::{ServerClock, FLUSH};
 use crate::statements::{Ordinary, Statements, Style};
 use crate::workload::{Fingerprint, Workload};
 use crate::{diesel_writes, equivalent, raw, BoxError};
@@ -63,22 +66,43 @@ pub enum Variant {
     EquivalentPrepared,
     /// Ordinary Diesel statements through the hooked connection.
     Diesel,
+    /// `bulk_update` only: raw as a loop of one `UPDATE` per changed row,
+    /// every statement prepared once (an extra column, not a baseline).
+    RawLoop,
 }
 
 impl Variant {
-    const ALL: [Variant; 6] = [
+    pub const ALL: [Variant; 7] = [
         Variant::Hooked,
         Variant::Raw,
         Variant::RawPrepared,
         Variant::Equivalent,
         Variant::EquivalentPrepared,
         Variant::Diesel,
+        Variant::RawLoop,
     ];
 
+    /// The variant's name in `--variants` and in the output's field names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Hooked => "hooked",
+            Variant::Raw => "raw",
+            Variant::RawPrepared => "raw_prep",
+            Variant::Equivalent => "equiv",
+            Variant::EquivalentPrepared => "equiv_prep",
+            Variant::Diesel => "diesel",
+            Variant::RawLoop => "raw_loop",
+        }
+    }
+
     /// Whether the variant has a form of `phase` (the `diesel` variant has
-    /// none of `bulk_update`).
+    /// none of `bulk_update`, the raw loop only that one).
     fn has(self, phase: Phase) -> bool {
-        !(self == Variant::Diesel && phase == Phase::BulkUpdate)
+        match self {
+            Variant::Diesel => phase != Phase::BulkUpdate,
+            Variant::RawLoop => phase == Phase::BulkUpdate,
+            _ => true,
+        }
     }
 
     /// Runs without hooks (what the hook counts are not checked for).
@@ -90,6 +114,8 @@ impl Variant {
 /// One run of one variant.
 struct Measured {
     elapsed: Duration,
+    /// Server time, for the variants it is read for.
+    server: Option<Duration>,
     /// CPU time of this thread (the client's own work).
     cpu: Duration,
     /// Statements sent, for the hooked variant.
@@ -101,7 +127,8 @@ pub enum Input<'a> {
     /// `bulk_create`: the new accounts.
     Create(Vec<Account>),
     /// `bulk_update`: every stored row, every second one changed; `changed`
-    /// are the positions of the changed ones (only the raw loop uses them).
+    /// are the positions of the changed ones (the raw variants use them: the
+    /// caller changed those records, so it knows them).
     Update {
         records: Vec<Account>,
         changed: &'a [usize],
@@ -113,15 +140,18 @@ pub enum Input<'a> {
 }
 
 /// Runs every phase on the database at `url`, calling `report` with each
-/// line as soon as it is measured; then measures what a hooked connection
-/// costs tables without hooks.
+/// line as soon as it is measured; then, when every variant runs, measures
+/// what a hooked connection costs tables without hooks.
 pub fn run<C: Statements>(
     url: &str,
-    n: usize,
-    chunk: usize,
-    repeat: usize,
+    args: &Args,
+    clock: Option<Box<dyn ServerClock>>,
     report: &mut dyn FnMut(&Line),
-) -> Result<Overhead, BoxError> {
+) -> Result<Option<Overhead>, BoxError> {
+    let Args {
+        n, chunk, repeat, ..
+    } = *args;
+    let variants = args.variants.clone();
     let counts = Arc::new(HookCounts::default());
     let statements = Arc::new(AtomicUsize::new(0));
     let hooked = hooked::connect::<C>(url, chunk, &counts, &statements)?;
@@ -138,11 +168,15 @@ pub fn run<C: Statements>(
         workload: Workload::new(fresh, stored),
         chunk,
         mark: std::env::var_os("BENCH_MARK").is_some(),
+        clock,
     };
     for phase in Phase::ALL {
-        report(&bench.measure(phase, repeat)?);
+        report(&bench.measure(phase, repeat, &variants)?);
     }
-    bench.overhead(url, repeat)
+    if variants.len() < Variant::ALL.len() {
+        return Ok(None); // `--variants`: only what was asked for
+    }
+    bench.overhead(url, repeat).map(Some)
 }
 
 /// The two connections of one backend and the workload.
@@ -160,19 +194,29 @@ struct Bench<C: Statements> {
     /// (`BENCH_MARK` set): a `SELECT '<phase> <variant> <round>'` on the
     /// plain connection, to find the runs in a server's statement log.
     mark: bool,
+    /// Server time of the bench's database (PostgreSQL), where readable.
+    clock: Option<Box<dyn ServerClock>>,
 }
 
 impl<C: Statements> Bench<C> {
-    /// Measures `phase` `repeat` times per variant after one warm-up
-    /// round, rotating the order of the variants, and reports the medians.
-    fn measure(&mut self, phase: Phase, repeat: usize) -> Result<Line, BoxError> {
+    /// Measures `phase` `repeat` times per variant of `variants` after one
+    /// warm-up round, rotating the order of the variants, and reports the
+    /// medians.
+    fn measure(
+        &mut self,
+        phase: Phase,
+        repeat: usize,
+        variants: &[Variant],
+    ) -> Result<Line, BoxError> {
         let mut times: [Vec<Duration>; Variant::ALL.len()] = Default::default();
         let mut hooked_cpu = Vec::new();
+        let mut server: [Vec<Duration>; Variant::ALL.len()] = Default::default();
         let mut statements = 0;
         for round in 0..=repeat {
             let mut order = Variant::ALL;
             order.rotate_left(round % Variant::ALL.len());
-            for variant in order.into_iter().filter(|v| v.has(phase)) {
+            let runs = |v: &Variant| v.has(phase) && variants.contains(v);
+            for variant in order.into_iter().filter(runs) {
                 self.prepare(phase)?;
                 if self.mark {
                     let mark = format!("SELECT 'bench {phase} {variant:?} {round}'");
@@ -189,23 +233,35 @@ impl<C: Statements> Bench<C> {
                     hooked_cpu.push(run.cpu);
                 }
                 times[variant as usize].push(run.elapsed);
+                server[variant as usize].extend(run.server);
             }
         }
-        let diesel = (!times[Variant::Diesel as usize].is_empty())
-            .then(|| median(std::mem::take(&mut times[Variant::Diesel as usize])));
-        let [hooked, raw, raw_prep, equiv, equiv_prep, _] = times.map(median);
+        let mut server_median = |variant: Variant| {
+            let times = std::mem::take(&mut server[variant as usize]);
+            (!times.is_empty()).then(|| median(times))
+        };
+        let mut optional = |variant: Variant| {
+            let times = std::mem::take(&mut times[variant as usize]);
+            (!times.is_empty()).then(|| median(times))
+        };
         Ok(Line {
             backend: C::NAME,
             phase,
             n: self.workload.n(),
-            hooked,
+            hooked: optional(Variant::Hooked).unwrap_or_default(),
             hooked_cpu: median(hooked_cpu),
-            raw,
-            raw_prep,
-            equiv,
-            equiv_prep,
+            raw: optional(Variant::Raw),
+            raw_prep: optional(Variant::RawPrepared),
+            equiv: optional(Variant::Equivalent),
+            equiv_prep: optional(Variant::EquivalentPrepared),
             statements,
-            diesel,
+            diesel: optional(Variant::Diesel),
+            raw_loop: optional(Variant::RawLoop),
+            server: ServerTimes {
+                hooked: server_median(Variant::Hooked),
+                raw_prep: server_median(Variant::RawPrepared),
+                equiv_prep: server_median(Variant::EquivalentPrepared),
+            },
         })
     }
 
@@ -278,6 +334,7 @@ impl<C: Statements> Bench<C> {
     /// Runs one variant of `phase`; returns its time and, for the hooked
     /// variant, the number of statements it sent.
     fn run_once(&mut self, phase: Phase, variant: Variant) -> Result<Measured, BoxError> {
+        let server_before = self.server_time(variant, None)?;
         let input = input(&self.workload, phase);
         let (chunk, limit) = (self.chunk, C::BIND_LIMIT);
         self.counts.take();
@@ -296,14 +353,27 @@ impl<C: Statements> Bench<C> {
                 diesel_writes::run(C::through(&mut self.hooked), input, chunk, limit)
                     .map(|_| Vec::new())
             }
+            Variant::RawLoop => match input {
+                Input::Update { records, changed } => {
+                    raw::update_each(&mut self.plain, &records, changed, Style::Prepared)
+                        .map(|()| records)
+                }
+                _ => Ok(Vec::new()),
+            },
         };
         let elapsed = started.elapsed();
         let cpu = thread_cpu_time().saturating_sub(cpu_before);
+        let sent = self.statements.load(Ordering::Relaxed) - sent_before;
         let what = format!("{phase} ({variant:?})");
         drop(result.map_err(|e| format!("{}: {what} failed: {e}", C::NAME))?);
+        let server = match server_before {
+            Some(before) => self.server_time(variant, Some(before))?,
+            None => None,
+        };
         self.expect_table(self.workload.after(phase), &what)?;
         let mut run = Measured {
             elapsed,
+            server,
             cpu,
             sent: None,
         };
@@ -320,9 +390,38 @@ impl<C: Statements> Bench<C> {
             .into());
         }
         if variant == Variant::Hooked {
-            run.sent = Some(self.statements.load(Ordering::Relaxed) - sent_before);
+            run.sent = Some(sent);
         }
         Ok(run)
+    }
+
+    /// The server clock around a run of `variant` (the hooked run and the
+    /// primary baselines), `None` where there is none. Before the run
+    /// (`before` `None`): both connections hand over their statistics and
+    /// the clock is read. After it: the connection that ran hands over its
+    /// statistics and the time since `before` is returned.
+    fn server_time(
+        &mut self,
+        variant: Variant,
+        before: Option<Duration>,
+    ) -> Result<Option<Duration>, BoxError> {
+        let timed = matches!(
+            variant,
+            Variant::Hooked | Variant::RawPrepared | Variant::EquivalentPrepared
+        );
+        let Some(clock) = self.clock.as_mut().filter(|_| timed) else {
+            return Ok(None);
+        };
+        if before.is_none() || variant != Variant::Hooked {
+            self.plain.batch_execute(FLUSH)?;
+        }
+        if before.is_none() || variant == Variant::Hooked {
+            self.hooked.batch_execute(FLUSH)?;
+        }
+        let now = clock.read()?;
+        Ok(Some(
+            before.map_or(now, |before| now.saturating_sub(before)),
+        ))
     }
 
     /// Fails unless the table matches `expected`.

@@ -16,6 +16,7 @@ use chrono::NaiveDateTime;
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::Connection;
 use diesel::{QueryResult, RunQueryDsl};
 
 /// The SQL type of an `accounts` row in the order of its columns (what
@@ -163,4 +164,21 @@ impl KeyIn for diesel::pg::Pg {
     fn key_in<'a, ST>(stmt: Stmt<'a, ST>, keys: &[i64]) -> Stmt<'a, ST> {
         stmt.sql(" = ANY(").bind(Bind::Ints(keys.to_vec())).sql(")")
     }
+}
+
+/// The set-based `UPDATE` of many rows' balances and one `updated_at`
+/// stamp, in each backend's best shape (DESIGN.md "Facts already
+/// measured"), through any connection of the backend (also a
+/// `HookedConnection`): `unnest` of arrays on PostgreSQL, a `VALUES`
+/// common table expression on SQLite, `UPDATE .. JOIN` of a `UNION ALL`
+/// derived table on MySQL and MariaDB.
+pub trait SetUpdate: PushBind {
+    /// Writes `balance` of each `(id, balance)` row and the one stamp `at`
+    /// with one statement; returns the rows matched.
+    fn write_rows<Conn: Connection<Backend = Self>>(
+        conn: &mut Conn,
+        rows: &[(i64, i64)],
+        at: NaiveDateTime,
+        style: crate::statements::Style,
+    ) -> QueryResult<usize>;
 }

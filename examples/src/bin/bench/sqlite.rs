@@ -10,10 +10,9 @@ use diesel::sql_types::{BigInt, Nullable, Timestamp};
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, SqliteConnection};
 use diesel_migrations::MigrationHarness;
-use hooks_examples::models::Account;
 use hooks_examples::SQLITE_MIGRATIONS;
 
-use crate::prepared::{Bind, Stmt};
+use crate::prepared::{Bind, SetUpdate, Stmt};
 use crate::statements::{Dialect, Style};
 use crate::BoxError;
 
@@ -63,7 +62,7 @@ impl Dialect for SqliteConnection {
     const BIND_LIMIT: usize = 32766;
     const BIGINT: &'static str = "BIGINT";
 
-    crate::statements::returning_statements!();
+    crate::returning::returning_statements!();
 
     fn write_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
@@ -81,16 +80,18 @@ impl Dialect for SqliteConnection {
     fn after_seed(&mut self) -> QueryResult<()> {
         Ok(())
     }
+}
 
+impl SetUpdate for Sqlite {
     /// `WITH v(vid, vbalance) AS (VALUES (?, ?), ..) UPDATE accounts SET
     /// balance = vbalance, updated_at = ? FROM v WHERE accounts.id = vid`.
-    fn write_rows(
-        &mut self,
-        records: &[Account],
+    fn write_rows<Conn: Connection<Backend = Self>>(
+        conn: &mut Conn,
+        rows: &[(i64, i64)],
         at: NaiveDateTime,
         style: Style,
     ) -> QueryResult<usize> {
-        if records.is_empty() {
+        if rows.is_empty() {
             return Ok(0);
         }
         const HEAD: &str = "WITH v(vid, vbalance) AS (VALUES ";
@@ -99,33 +100,33 @@ impl Dialect for SqliteConnection {
         match style {
             Style::Dsl => {
                 let mut query = diesel::sql_query(HEAD).into_boxed::<Sqlite>();
-                for (i, record) in records.iter().enumerate() {
+                for (i, &(id, balance)) in rows.iter().enumerate() {
                     query = query
                         .sql(if i == 0 { "(?, ?)" } else { ", (?, ?)" })
-                        .bind::<BigInt, _>(record.id)
-                        .bind::<BigInt, _>(record.balance);
+                        .bind::<BigInt, _>(id)
+                        .bind::<BigInt, _>(balance);
                 }
                 query
                     .sql(TAIL)
                     .sql("?")
                     .bind::<Nullable<Timestamp>, _>(Some(at))
                     .sql(WHERE)
-                    .execute(self)
+                    .execute(conn)
             }
             Style::Prepared => {
                 let mut stmt = Stmt::<()>::new(HEAD);
-                for (i, record) in records.iter().enumerate() {
+                for (i, &(id, balance)) in rows.iter().enumerate() {
                     stmt = stmt
                         .sql(if i == 0 { "(" } else { ", (" })
-                        .bind(Bind::Int(record.id))
+                        .bind(Bind::Int(id))
                         .sql(", ")
-                        .bind(Bind::Int(record.balance))
+                        .bind(Bind::Int(balance))
                         .sql(")");
                 }
                 stmt.sql(TAIL)
                     .bind(Bind::Stamp(Some(at)))
                     .sql(WHERE)
-                    .execute(self)
+                    .execute(conn)
             }
         }
     }

@@ -15,7 +15,7 @@ use hooks_diesel::{HookedConnection, InnerConnection};
 use hooks_examples::models::Account;
 use hooks_examples::schema::accounts;
 
-use crate::prepared::{AccountSql, Bind, KeyIn, Stmt};
+use crate::prepared::{AccountSql, Bind, KeyIn, SetUpdate, Stmt};
 use crate::workload::{fingerprint_sql, Fingerprint, ACTIVE, FROZEN};
 
 /// What differs between backends, written by hand in `sqlite.rs`,
@@ -44,20 +44,6 @@ pub trait Dialect: InnerConnection + Sized {
     /// Runs after the table was seeded (statistics for the planner).
     fn after_seed(&mut self) -> QueryResult<()>;
 
-    /// Writes each record's `balance` and the one stamp `at` to
-    /// `updated_at` with one statement joining the table with the records'
-    /// keys and balances, the columns and binds of the hooked `bulk_update`
-    /// (the best set-based shape of each backend, DESIGN.md "Facts already
-    /// measured"): `unnest` of arrays on PostgreSQL, a `VALUES` common table
-    /// expression on SQLite, `UPDATE .. JOIN` of a `UNION ALL` derived table
-    /// on MySQL. Returns the rows matched.
-    fn write_rows(
-        &mut self,
-        records: &[Account],
-        at: NaiveDateTime,
-        style: Style,
-    ) -> QueryResult<usize>;
-
     /// Inserts `records` with one statement and returns the rows as stored,
     /// in order: `INSERT .. RETURNING`, or on MySQL the `INSERT` and a
     /// `SELECT` of the keys from `LAST_INSERT_ID()` on.
@@ -73,73 +59,12 @@ pub trait Dialect: InnerConnection + Sized {
         locked: &[i64],
         style: Style,
     ) -> QueryResult<Vec<Account>>;
+
+    /// `DELETE FROM accounts WHERE id IN (..) RETURNING ..` (`= ANY($1)` on
+    /// PostgreSQL): the old rows in the statement that deletes them, what a
+    /// careful user writes when only AFTER hooks need them.
+    fn delete_returning(&mut self, keys: &[i64], style: Style) -> QueryResult<Vec<Account>>;
 }
-
-/// [`Dialect::insert_returning`] and [`Dialect::freeze_active_returning`]
-/// with a `RETURNING` clause, for the backends that have one; expands to
-/// the two methods inside an `impl Dialect` block.
-macro_rules! returning_statements {
-    () => {
-        fn insert_returning(
-            &mut self,
-            records: &[::hooks_examples::models::Account],
-            style: $crate::statements::Style,
-        ) -> ::diesel::QueryResult<Vec<::hooks_examples::models::Account>> {
-            use ::diesel::prelude::*;
-            use ::hooks_examples::models::Account;
-            use ::hooks_examples::schema::accounts;
-            use $crate::prepared::AccountSql;
-            use $crate::statements::{insert_values, AccountRow, Style, SELECT_COLUMNS};
-            match style {
-                Style::Dsl => {
-                    let rows: Vec<AccountRow<'_>> = records.iter().map(AccountRow::from).collect();
-                    ::diesel::insert_into(accounts::table)
-                        .values(&rows)
-                        .returning(Account::as_returning())
-                        .get_results(self)
-                }
-                Style::Prepared => insert_values::<AccountSql>(records)
-                    .sql(" RETURNING ")
-                    .sql(SELECT_COLUMNS)
-                    .load(self),
-            }
-        }
-
-        fn freeze_active_returning(
-            &mut self,
-            at: ::chrono::NaiveDateTime,
-            _locked: &[i64],
-            style: $crate::statements::Style,
-        ) -> ::diesel::QueryResult<Vec<::hooks_examples::models::Account>> {
-            use ::diesel::prelude::*;
-            use ::hooks_examples::models::Account;
-            use ::hooks_examples::schema::accounts;
-            use $crate::prepared::{AccountSql, Bind, Stmt};
-            use $crate::statements::{Style, SELECT_COLUMNS};
-            use $crate::workload::{ACTIVE, FROZEN};
-            match style {
-                Style::Dsl => ::diesel::update(accounts::table.filter(accounts::status.eq(ACTIVE)))
-                    .set((
-                        accounts::status.eq(FROZEN),
-                        accounts::updated_at.eq(Some(at)),
-                    ))
-                    .returning(Account::as_returning())
-                    .get_results(self),
-                Style::Prepared => Stmt::<AccountSql>::new("UPDATE accounts SET status = ")
-                    .bind(Bind::Text(FROZEN))
-                    .sql(", updated_at = ")
-                    .bind(Bind::Stamp(Some(at)))
-                    .sql(" WHERE status = ")
-                    .bind(Bind::Text(ACTIVE))
-                    .sql(" RETURNING ")
-                    .sql(SELECT_COLUMNS)
-                    .load(self),
-            }
-        }
-    };
-}
-
-pub(crate) use returning_statements;
 
 /// How a baseline writes its statements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,6 +101,14 @@ pub trait Ordinary {
     /// `UPDATE accounts SET status = 'frozen'[, updated_at = ?] WHERE status =
     /// 'active'` (without the stamp when hooks stamp it).
     fn freeze_active(&mut self, at: Option<NaiveDateTime>, style: Style) -> QueryResult<usize>;
+    /// One set-based `UPDATE` of each `(id, balance)` row's balance and
+    /// the stamp `at` ([`SetUpdate`]).
+    fn update_rows(
+        &mut self,
+        rows: &[(i64, i64)],
+        at: NaiveDateTime,
+        style: Style,
+    ) -> QueryResult<usize>;
     /// `DELETE FROM accounts WHERE id IN (..)` (`= ANY($1)` on PostgreSQL).
     fn delete_keys(&mut self, keys: &[i64], style: Style) -> QueryResult<usize>;
     /// Runs `f` in a transaction (Diesel's `transaction`).
@@ -299,6 +232,15 @@ macro_rules! impl_ordinary {
                             .execute(self)
                     }
                 }
+            }
+
+            fn update_rows(
+                &mut self,
+                rows: &[(i64, i64)],
+                at: NaiveDateTime,
+                style: Style,
+            ) -> QueryResult<usize> {
+                <<$conn as Connection>::Backend as SetUpdate>::write_rows(self, rows, at, style)
             }
 
             fn delete_keys(&mut self, keys: &[i64], style: Style) -> QueryResult<usize> {
