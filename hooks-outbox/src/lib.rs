@@ -51,7 +51,7 @@ pub use event::{Event, NewEvent, OutboxRow};
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use publish::Publish;
 pub use retry::RetryPolicy;
-pub use store::{BackendKind, Claim, OutboxConnection};
+pub use store::{BackendKind, Claim, Failed, OutboxConnection};
 pub use worker::{BoxError, Handlers, OnDelivered, Outbox, Outcome, Running, Sink};
 
 /// Creates the outbox table on `conn` with the embedded migrations (a

@@ -9,6 +9,11 @@ use serde::ser::{self, Impossible, Serialize, SerializeStruct, Serializer};
 #[derive(Debug)]
 pub(crate) struct NotAStruct(String);
 
+/// The record serialises as `what` where a struct was expected.
+fn not_a_struct(what: &str) -> NotAStruct {
+    NotAStruct(format!("the record serialises as {what}, not as a struct"))
+}
+
 impl std::fmt::Display for NotAStruct {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -64,10 +69,17 @@ impl SerializeStruct for Fields<'_> {
 
 type Never = Impossible<Vec<(&'static str, String)>, NotAStruct>;
 
+/// Serializer methods refusing what is not a struct: `name(args);`
+/// returns `Self::Ok`, `name(args) -> Type: "what";` that type.
 macro_rules! not_a_struct {
     ($($name:ident($($arg:ty),*);)*) => {$(
         fn $name(self, $(_: $arg),*) -> Result<Self::Ok, NotAStruct> {
-            Err(NotAStruct(concat!("the record serialises as ", stringify!($name), ", not as a struct").into()))
+            Err(not_a_struct(stringify!($name)))
+        }
+    )*};
+    ($($name:ident($($arg:ty),*) -> $ret:ty: $what:literal;)*) => {$(
+        fn $name(self, $(_: $arg),*) -> Result<$ret, NotAStruct> {
+            Err(not_a_struct($what))
         }
     )*};
 }
@@ -118,56 +130,15 @@ impl<'a> Serializer for Picker<'a> {
         _: &'static str,
         _: &T,
     ) -> Result<Self::Ok, NotAStruct> {
-        Err(NotAStruct(
-            "the record serialises as an enum variant, not as a struct".into(),
-        ))
+        Err(not_a_struct("an enum variant"))
     }
 
-    fn serialize_seq(self, _: Option<usize>) -> Result<Never, NotAStruct> {
-        Err(NotAStruct(
-            "the record serialises as a sequence, not as a struct".into(),
-        ))
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Never, NotAStruct> {
-        Err(NotAStruct(
-            "the record serialises as a tuple, not as a struct".into(),
-        ))
-    }
-
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Never, NotAStruct> {
-        Err(NotAStruct(
-            "the record serialises as a tuple struct, not as a struct".into(),
-        ))
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Never, NotAStruct> {
-        Err(NotAStruct(
-            "the record serialises as an enum variant, not as a struct".into(),
-        ))
-    }
-
-    fn serialize_map(self, _: Option<usize>) -> Result<Never, NotAStruct> {
-        Err(NotAStruct(
-            "the record serialises as a map, not as a struct".into(),
-        ))
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Never, NotAStruct> {
-        Err(NotAStruct(
-            "the record serialises as an enum variant, not as a struct".into(),
-        ))
+    not_a_struct! {
+        serialize_seq(Option<usize>) -> Never: "a sequence";
+        serialize_tuple(usize) -> Never: "a tuple";
+        serialize_tuple_struct(&'static str, usize) -> Never: "a tuple struct";
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Never: "an enum variant";
+        serialize_map(Option<usize>) -> Never: "a map";
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Never: "an enum variant";
     }
 }

@@ -22,6 +22,20 @@ pub enum BackendKind {
     Sqlite,
 }
 
+/// A failed delivery of event `id`: due again at `next_at`, or `dead`
+/// (kept, not delivered again), with the sink's `error`.
+#[derive(Clone, Debug)]
+pub struct Failed<'a> {
+    /// The event's id.
+    pub id: i64,
+    /// True when it has no attempts left.
+    pub dead: bool,
+    /// When it is due again (unless dead).
+    pub next_at: NaiveDateTime,
+    /// What the sink said.
+    pub error: &'a str,
+}
+
 /// What a worker claims: up to `limit` due events, leased to `owner`
 /// until `lease_until`.
 #[derive(Clone, Debug)]
@@ -87,14 +101,8 @@ pub trait OutboxConnection:
     /// Removes delivered events.
     fn complete(&mut self, ids: &[i64]) -> QueryResult<usize>;
 
-    /// Records a failed delivery: due again at `next_at`, or dead.
-    fn fail(
-        &mut self,
-        id: i64,
-        dead: bool,
-        next_at: NaiveDateTime,
-        error: &str,
-    ) -> QueryResult<usize>;
+    /// Records a failed delivery: due again at its `next_at`, or dead.
+    fn fail(&mut self, failed: &Failed<'_>) -> QueryResult<usize>;
 
     /// Gives back the leases `owner` holds (a stopping worker): the events
     /// are due at once, their unfinished attempt not counted.
@@ -147,20 +155,14 @@ macro_rules! common_statements {
             diesel::delete(t::hooks_outbox.filter(t::id.eq_any(ids))).execute(self)
         }
 
-        fn fail(
-            &mut self,
-            id: i64,
-            dead: bool,
-            next_at: NaiveDateTime,
-            error: &str,
-        ) -> QueryResult<usize> {
-            diesel::update(t::hooks_outbox.find(id))
+        fn fail(&mut self, failed: &Failed<'_>) -> QueryResult<usize> {
+            diesel::update(t::hooks_outbox.find(failed.id))
                 .set((
-                    t::state.eq(if dead { DEAD } else { PENDING }),
-                    t::next_attempt_at.eq(next_at),
+                    t::state.eq(if failed.dead { DEAD } else { PENDING }),
+                    t::next_attempt_at.eq(failed.next_at),
                     t::lease_owner.eq(None::<String>),
                     t::lease_expires_at.eq(None::<NaiveDateTime>),
-                    t::last_error.eq(Some(error)),
+                    t::last_error.eq(Some(failed.error)),
                 ))
                 .execute(self)
         }
@@ -270,194 +272,33 @@ const VALUES_CHUNK: usize = 1000;
 /// Multi-row `INSERT .. VALUES`, [`VALUES_CHUNK`] rows per statement.
 #[cfg(any(feature = "mysql", feature = "sqlite"))]
 macro_rules! values_insert {
-    ($conn:expr, $events:expr) => {{
-        for chunk in $events.chunks(VALUES_CHUNK) {
-            let rows: Vec<_> = chunk
-                .iter()
-                .map(|e| {
-                    (
-                        t::topic.eq(e.topic.as_str()),
-                        t::event_key.eq(e.key.as_str()),
-                        t::payload.eq(e.payload.as_str()),
-                    )
-                })
-                .collect();
-            diesel::insert_into(t::hooks_outbox)
-                .values(rows)
-                .execute($conn)?;
+    () => {
+        fn insert_events(&mut self, events: &[NewEvent]) -> QueryResult<()> {
+            for chunk in events.chunks(VALUES_CHUNK) {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .map(|e| {
+                        (
+                            t::topic.eq(e.topic.as_str()),
+                            t::event_key.eq(e.key.as_str()),
+                            t::payload.eq(e.payload.as_str()),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(t::hooks_outbox)
+                    .values(rows)
+                    .execute(self)?;
+            }
+            Ok(())
         }
-        Ok(())
-    }};
+    };
 }
 
 #[cfg(feature = "postgres")]
-mod postgres {
-    use super::*;
-    use diesel::connection::SimpleConnection;
-    use diesel::pg::PgConnection;
-    use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
-
-    /// An outbox row as `COPY` writes it.
-    #[derive(Insertable)]
-    #[diesel(table_name = crate::schema::hooks_outbox, treat_none_as_default_value = false)]
-    struct CopyRow<'a> {
-        topic: &'a str,
-        event_key: &'a str,
-        payload: &'a str,
-    }
-
-    impl OutboxConnection for PgConnection {
-        const KIND: BackendKind = BackendKind::Postgres;
-
-        fn insert_events(&mut self, events: &[NewEvent]) -> QueryResult<()> {
-            // COPY .. FROM STDIN (binary): one statement for every event,
-            // cheaper for the server than INSERT .. SELECT FROM unnest(..)
-            // (about a tenth less time for the publish_overhead update).
-            let rows: Vec<CopyRow<'_>> = events
-                .iter()
-                .map(|e| CopyRow {
-                    topic: &e.topic,
-                    event_key: &e.key,
-                    payload: &e.payload,
-                })
-                .collect();
-            diesel::copy_from(t::hooks_outbox)
-                .from_insertable(rows)
-                .execute(self)?;
-            Ok(())
-        }
-
-        fn claim(&mut self, claim: &Claim<'_>) -> QueryResult<Vec<Event>> {
-            let sql = format!(
-                // The claimed ids are materialized once: a subquery joined
-                // to the UPDATE can be planned as the inner side of a nested
-                // loop and re-run, locks and all, for every row of the
-                // table (minutes at 350,000 events).
-                "WITH due AS MATERIALIZED (SELECT c.id FROM hooks_outbox c WHERE {} \
-                 ORDER BY c.next_attempt_at, c.id LIMIT $5 FOR UPDATE SKIP LOCKED) \
-                 UPDATE hooks_outbox o SET lease_owner = $1, lease_expires_at = $2, \
-                 attempts = o.attempts + 1 \
-                 FROM due WHERE o.id = due.id \
-                 RETURNING o.id, o.topic, o.event_key, o.payload, o.created_at, o.attempts",
-                due_filter(claim.ordered, "$3", "$4")
-            );
-            let mut events: Vec<Event> = self.transaction(|conn| {
-                // Walk the claim index in order: a backlog inserted since
-                // the last ANALYZE otherwise gets a bitmap scan of every
-                // due row and a sort (56 ms instead of 6 for 200 of
-                // 100,000 events).
-                conn.batch_execute("SET LOCAL enable_bitmapscan = off")?;
-                diesel::sql_query(sql)
-                    .bind::<Text, _>(claim.owner)
-                    .bind::<Timestamp, _>(claim.lease_until)
-                    .bind::<Timestamp, _>(claim.now)
-                    .bind::<Integer, _>(claim.max_attempts)
-                    .bind::<BigInt, _>(claim.limit)
-                    .load(conn)
-            })?;
-            events.sort_unstable_by_key(|e| e.id);
-            Ok(events)
-        }
-
-        fn vacuum(&mut self) -> QueryResult<()> {
-            self.batch_execute("VACUUM hooks_outbox")
-        }
-
-        common_statements!(POSTGRES, for_update);
-    }
-}
+mod postgres;
 
 #[cfg(feature = "mysql")]
-mod mysql {
-    use super::*;
-    use diesel::connection::SimpleConnection;
-    use diesel::mysql::MysqlConnection;
-    use diesel::sql_types::{BigInt, Integer, Timestamp};
-
-    impl OutboxConnection for MysqlConnection {
-        const KIND: BackendKind = BackendKind::Mysql;
-
-        fn insert_events(&mut self, events: &[NewEvent]) -> QueryResult<()> {
-            values_insert!(self, events)
-        }
-
-        fn claim(&mut self, claim: &Claim<'_>) -> QueryResult<Vec<Event>> {
-            let sql = format!(
-                "SELECT c.id, c.topic, c.event_key, c.payload, c.created_at, c.attempts + 1 AS attempts \
-                 FROM hooks_outbox c WHERE {} ORDER BY c.next_attempt_at, c.id LIMIT ? \
-                 FOR UPDATE SKIP LOCKED",
-                due_filter(claim.ordered, "?", "?")
-            );
-            // READ COMMITTED: the per-key check reads what is committed now,
-            // not a snapshot of an earlier claim.
-            self.batch_execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")?;
-            self.transaction(|conn| {
-                let events: Vec<Event> = diesel::sql_query(sql)
-                    .bind::<Timestamp, _>(claim.now)
-                    .bind::<Integer, _>(claim.max_attempts)
-                    .bind::<Timestamp, _>(claim.now)
-                    .bind::<BigInt, _>(claim.limit)
-                    .load(conn)?;
-                if events.is_empty() {
-                    return Ok(events);
-                }
-                let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
-                diesel::update(t::hooks_outbox.filter(t::id.eq_any(&ids)))
-                    .set((
-                        t::lease_owner.eq(claim.owner),
-                        t::lease_expires_at.eq(claim.lease_until),
-                        t::attempts.eq(t::attempts + 1),
-                    ))
-                    .execute(conn)?;
-                Ok(events)
-            })
-            .map(|mut events: Vec<Event>| {
-                events.sort_unstable_by_key(|e| e.id);
-                events
-            })
-        }
-
-        fn begin_short_transaction(&mut self) -> QueryResult<()> {
-            self.batch_execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        }
-
-        common_statements!(MYSQL, for_update);
-    }
-}
+mod mysql;
 
 #[cfg(feature = "sqlite")]
-mod sqlite {
-    use super::*;
-    use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
-    use diesel::sqlite::SqliteConnection;
-
-    impl OutboxConnection for SqliteConnection {
-        const KIND: BackendKind = BackendKind::Sqlite;
-
-        fn insert_events(&mut self, events: &[NewEvent]) -> QueryResult<()> {
-            values_insert!(self, events)
-        }
-
-        fn claim(&mut self, claim: &Claim<'_>) -> QueryResult<Vec<Event>> {
-            let sql = format!(
-                "UPDATE hooks_outbox SET lease_owner = ?1, lease_expires_at = ?2, \
-                 attempts = attempts + 1 \
-                 WHERE id IN (SELECT c.id FROM hooks_outbox c WHERE {} \
-                 ORDER BY c.next_attempt_at, c.id LIMIT ?5) \
-                 RETURNING id, topic, event_key, payload, created_at, attempts",
-                due_filter(claim.ordered, "?3", "?4")
-            );
-            let mut events: Vec<Event> = diesel::sql_query(sql)
-                .bind::<Text, _>(claim.owner)
-                .bind::<Timestamp, _>(claim.lease_until)
-                .bind::<Timestamp, _>(claim.now)
-                .bind::<Integer, _>(claim.max_attempts)
-                .bind::<BigInt, _>(claim.limit)
-                .load(self)?;
-            events.sort_unstable_by_key(|e| e.id);
-            Ok(events)
-        }
-
-        common_statements!(SQLITE);
-    }
-}
+mod sqlite;

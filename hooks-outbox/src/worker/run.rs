@@ -13,7 +13,7 @@ use crate::clock::after;
 use crate::event::Event;
 use crate::metrics::BatchCounts;
 use crate::retry::Jitter;
-use crate::store::{Claim, OutboxConnection};
+use crate::store::{Claim, Failed, OutboxConnection};
 
 pub(crate) struct Worker<C: OutboxConnection, S> {
     owner: String,
@@ -191,7 +191,12 @@ impl<C: OutboxConnection, S: Sink<C>> Worker<C, S> {
                     let attempts = u32::try_from(event.attempts).unwrap_or(0);
                     let dead = attempts >= self.settings.retry.max_attempts;
                     let delay = self.settings.retry.delay(attempts, self.jitter.next());
-                    conn.fail(event.id, dead, after(now, delay), error)?;
+                    conn.fail(&Failed {
+                        id: event.id,
+                        dead,
+                        next_at: after(now, delay),
+                        error,
+                    })?;
                     if dead {
                         dead_now += 1;
                         tracing::warn!(id = event.id, topic = %event.topic, attempts, %error, "outbox event dead");
