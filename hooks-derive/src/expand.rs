@@ -6,6 +6,7 @@ use syn::{parse_quote, DeriveInput, Path};
 
 use crate::ast::{Field, Input};
 use crate::attr::unraw;
+use crate::binds;
 use crate::ctxt::{to_compile_errors, Ctxt};
 use crate::fallback;
 use crate::valid::{self, Model};
@@ -39,7 +40,7 @@ fn expand(model: &Model) -> TokenStream {
     let mut out = hook_model(model, &krate);
     out.extend(descriptors(model.input.ident, model.fields, &krate));
     out.extend(table_model(model, &krate));
-    out.extend(diesel_hook_model(model, &krate));
+    out.extend(binds::model_binds(model, &krate));
     out
 }
 
@@ -49,29 +50,9 @@ fn table_span(table: &Path) -> proc_macro2::Span {
 }
 
 /// `accounts::balance`, spanned at the field (or its `column_name`).
-fn column_path(table: &Path, field: &Field) -> TokenStream {
+pub(crate) fn column_path(table: &Path, field: &Field) -> TokenStream {
     let column = field.column();
     quote!(#table::#column)
-}
-
-/// The SQL type a field is bound with: its column's,
-/// `<accounts::balance as Expression>::SqlType`; for an `Option` field,
-/// that type made nullable (the same type for a `Nullable` column), so
-/// that an `Option` may stand for a column that is not null, as Diesel's
-/// `Insertable` allows (`None` is then `DEFAULT`: a key generated when
-/// unset).
-fn sql_type(table: &Path, field: &Field, krate: &Path) -> TokenStream {
-    let column = column_path(table, field);
-    let diesel = quote!(#krate::diesel);
-    if field.is_option() {
-        quote_spanned!(field.column().span()=>
-            <<#column as #diesel::Expression>::SqlType as #diesel::sql_types::IntoNullable>::Nullable
-        )
-    } else {
-        quote_spanned!(field.column().span()=>
-            <#column as #diesel::Expression>::SqlType
-        )
-    }
 }
 
 fn hook_model(model: &Model, krate: &Path) -> TokenStream {
@@ -250,193 +231,6 @@ fn table_model(model: &Model, krate: &Path) -> TokenStream {
         #[automatically_derived]
         impl #krate::ModelTable for #ident {
             type Table = #table::table;
-        }
-    }
-}
-
-fn diesel_hook_model(model: &Model, krate: &Path) -> TokenStream {
-    let ident = model.input.ident;
-    let model_name = ident.to_string();
-    let diesel = quote!(#krate::diesel);
-    let db = format_ident!("__DB");
-
-    let bounds = model.fields.iter().map(|f| {
-        let ty = f.ty;
-        let st = sql_type(model.table, f, krate);
-        quote_spanned! {f.ty_span()=>
-            #ty: #diesel::serialize::ToSql<#st, #db>,
-            #db: #diesel::sql_types::HasSqlType<#st>,
-        }
-    });
-    let field_arms = model.fields.iter().map(|f| {
-        let index = f.index;
-        let member = f.ident;
-        let ty = f.ty;
-        let st = sql_type(model.table, f, krate);
-        quote!(#index => out.push_bind_param::<#st, #ty>(&self.#member),)
-    });
-    let collect_arms = model.fields.iter().map(|f| {
-        let index = f.index;
-        let member = f.ident;
-        let ty = f.ty;
-        let st = sql_type(model.table, f, krate);
-        quote! {
-            #index => #diesel::query_builder::BindCollector::<'c, #db>::push_bound_value::<#st, #ty>(
-                out, &self.#member, lookup,
-            ),
-        }
-    });
-    let column_arms = model.fields.iter().map(|f| {
-        let index = f.index;
-        let st = sql_type(model.table, f, krate);
-        quote!(#index => <#db as #krate::HookBackend>::push_array::<#st, Self>(column, out),)
-    });
-    let array_probes = model.fields.iter().map(|f| {
-        let index = f.index;
-        let st = sql_type(model.table, f, krate);
-        quote! {
-            if (&#krate::__private::SqlTypeProbe::<#st>::NEW).is_array() {
-                fields.insert(#index);
-            }
-        }
-    });
-    let zero_arms = model.fields.iter().map(|f| {
-        let index = f.index;
-        let st = sql_type(model.table, f, krate);
-        quote!(#index => (&#krate::__private::SqlTypeProbe::<#st>::NEW).zero(),)
-    });
-    let single = model.key.len() == 1;
-    let key_part = |part: usize| {
-        if single {
-            quote!(key)
-        } else {
-            let member = syn::Index::from(part);
-            quote!(&key.#member)
-        }
-    };
-    let key_arms = model.key.iter().enumerate().map(|(part, f)| {
-        let ty = f.ty;
-        let st = sql_type(model.table, f, krate);
-        let value = key_part(part);
-        quote!(#part => out.push_bind_param::<#st, #ty>(#value),)
-    });
-    let collect_key_arms = model.key.iter().enumerate().map(|(part, f)| {
-        let ty = f.ty;
-        let st = sql_type(model.table, f, krate);
-        let value = key_part(part);
-        quote! {
-            #part => #diesel::query_builder::BindCollector::<'c, #db>::push_bound_value::<#st, #ty>(
-                out, #value, lookup,
-            ),
-        }
-    });
-    let type_arms = model.fields.iter().map(|f| {
-        let index = f.index;
-        let st = sql_type(model.table, f, krate);
-        quote! {
-            #index => ::core::result::Result::Ok(
-                <#db as #diesel::sql_types::HasSqlType<#st>>::metadata(lookup),
-            ),
-        }
-    });
-    let key_sql_type = match model.key.as_slice() {
-        [single] => sql_type(model.table, single, krate),
-        parts => {
-            let types = parts.iter().map(|f| sql_type(model.table, f, krate));
-            quote!((#(#types,)*))
-        }
-    };
-    let no_field = quote!(_ => ::core::result::Result::Err(#krate::__private::no_such_field(#model_name, field)),);
-    let no_part = quote!(_ => ::core::result::Result::Err(#krate::__private::no_such_field(#model_name, part)),);
-    let collector = quote!(<#db as #diesel::backend::Backend>::BindCollector<'c>);
-    let lookup = quote!(<#db as #diesel::sql_types::TypeMetadata>::MetadataLookup);
-    let key = quote!(<Self as #krate::hooks_core::HookModel>::Key);
-    let ast_pass = quote!(#diesel::query_builder::AstPass<'_, 'b, #db>);
-
-    quote! {
-        #[automatically_derived]
-        impl<#db> #krate::__private::ModelBinds<#db> for #ident
-        where
-            #db: #krate::HookBackend,
-            #(#bounds)*
-        {
-            type KeySqlType = #key_sql_type;
-
-            fn field_type(
-                field: usize,
-                lookup: &mut #lookup,
-            ) -> #diesel::QueryResult<<#db as #diesel::sql_types::TypeMetadata>::TypeMetadata> {
-                match field {
-                    #(#type_arms)*
-                    #no_field
-                }
-            }
-
-            fn bind_field<'b>(&'b self, field: usize, out: &mut #ast_pass) -> #diesel::QueryResult<()> {
-                match field {
-                    #(#field_arms)*
-                    #no_field
-                }
-            }
-
-            fn bind_key<'b>(key: &'b #key, part: usize, out: &mut #ast_pass) -> #diesel::QueryResult<()> {
-                match part {
-                    #(#key_arms)*
-                    #no_part
-                }
-            }
-
-            fn collect_field<'c>(
-                &'c self,
-                field: usize,
-                out: &mut #collector,
-                lookup: &mut #lookup,
-            ) -> #diesel::QueryResult<()> {
-                match field {
-                    #(#collect_arms)*
-                    #no_field
-                }
-            }
-
-            fn collect_key<'c>(
-                key: &'c #key,
-                part: usize,
-                out: &mut #collector,
-                lookup: &mut #lookup,
-            ) -> #diesel::QueryResult<()> {
-                match part {
-                    #(#collect_key_arms)*
-                    #no_part
-                }
-            }
-
-            fn bind_column<'b>(
-                column: &'b #krate::__private::Column<'_, Self>,
-                out: &mut #ast_pass,
-            ) -> #diesel::QueryResult<()> {
-                let field = column.field();
-                match field {
-                    #(#column_arms)*
-                    #no_field
-                }
-            }
-
-            fn array_fields() -> #krate::hooks_core::FieldSet {
-                #[allow(unused_imports)]
-                use #krate::__private::{ArraySqlType as _, ScalarSqlType as _};
-                let mut fields = #krate::hooks_core::FieldSet::EMPTY;
-                #(#array_probes)*
-                fields
-            }
-
-            fn zero_sql(field: usize) -> ::core::option::Option<&'static str> {
-                #[allow(unused_imports)]
-                use #krate::__private::{KnownZero as _, UnknownZero as _};
-                match field {
-                    #(#zero_arms)*
-                    _ => ::core::option::Option::None,
-                }
-            }
         }
     }
 }

@@ -12,6 +12,7 @@ extern crate proc_macro;
 
 mod ast;
 mod attr;
+mod binds;
 mod ctxt;
 mod expand;
 mod fallback;
