@@ -19,6 +19,8 @@ mod check;
 mod gen;
 #[path = "exact_writes/pair.rs"]
 mod pair;
+#[path = "exact_writes/render.rs"]
+mod render;
 #[path = "exact_writes/run.rs"]
 mod run;
 #[path = "exact_writes/sql.rs"]

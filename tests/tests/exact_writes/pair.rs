@@ -11,8 +11,9 @@ use hooks_tests::recorder::Seen;
 use hooks_tests::{BackendKind, TestDb};
 
 use super::check::{compare, Call, Verdict};
+use super::render::{render, Names, Rendered};
 use super::run::{ran, Exact};
-use super::sql::{render, Case, Names, Rendered};
+use super::sql::Case;
 
 /// Where the other schema lives, per backend, and how generated keys are
 /// put back to where a case started.

@@ -10,7 +10,8 @@ use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text, Timestamp
 use hooks_tests::models::ExactRow;
 use hooks_tests::schema::exact_rows;
 
-use super::sql::{Dsl, DslCond, DslSet, Rendered, Val};
+use super::render::Rendered;
+use super::sql::{Dsl, DslCond, DslSet, Val};
 
 /// The rows a `RETURNING id, big, txt, note` gives.
 #[derive(QueryableByName, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
