@@ -2,7 +2,6 @@
 //! spelling (keyword case, quoting, comments) and binds, or a Diesel DSL
 //! statement. `render.rs` renders them for one backend.
 
-
 /// A column of `exact_rows`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Col {
