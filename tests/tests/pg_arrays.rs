@@ -86,6 +86,31 @@ fn the_derive_finds_the_array_fields() {
 }
 
 #[test]
+fn a_model_with_array_columns_is_inserted_by_values_rows() {
+    let db = TestDb::<PgConnection>::new();
+    let (mut conn, _) = connect(&db);
+    let statements = hooks_tests::recorder::Statements::default();
+    conn.set_instrumentation(statements.clone());
+    let rows = vec![
+        tagged("a", &["x"], None),
+        tagged("b", &["y", "z"], Some(vec![1])),
+    ];
+    let created = conn.bulk_create(rows).unwrap();
+    assert_eq!(created, stored(&mut conn));
+    let inserts: Vec<String> = statements
+        .sql()
+        .into_iter()
+        .filter(|s| s.starts_with("INSERT"))
+        .collect();
+    assert_eq!(inserts.len(), 1);
+    assert!(
+        inserts[0].contains(" VALUES (") && !inserts[0].contains("unnest"),
+        "{}",
+        inserts[0]
+    );
+}
+
+#[test]
 fn hooked_operations_write_array_columns() {
     let db = TestDb::<PgConnection>::new();
     let (mut conn, seen) = connect(&db);

@@ -8,7 +8,7 @@ use super::Run;
 use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
-use crate::query::Writable;
+use crate::query::{inserts_by_arrays, Writable};
 use hooks_core::{ChangeSet, Event, HookModel, Operation};
 
 impl<C> HookedConnection<C>
@@ -20,8 +20,10 @@ where
     /// defaults filled in), in the same order.
     ///
     /// BEFORE_CREATE hooks may edit or reject records; AFTER_CREATE hooks see
-    /// the stored rows. One multi-row `INSERT ... RETURNING` per chunk. An
-    /// empty batch does nothing and runs no hook.
+    /// the stored rows. One multi-row `INSERT ... RETURNING` per chunk (on
+    /// PostgreSQL `INSERT .. SELECT * FROM unnest(..)`, one array per
+    /// column, unless a column holds arrays itself). An empty batch does
+    /// nothing and runs no hook.
     ///
     /// A model whose key is generated when unset (`#[hook(generated_when_unset)]`)
     /// may mix records with a given key, written as it is, and records with
@@ -43,7 +45,12 @@ where
             )));
         }
         self.hooked::<M, _>(Operation::Create, total, |conn, run| {
-            let chunk = run.chunk_len(binds);
+            // By arrays, the chunk's binds are one per column.
+            let chunk = if inserts_by_arrays::<M, C::Backend>() {
+                run.chunk_size()
+            } else {
+                run.chunk_len(binds)
+            };
             let mut created = Vec::with_capacity(total);
             let mut given = HashMap::new();
             let mut records = records.into_iter();

@@ -18,8 +18,10 @@ where
 {
     /// Deletes the rows of `records` (matched by key); returns how many.
     ///
-    /// With delete hooks, the rows are read and locked first and hooks
-    /// receive them as stored, in the caller's order. Fails, deleting
+    /// With BEFORE_DELETE hooks, the rows are read and locked first; with
+    /// AFTER_DELETE hooks only, on a backend with `RETURNING`, each chunk
+    /// is one `DELETE .. RETURNING`. Hooks receive the rows as stored, in
+    /// the caller's order. Fails, deleting
     /// nothing, on records without a key, keys given twice, or keys with
     /// no row (the error names them).
     pub fn bulk_delete<M: Writable<C::Backend>>(&mut self, records: &[M]) -> Result<usize> {
@@ -50,6 +52,15 @@ where
             let deleted = rows_in_order(keys, gone)?.len();
             self.record_write(M::MODEL, Operation::Delete, deleted);
             return Ok(deleted);
+        }
+        if !run.wants::<M>(Event::BeforeDelete) && <C::Backend as HookBackend>::RETURNING {
+            // AFTER hooks only: the one `DELETE .. RETURNING` hands them
+            // the old rows; vanished keys roll the operation back.
+            let gone = M::delete_returning(self.inner_mut(), Target::<_, NoFilter>::Keys(keys))?;
+            let mut set = ChangeSet::deleted(rows_in_order(keys, gone)?).at_offset(offset);
+            self.record_write(M::MODEL, Operation::Delete, keys.len());
+            run.dispatch(self, Event::AfterDelete, &mut set)?;
+            return Ok(keys.len());
         }
         let in_order = rows_in_order(keys, M::select_keys(self.inner_mut(), keys, true)?)?;
         let set = ChangeSet::deleted(in_order).at_offset(offset);

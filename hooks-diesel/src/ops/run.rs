@@ -148,6 +148,12 @@ where
         Ok(())
     }
 
+    /// The configured chunk size, for statements whose binds do not grow
+    /// with the rows (arrays).
+    pub(crate) fn chunk_size(&self) -> usize {
+        self.chunk_size
+    }
+
     /// Rows per statement: the configured chunk size, lowered so that
     /// `binds_per_row` binds per row stay within the backend's limit.
     pub(crate) fn chunk_len(&self, binds_per_row: usize) -> usize {

@@ -40,7 +40,9 @@ pub use column::Column;
 pub(crate) use delete::DeleteWhere;
 pub use filter::{AllRows, Changes, Filter};
 pub use framed::Frame;
-pub(crate) use insert::{caller_order, statement_order, InsertRows, SelectInserted};
+pub(crate) use insert::{
+    caller_order, inserts_by_arrays, statement_order, InsertRows, SelectInserted,
+};
 pub(crate) use keys::{in_key_order, key_binds, key_columns, push_key_in};
 pub(crate) use load::load_rows;
 pub use load::LoadRow;

@@ -32,8 +32,9 @@ use hooks_core::{FieldSet, HookModel};
             SQL types on this backend"
 )]
 pub trait Writable<DB: HookBackend>: ModelBinds<DB> + LoadRow<DB> {
-    /// Inserts `records` with one statement; returns the rows as stored, in
-    /// order.
+    /// Inserts `records` with one statement (by arrays where the backend
+    /// has them; `VALUES` rows within the bind limit otherwise); returns
+    /// the rows as stored, in order.
     #[doc(hidden)]
     fn insert<C: LoadConnection<Backend = DB>>(
         conn: &mut C,
@@ -156,9 +157,20 @@ where
         conn: &mut C,
         records: &[Self],
     ) -> QueryResult<Vec<Self>> {
+        if let Some(by_arrays) = InsertRows::<M, DB>::by_arrays(records) {
+            return load_rows(conn, by_arrays);
+        }
         let rows = statement_order(records);
         let stored = if DB::RETURNING {
-            load_rows(conn, InsertRows::<M, DB>::new(&rows, true))?
+            // A chunk sized for arrays that must be sent as `VALUES` rows
+            // (given and generated keys mixed) is sent within the bind
+            // limit, in parts.
+            let binds = M::FIELDS.iter().filter(|f| f.insertable).count().max(1);
+            let mut stored = Vec::with_capacity(rows.len());
+            for part in rows.chunks((DB::BIND_LIMIT / binds).max(1)) {
+                stored.extend(load_rows(conn, InsertRows::<M, DB>::new(part, true))?);
+            }
+            stored
         } else {
             conn.execute_returning_count(&InsertRows::<M, DB>::new(&rows, false))?;
             read_back_records(conn, &rows)?

@@ -1,0 +1,91 @@
+//! `bulk_create` on PostgreSQL binds a chunk as one array per column
+//! (`INSERT .. SELECT * FROM unnest($1, $2, ..) RETURNING ..`), so a
+//! chunk is not bounded by the bind limit; the other backends send
+//! multi-row `VALUES` within it. On every backend the rows come back in
+//! the caller's order, each paired with its own record.
+
+use diesel::prelude::*;
+use hooks_diesel::prelude::*;
+use hooks_tests::backend_suite;
+use hooks_tests::models::Account;
+use hooks_tests::recorder::{Seen, Statements};
+use hooks_tests::schema::accounts;
+use hooks_tests::BackendKind;
+
+/// Records whose values differ from their position (balances descending,
+/// owners not in key order), so a row paired with the wrong record shows.
+fn accounts(n: i64) -> Vec<Account> {
+    (1..=n)
+        .map(|i| {
+            let status = if i % 3 == 0 { "idle" } else { "active" };
+            let mut a = Account::new(format!("o{}", (i * 7919) % 100_003), 1_000_000 - i, status);
+            if i % 4 == 0 {
+                a.updated_at = chrono::NaiveDate::from_ymd_opt(2026, 1, 1 + (i % 28) as u32)
+                    .and_then(|d| d.and_hms_opt(1, 2, 3));
+            }
+            a
+        })
+        .collect()
+}
+
+backend_suite! {
+    fn created_rows_pair_with_their_records_in_the_callers_order(db) {
+        let seen = Seen::<Account>::new();
+        let s = seen.clone();
+        let registry = Registry::new().with(Hook::after_create(move |_, b: &Batch<Account>| {
+            s.extend(b.news().cloned());
+            Ok(())
+        }));
+        let mut conn = db.connect(registry);
+        conn.config_mut().chunk_size = 40;
+        let statements = Statements::default();
+        conn.set_instrumentation(statements.clone());
+        let input = accounts(100);
+        let created = conn.bulk_create(input.clone()).unwrap();
+        let inserts: Vec<String> = statements.sql().into_iter().filter(|s| s.starts_with("INSERT")).collect();
+        assert_eq!(inserts.len(), 3, "one INSERT per chunk: {inserts:?}");
+        if BACKEND == BackendKind::Postgres {
+            for insert in &inserts {
+                assert!(insert.contains("SELECT * FROM unnest($1, $2, $3, $4)") && !insert.contains("VALUES"), "{insert}");
+            }
+        }
+        assert_eq!(created.len(), input.len());
+        for (made, record) in created.iter().zip(&input) {
+            let mut expected = record.clone();
+            expected.id = made.id;
+            assert_eq!(made, &expected, "each row is its own record's");
+        }
+        assert!(created.windows(2).all(|w| w[0].id < w[1].id), "keys drawn in the caller's order");
+        let rows: Vec<Account> = accounts::table.order(accounts::id).select(Account::as_select()).load(&mut conn).unwrap();
+        assert_eq!(rows, created, "returned as stored, key for key");
+        assert_eq!(seen.all(), created, "AFTER_CREATE saw the stored rows, in order");
+    }
+
+    fn a_chunk_over_the_bind_limit_is_one_statement_with_arrays(db) {
+        let batches = Seen::<usize>::new();
+        let b = batches.clone();
+        let registry = Registry::new().with(Hook::after_create(move |_, batch: &Batch<Account>| {
+            b.push(batch.len());
+            Ok(())
+        }));
+        let mut conn = db.connect(registry);
+        conn.config_mut().chunk_size = 20_000;
+        let statements = Statements::default();
+        conn.set_instrumentation(statements.clone());
+        // Four binds a row: 80,000 binds as VALUES, over every limit.
+        let input = accounts(20_000);
+        let created = conn.bulk_create(input.clone()).unwrap();
+        let (inserts, hooked) = match BACKEND {
+            BackendKind::Postgres => (1, vec![20_000]),
+            // 65,535 / 4 rows a statement.
+            BackendKind::Mysql => (2, vec![16_383, 3_617]),
+            // 32,766 / 4.
+            BackendKind::Sqlite => (3, vec![8_191, 8_191, 3_618]),
+        };
+        assert_eq!(statements.count("INSERT"), inserts);
+        assert_eq!(batches.all(), hooked);
+        assert!(created.iter().zip(&input).all(|(made, record)| (&made.owner, made.balance) == (&record.owner, record.balance)));
+        let count: i64 = accounts::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(count, 20_000);
+    }
+}
