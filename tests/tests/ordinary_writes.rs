@@ -333,6 +333,25 @@ backend_suite! {
         }
         assert_eq!(conn.classified_statement_types(), 1);
     }
+
+    fn statement_texts_of_uncached_types_are_classified_once(db) {
+        let calls = Calls::new();
+        let mut conn = db.connect(recording(&calls));
+        let rows = |n: i64| -> Vec<_> {
+            (0..n)
+                .map(|i| (accounts::owner.eq(format!("o{i}")), accounts::balance.eq(i), accounts::status.eq("active")))
+                .collect()
+        };
+        for _ in 0..3 {
+            diesel::insert_into(accounts::table).values(&rows(2)).execute(&mut conn).unwrap();
+        }
+        assert_eq!(conn.classified_statement_texts(), 1, "one text, scanned once");
+        diesel::insert_into(accounts::table).values(&rows(3)).execute(&mut conn).unwrap();
+        assert_eq!(conn.classified_statement_texts(), 2, "another row count, another text");
+        assert_eq!(of(&calls, "after_create").len(), 9, "hooked every time");
+        conn.set_registry(recording(&calls));
+        assert_eq!(conn.classified_statement_texts(), 0, "forgotten with the registry");
+    }
 }
 
 /// Batches of one statement beyond what plain Diesel can send.

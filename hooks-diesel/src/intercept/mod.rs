@@ -79,13 +79,36 @@ impl<C: InnerConnection> HookedConnection<C> {
         let classified = match known {
             Some(known) => known,
             None => {
-                let (classified, keep) = self.classify(query)?;
-                let classified = Arc::new(classified);
-                if let (Some(id), true) = (static_id, keep) {
-                    let erased: Arc<dyn Any + Send + Sync> = classified.clone();
-                    self.interception.statements.insert(id, erased);
+                let Some(sql) = render(query) else {
+                    return Ok(None);
+                };
+                self.note_schema_change(&sql);
+                let by_text = self
+                    .interception
+                    .texts
+                    .get(&sql)
+                    .and_then(|known| Arc::clone(known).downcast::<Classified<C>>().ok());
+                match by_text {
+                    Some(known) => known,
+                    None => {
+                        let text = sql.clone();
+                        let (classified, keep) = self.classify(query, sql)?;
+                        let classified = Arc::new(classified);
+                        let erased: Arc<dyn Any + Send + Sync> = classified.clone();
+                        match keep {
+                            Keep::ByType if static_id.is_some() => {
+                                if let Some(id) = static_id {
+                                    self.interception.statements.insert(id, erased);
+                                }
+                            }
+                            Keep::ByType | Keep::ByText => {
+                                self.interception.texts.insert(text, erased);
+                            }
+                            Keep::No => {}
+                        }
+                        classified
+                    }
                 }
-                classified
             }
         };
         match &*classified {
@@ -120,33 +143,34 @@ impl<C: InnerConnection> HookedConnection<C> {
         self.interception.statements.len()
     }
 
+    /// How many statement texts (of types Diesel renders differently from
+    /// use to use) this connection has classified and keeps (for tests of
+    /// the classification cache).
+    #[doc(hidden)]
+    pub fn classified_statement_texts(&self) -> usize {
+        self.interception.texts.len()
+    }
+
     /// True inside `without_hooks`.
     pub(crate) fn hooks_all_off(&mut self) -> bool {
         self.scope_mut().is_bypassed::<AllHooks>()
     }
 
-    /// Renders and scans `query`; also says whether the answer holds for
-    /// every statement of its type.
+    /// Scans `query`, rendered as `sql`; also says for which statements
+    /// the answer holds.
     fn classify(
         &mut self,
         query: &dyn QueryFragment<C::Backend>,
-    ) -> QueryResult<(Classified<C>, bool)> {
+        sql: String,
+    ) -> QueryResult<(Classified<C>, Keep)> {
         let backend = C::Backend::default();
-        let mut builder = <C::Backend as Backend>::QueryBuilder::default();
-        if let Err(error) = query.to_sql(&mut builder, &backend) {
-            // The statement itself reports this when it is sent.
-            tracing::debug!(%error, "could not render a statement to classify it");
-            return Ok((Classified::Pass, false));
-        }
-        let sql = diesel::query_builder::QueryBuilder::finish(builder);
-        self.note_schema_change(&sql);
         let dialect = <C::Backend as crate::backend::Capture>::DIALECT;
         // One statement (Diesel writes no `;`) whose first target has no
         // hooks: nothing more to read.
         if let Some(target) = crate::sql::first_target(&sql, dialect).filter(|_| !sql.contains(';'))
         {
             if self.registry().models_of_table(&target).next().is_none() {
-                return Ok((Classified::Pass, true));
+                return Ok((Classified::Pass, Keep::ByType));
             }
         }
         // The written table and statement kind are fixed by a statement's
@@ -157,7 +181,7 @@ impl<C: InnerConnection> HookedConnection<C> {
         let (lexing, asked) = self.lexing_for(&sql)?;
         let parsed = match crate::sql::parse(sql, lexing) {
             Ok(parsed) => parsed,
-            Err(why) => return Ok((self.unscannable(query, why)?, !asked)),
+            Err(why) => return Ok((self.unscannable(query, why)?, Keep::unless(asked))),
         };
         let target = match &parsed.shape {
             Shape::Insert(insert) => Some(&insert.target),
@@ -167,11 +191,14 @@ impl<C: InnerConnection> HookedConnection<C> {
         };
         let Some(target) = target else {
             return Ok(match self.unhooked_write(&parsed)? {
-                None => (Classified::Pass, !asked),
-                Some(unhooked) => (Classified::Unhooked(unhooked), text_fixed && !asked),
+                None => (Classified::Pass, Keep::unless(asked)),
+                Some(unhooked) => (
+                    Classified::Unhooked(unhooked),
+                    Keep::unless(asked).of_text(text_fixed),
+                ),
             });
         };
-        let keep = !asked && target.qualifier.is_empty();
+        let keep = Keep::unless(asked || !target.qualifier.is_empty());
         let Some(table) = self.identify(target)? else {
             return Ok((Classified::Pass, keep));
         };
@@ -200,7 +227,7 @@ impl<C: InnerConnection> HookedConnection<C> {
                 ))
                 }
             };
-        Ok((classified, text_fixed && keep))
+        Ok((classified, keep.of_text(text_fixed)))
     }
 
     /// A statement whose text cannot be scanned faithfully: unhooked if it
@@ -223,5 +250,53 @@ impl<C: InnerConnection> HookedConnection<C> {
                 form: format!("text the library cannot scan ({why})"),
             })
         })
+    }
+}
+
+/// For which statements a classification holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keep {
+    /// Every statement of its type (its text is fixed by the type, or
+    /// the answer does not depend on the text's details).
+    ByType,
+    /// Only statements of the same text.
+    ByText,
+    /// Only this one (it asked the session).
+    No,
+}
+
+impl Keep {
+    /// `ByType`, or `No` when `asked`.
+    fn unless(asked: bool) -> Keep {
+        if asked {
+            Keep::No
+        } else {
+            Keep::ByType
+        }
+    }
+
+    /// Narrowed to the text when the statement's text is not `fixed` by
+    /// its type.
+    fn of_text(self, fixed: bool) -> Keep {
+        match self {
+            Keep::ByType if !fixed => Keep::ByText,
+            keep => keep,
+        }
+    }
+}
+
+/// The SQL of `query`; `None` when it cannot be rendered (the statement
+/// itself reports that when it is sent).
+fn render<DB: Backend + Default>(query: &dyn QueryFragment<DB>) -> Option<String>
+where
+    DB::QueryBuilder: Default,
+{
+    let mut builder = DB::QueryBuilder::default();
+    match query.to_sql(&mut builder, &DB::default()) {
+        Ok(()) => Some(diesel::query_builder::QueryBuilder::finish(builder)),
+        Err(error) => {
+            tracing::debug!(%error, "could not render a statement to classify it");
+            None
+        }
     }
 }
