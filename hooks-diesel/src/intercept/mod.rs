@@ -1,6 +1,7 @@
 //! The interception pipeline: ordinary Diesel writes through
 //! `HookedConnection`. Every statement the connection is asked to run is
-//! classified once per statement type (lexed and shaped by `crate::sql`,
+//! classified once per statement type, or per text where Diesel renders a
+//! type anew each time (lexed and shaped by `crate::sql`,
 //! its table identified as the session would, `identify`); a write to a
 //! table that has hooks is captured (its text and binds) and routed to the
 //! hooked operations of the table's model (`route`; inserts `insert`, with
