@@ -14,14 +14,13 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::PgConnection;
+use diesel_migrations::MigrationHarness;
 use hooks_diesel::prelude::*;
 use hooks_examples::models::Account;
 use hooks_examples::schema::accounts;
+use hooks_examples::POSTGRES_MIGRATIONS;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-const TABLE: &str = "CREATE TABLE accounts (id BIGSERIAL PRIMARY KEY, owner VARCHAR(64) NOT NULL, \
-     balance BIGINT NOT NULL, status VARCHAR(16) NOT NULL, updated_at TIMESTAMP NULL)";
 
 fn main() -> Result<(), BoxError> {
     let base = std::env::var("POSTGRES_URL")
@@ -38,7 +37,7 @@ fn run(base: &str, schema: &str) -> Result<(), BoxError> {
     let separator = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
     let mut bare = PgConnection::establish(&url)?;
-    bare.batch_execute(TABLE)?;
+    bare.run_pending_migrations(POSTGRES_MIGRATIONS)?;
     let after = Registry::new().with(Hook::after_delete(|_, b: &Batch<Account>| {
         std::hint::black_box(b.len());
         Ok(())

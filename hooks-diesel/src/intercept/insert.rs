@@ -28,28 +28,25 @@ pub(super) fn insert_rows<M: Writable<C::Backend>, C: InnerConnection>(
     let creates = runs_hooks::<M, C>(conn, Operation::Create);
     let updates =
         matches!(insert.form, InsertForm::Upsert(_)) && runs_hooks::<M, C>(conn, Operation::Update);
+    // With a conflict target, the rows `DO NOTHING` skips are those a
+    // stored row or an earlier row has the target of: known before the
+    // write, so BEFORE_CREATE hooks can see the others before it.
+    let skips_known = insert.form == InsertForm::Ignore(upsert::SKIP_FORM)
+        && before_creates::<M, C>(conn)
+        && upsert::conflict_target::<M, C>(insert).is_ok();
     match InsertRoute::of(
         &insert.form,
         creates,
         updates,
         <C::Backend as HookBackend>::RETURNING,
+        skips_known,
     ) {
         InsertRoute::Unhooked => return Ok(Routed::Unhooked),
         InsertRoute::Upsert => return upsert::upsert_rows::<M, C>(conn, request, insert),
         InsertRoute::Refused(Refusal { form, why }) => {
             return Err(unsupported::<M, C>(&insert.table, form, why))
         }
-        InsertRoute::Create => {
-            // With a conflict target, the rows it skips are those a stored
-            // row or an earlier row has the target of: known before the
-            // write, so BEFORE_CREATE hooks see the others before it.
-            if insert.form == InsertForm::Ignore(upsert::SKIP_FORM)
-                && before_creates::<M, C>(conn)
-                && upsert::conflict_target::<M, C>(insert).is_ok()
-            {
-                return upsert::upsert_rows::<M, C>(conn, request, insert);
-            }
-        }
+        InsertRoute::Create => {}
     }
     if super::split::needed::<C::Backend>(request.parsed) {
         return super::split::insert_in_parts::<M, C>(conn, request, insert);

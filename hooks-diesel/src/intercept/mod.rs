@@ -96,16 +96,14 @@ impl<C: InnerConnection> HookedConnection<C> {
                         let (classified, keep) = self.classify(query, sql)?;
                         let classified = Arc::new(classified);
                         let erased: Arc<dyn Any + Send + Sync> = classified.clone();
-                        match keep {
-                            Keep::ByType if static_id.is_some() => {
-                                if let Some(id) = static_id {
-                                    self.interception.statements.insert(id, erased);
-                                }
+                        match (keep, static_id) {
+                            (Keep::ByType, Some(id)) => {
+                                self.interception.statements.insert(id, erased);
                             }
-                            Keep::ByType | Keep::ByText => {
+                            (Keep::ByType | Keep::ByText, _) => {
                                 self.interception.texts.insert(text, erased);
                             }
-                            Keep::No => {}
+                            (Keep::No, _) => {}
                         }
                         classified
                     }

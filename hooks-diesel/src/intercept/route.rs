@@ -250,7 +250,8 @@ where
 pub(super) enum InsertRoute {
     /// No hook runs for it: it is sent as it is.
     Unhooked,
-    /// An upsert, hooked by `upsert::upsert_rows`.
+    /// An upsert, or an `ON CONFLICT (<target>) DO NOTHING` whose skipped
+    /// rows are known before the write: hooked by `upsert::upsert_rows`.
     Upsert,
     /// Refused before anything is written.
     Refused(Refusal),
@@ -260,9 +261,18 @@ pub(super) enum InsertRoute {
 
 impl InsertRoute {
     /// The route of an insert of `form`, given whether create and
-    /// update hooks would run (`updates` is asked of upserts only) and
-    /// whether the backend has `RETURNING`.
-    pub(super) fn of(form: &InsertForm, creates: bool, updates: bool, returning: bool) -> Self {
+    /// update hooks would run (`updates` is asked of upserts only),
+    /// whether the backend has `RETURNING`, and whether the rows an
+    /// `ON CONFLICT (<target>) DO NOTHING` skips are known before the
+    /// write and BEFORE_CREATE hooks must see the others before it
+    /// (`skips_known`: such an insert goes the upsert's way).
+    pub(super) fn of(
+        form: &InsertForm,
+        creates: bool,
+        updates: bool,
+        returning: bool,
+        skips_known: bool,
+    ) -> Self {
         match *form {
             InsertForm::Upsert(form) if creates || updates => {
                 if form == super::upsert::FORM && returning {
@@ -279,6 +289,9 @@ impl InsertRoute {
                 form,
                 why: "without RETURNING the rows it skipped cannot be told from those it inserted",
             }),
+            InsertForm::Ignore(super::upsert::SKIP_FORM) if creates && skips_known => {
+                InsertRoute::Upsert
+            }
             InsertForm::Ignore(_) | InsertForm::Plain if creates => InsertRoute::Create,
             InsertForm::Ignore(_) | InsertForm::Plain => InsertRoute::Unhooked,
         }

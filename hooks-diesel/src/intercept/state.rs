@@ -66,7 +66,9 @@ impl TextCache {
         if self.entries.len() >= Self::MAX_ENTRIES || self.bytes + text.len() > Self::MAX_BYTES {
             self.clear();
         }
-        self.bytes += text.len();
+        if !self.entries.contains_key(&text) {
+            self.bytes += text.len();
+        }
         self.entries.insert(text, classified);
     }
 

@@ -81,17 +81,14 @@ where
             let mut done = Vec::new();
             for k in 0..chunks {
                 let olds = statements.conflicting(conn.inner_mut(), k)?;
-                let previewed = match run.wants::<M>(Event::BeforeCreate) {
+                let rows = match run.wants::<M>(Event::BeforeCreate) {
                     true => statements.preview(conn.inner_mut(), k)?,
                     false => None,
                 };
-                let previewed = match previewed {
-                    Some(rows) => {
-                        let first = statements.first_row(k);
-                        Some(before_create(conn, run, rows, &olds, first, target)?)
-                    }
-                    None => None,
-                };
+                let first = statements.first_row(k);
+                let previewed = rows
+                    .map(|rows| before_create(conn, run, rows, &olds, first, target))
+                    .transpose()?;
                 let edits = previewed.as_ref().map(|p| (&p.rows[..], &p.edited[..]));
                 let written = statements.write(conn.inner_mut(), k, edits)?;
                 let (mut created, mut updated, places) =

@@ -135,26 +135,40 @@ fn inserts_route_by_form_hooks_and_returning() {
     let ignore = InsertForm::Ignore("INSERT OR IGNORE");
     let upsert = InsertForm::Upsert(crate::intercept::upsert::FORM);
     let replace = InsertForm::Upsert("REPLACE INTO");
-    // (form, creates, updates, RETURNING)
-    assert_eq!(InsertRoute::of(&plain, true, false, true), Create);
-    assert_eq!(InsertRoute::of(&plain, true, false, false), Create);
-    assert_eq!(InsertRoute::of(&plain, false, false, true), Unhooked);
-    assert_eq!(InsertRoute::of(&ignore, true, false, true), Create);
+    // (form, creates, updates, RETURNING, skips known before the write)
+    assert_eq!(InsertRoute::of(&plain, true, false, true, false), Create);
+    assert_eq!(InsertRoute::of(&plain, true, false, false, false), Create);
+    assert_eq!(InsertRoute::of(&plain, false, false, true, false), Unhooked);
+    assert_eq!(InsertRoute::of(&ignore, true, false, true, false), Create);
     assert_eq!(
-        refused(InsertRoute::of(&ignore, true, false, false)),
+        refused(InsertRoute::of(&ignore, true, false, false, false)),
         "INSERT OR IGNORE"
     );
-    assert_eq!(InsertRoute::of(&ignore, false, false, false), Unhooked);
-    assert_eq!(InsertRoute::of(&upsert, true, false, true), Upsert);
-    assert_eq!(InsertRoute::of(&upsert, false, true, true), Upsert);
-    assert_eq!(InsertRoute::of(&upsert, false, false, true), Unhooked);
     assert_eq!(
-        refused(InsertRoute::of(&upsert, false, true, false)),
+        InsertRoute::of(&ignore, false, false, false, false),
+        Unhooked
+    );
+    assert_eq!(InsertRoute::of(&upsert, true, false, true, false), Upsert);
+    assert_eq!(InsertRoute::of(&upsert, false, true, true, false), Upsert);
+    assert_eq!(
+        InsertRoute::of(&upsert, false, false, true, false),
+        Unhooked
+    );
+    assert_eq!(
+        refused(InsertRoute::of(&upsert, false, true, false, false)),
         crate::intercept::upsert::FORM
     );
     assert_eq!(
-        refused(InsertRoute::of(&replace, true, true, true)),
+        refused(InsertRoute::of(&replace, true, true, true, false)),
         "REPLACE INTO"
     );
-    assert_eq!(InsertRoute::of(&replace, false, false, false), Unhooked);
+    assert_eq!(
+        InsertRoute::of(&replace, false, false, false, false),
+        Unhooked
+    );
+    let skip = InsertForm::Ignore(crate::intercept::upsert::SKIP_FORM);
+    assert_eq!(InsertRoute::of(&skip, true, false, true, true), Upsert);
+    assert_eq!(InsertRoute::of(&skip, true, false, true, false), Create);
+    assert_eq!(InsertRoute::of(&skip, false, false, true, true), Unhooked);
+    assert_eq!(InsertRoute::of(&ignore, true, false, true, true), Create);
 }
