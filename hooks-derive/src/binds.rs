@@ -39,7 +39,7 @@ pub(crate) fn model_binds(model: &Model, krate: &Path) -> TokenStream {
         let ty = f.ty;
         let st = sql_type(model.table, f, krate);
         quote_spanned! {f.ty_span()=>
-            #ty: #diesel::serialize::ToSql<#st, #db>,
+            #ty: #diesel::serialize::ToSql<#st, #db> + #diesel::deserialize::FromSql<#st, #db>,
             #db: #diesel::sql_types::HasSqlType<#st>,
         }
     });
@@ -59,6 +59,18 @@ pub(crate) fn model_binds(model: &Model, krate: &Path) -> TokenStream {
             #index => #diesel::query_builder::BindCollector::<'c, #db>::push_bound_value::<#st, #ty>(
                 out, &self.#member, lookup,
             ),
+        }
+    });
+    let decode_arms = model.fields.iter().map(|f| {
+        let index = f.index;
+        let member = f.ident;
+        let ty = f.ty;
+        let st = sql_type(model.table, f, krate);
+        quote! {
+            #index => {
+                self.#member = <#ty as #diesel::deserialize::FromSql<#st, #db>>::from_nullable_sql(value)?;
+                ::core::result::Result::Ok(())
+            }
         }
     });
     let column_arms = model.fields.iter().map(|f| {
@@ -170,6 +182,17 @@ pub(crate) fn model_binds(model: &Model, krate: &Path) -> TokenStream {
                 match field {
                     #(#collect_arms)*
                     #no_field
+                }
+            }
+
+            fn decode_field(
+                &mut self,
+                field: usize,
+                value: ::core::option::Option<<#db as #diesel::backend::Backend>::RawValue<'_>>,
+            ) -> #diesel::deserialize::Result<()> {
+                match field {
+                    #(#decode_arms)*
+                    _ => ::core::result::Result::Err(#krate::__private::no_such_field(#model_name, field).into()),
                 }
             }
 

@@ -67,6 +67,20 @@ pub trait ModelBinds<DB: HookBackend>: ModelTable {
         lookup: &mut <DB as TypeMetadata>::MetadataLookup,
     ) -> QueryResult<()>;
 
+    /// Sets field `field` of this record to `value` (`None`: SQL `NULL`),
+    /// decoded as the field's SQL type: a value bound for the field,
+    /// read on the client. Fails when the value does not decode (a
+    /// `NULL` for a field that is not an `Option`, say); the field is then
+    /// unchanged.
+    fn decode_field(
+        &mut self,
+        field: usize,
+        value: Option<<DB as Backend>::RawValue<'_>>,
+    ) -> diesel::deserialize::Result<()> {
+        let _ = value;
+        Err(crate::__private::no_such_field(Self::MODEL, field).into())
+    }
+
     /// Serializes component `part` of a key into `out`.
     fn collect_key<'c>(
         key: &'c Self::Key,

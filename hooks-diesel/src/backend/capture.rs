@@ -20,6 +20,11 @@ pub trait Capture: Backend + Sized {
     #[doc(hidden)]
     const SPLITS_BINDS: bool;
 
+    /// Whether [`decode_bind`](Self::decode_bind) can read captured binds
+    /// on the client.
+    #[doc(hidden)]
+    const DECODES_BINDS: bool = false;
+
     /// The binds of a captured statement, owned.
     #[doc(hidden)]
     type Binds: Send + Sync + 'static;
@@ -70,6 +75,27 @@ pub trait Capture: Backend + Sized {
     fn select_binds(binds: &Self::Binds, indexes: &[usize]) -> Option<Self::Binds> {
         let _ = (binds, indexes);
         None
+    }
+
+    /// Sets field `field` of `record` to captured bind `index`, decoded on
+    /// the client, and says whether that is exactly the value the
+    /// statement sends: the bind has the field's SQL type, decodes, and
+    /// binds back to the same bytes. `false` where it cannot be read so
+    /// (SQLite keeps no bytes to decode): the caller then asks the
+    /// database.
+    #[doc(hidden)]
+    fn decode_bind<M: crate::model::ModelBinds<Self>>(
+        binds: &Self::Binds,
+        index: usize,
+        field: usize,
+        record: &mut M,
+        lookup: &mut <Self as TypeMetadata>::MetadataLookup,
+    ) -> bool
+    where
+        Self: crate::backend::HookBackend,
+    {
+        let _ = (binds, index, field, record, lookup);
+        false
     }
 
     /// Writes `piece` into the statement being built, with its binds.

@@ -102,6 +102,7 @@ impl HookBackend for Mysql {
 impl super::Capture for Mysql {
     const DIALECT: crate::sql::Dialect = crate::sql::Dialect::Mysql;
     const SPLITS_BINDS: bool = true;
+    const DECODES_BINDS: bool = true;
     type Binds = diesel::query_builder::bind_collector::RawBytesBindCollector<Mysql>;
 
     fn capture_binds(
@@ -153,6 +154,19 @@ impl super::Capture for Mysql {
         out: &mut diesel::query_builder::AstPass<'_, 'b, Self>,
     ) -> diesel::QueryResult<()> {
         super::raw::push_raw_piece(piece, binds, out)
+    }
+
+    fn decode_bind<M: crate::model::ModelBinds<Mysql>>(
+        binds: &Self::Binds,
+        index: usize,
+        field: usize,
+        record: &mut M,
+        lookup: &mut (),
+    ) -> bool {
+        super::raw::decode_raw(binds, index, field, record, lookup, |record, bytes, ty| {
+            let value = bytes.map(|raw| diesel::mysql::MysqlValue::new(raw, *ty));
+            record.decode_field(field, value).is_ok()
+        })
     }
 }
 

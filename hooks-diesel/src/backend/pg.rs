@@ -130,6 +130,7 @@ where
 impl super::Capture for Pg {
     const DIALECT: crate::sql::Dialect = crate::sql::Dialect::Postgres;
     const SPLITS_BINDS: bool = true;
+    const DECODES_BINDS: bool = true;
     type Binds = RawBytesBindCollector<Pg>;
 
     fn capture_binds(
@@ -177,6 +178,22 @@ impl super::Capture for Pg {
         out: &mut AstPass<'_, 'b, Self>,
     ) -> QueryResult<()> {
         super::raw::push_raw_piece(piece, binds, out)
+    }
+
+    fn decode_bind<M: ModelBinds<Pg>>(
+        binds: &Self::Binds,
+        index: usize,
+        field: usize,
+        record: &mut M,
+        lookup: &mut (dyn diesel::pg::PgMetadataLookup + 'static),
+    ) -> bool {
+        super::raw::decode_raw(binds, index, field, record, lookup, |record, bytes, ty| {
+            let Some(oid) = ty.oid().ok().and_then(std::num::NonZeroU32::new) else {
+                return false;
+            };
+            let value = bytes.map(|raw| diesel::pg::PgValue::new(raw, &oid));
+            record.decode_field(field, value).is_ok()
+        })
     }
 }
 

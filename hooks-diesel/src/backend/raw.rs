@@ -92,6 +92,39 @@ where
     Ok(())
 }
 
+/// Decodes raw bind `index` into field `field` of `record` with
+/// `decode` (which builds the backend's raw value), when the bind has the
+/// field's SQL type; `true` only when the decoded value binds back to the
+/// same bytes (see [`Capture::decode_bind`](super::Capture::decode_bind)).
+pub(crate) fn decode_raw<DB, M>(
+    binds: &RawBytesBindCollector<DB>,
+    index: usize,
+    field: usize,
+    record: &mut M,
+    lookup: &mut <DB as TypeMetadata>::MetadataLookup,
+    decode: impl FnOnce(&mut M, Option<&[u8]>, &<DB as TypeMetadata>::TypeMetadata) -> bool,
+) -> bool
+where
+    for<'a> DB: Backend<BindCollector<'a> = RawBytesBindCollector<DB>> + HookBackend,
+    <DB as TypeMetadata>::TypeMetadata: PartialEq,
+    M: crate::model::ModelBinds<DB>,
+{
+    let (Some(bound), Some(bytes)) = (binds.metadata.get(index), binds.binds.get(index)) else {
+        return false;
+    };
+    let Ok(expected) = M::field_type(field, lookup) else {
+        return false;
+    };
+    if *bound != expected || !decode(record, bytes.as_deref(), &expected) {
+        return false;
+    }
+    let mut again = RawBytesBindCollector::<DB>::new();
+    record.collect_field(field, &mut again, lookup).is_ok()
+        && again.binds.len() == 1
+        && again.binds[0] == *bytes
+        && again.metadata[0] == expected
+}
+
 pub(crate) fn missing_bind(index: usize) -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError(
         format!("a captured statement has no bind number {}", index + 1).into(),

@@ -96,7 +96,7 @@ pub(super) fn insert_rows<M: Writable<C::Backend>, C: InnerConnection>(
         && insert.columns.is_some();
     let rows = if before {
         let previewing = Previewing::new::<M, C>(conn, insert)?;
-        conn.create_previewed::<M>(
+        let rows = conn.create_previewed::<M>(
             chunks.len(),
             total,
             |inner, k| previewing.records::<M, C>(inner, parsed, insert, &chunks[k], &binds),
@@ -113,7 +113,9 @@ pub(super) fn insert_rows<M: Writable<C::Backend>, C: InnerConnection>(
                     }
                 }
             },
-        )
+        );
+        previewing.remember::<M, C>(conn);
+        rows
     } else {
         conn.create_by::<M>(chunks.len(), total, |inner, k| {
             writer.write::<M, C>(inner, &chunks[k], &chunks[k].body, &binds, &mut count)

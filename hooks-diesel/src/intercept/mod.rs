@@ -12,6 +12,7 @@
 //!
 //! The connection calls this module in one place: [`HookedConnection::intercept`].
 
+mod decode;
 mod identify;
 mod insert;
 mod output;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::QueryResult;
 
+use super::decode::Decoding;
 use super::resend::{self, InsertChunk, Patch};
 use crate::backend::{Capture, ColumnDefault, HookBackend, Session};
 use crate::connection::{HookedConnection, InnerConnection};
@@ -28,6 +29,9 @@ pub(crate) struct Fields {
     /// Per field: the value a row that gives it none shows (a default, a
     /// placeholder); `None` when there is none to show.
     pub fallback: Vec<Option<Piece>>,
+    /// Per field: whether its fallback is a constant (the same for every
+    /// row).
+    pub constant: Vec<bool>,
 }
 
 impl<C: InnerConnection> HookedConnection<C> {
@@ -61,6 +65,7 @@ impl<C: InnerConnection> HookedConnection<C> {
             .any(|w| first.eq_ignore_ascii_case(w))
         {
             self.interception.catalog.clear();
+            self.interception.bases.clear();
         }
     }
 }
@@ -73,6 +78,7 @@ pub(crate) fn fields<M: Writable<DB>, DB: HookBackend>(
     let columns = insert.columns.as_deref().unwrap_or_default();
     let mut slots = Vec::with_capacity(M::FIELDS.len());
     let mut fallback = Vec::with_capacity(M::FIELDS.len());
+    let mut constant = Vec::with_capacity(M::FIELDS.len());
     for (field, info) in M::FIELDS.iter().enumerate() {
         slots.push(
             columns
@@ -84,12 +90,15 @@ pub(crate) fn fields<M: Writable<DB>, DB: HookBackend>(
             .find(|d| d.column.eq_ignore_ascii_case(info.column))
             .and_then(|d| d.default.as_deref())
             .filter(|_| !info.key);
-        fallback.push(match default {
-            Some(expression) => Some(Piece::literal(expression)),
-            None => M::zero_sql(field).map(Piece::literal),
-        });
+        let shown = default.or_else(|| M::zero_sql(field));
+        constant.push(shown.is_some_and(super::decode::is_constant));
+        fallback.push(shown.map(Piece::literal));
     }
-    Ok(Fields { slots, fallback })
+    Ok(Fields {
+        slots,
+        fallback,
+        constant,
+    })
 }
 
 /// Whether a value's text calls a function that changes something when
@@ -165,6 +174,22 @@ impl<'a, DB: HookBackend> RowsPreview<'a, DB> {
         })
     }
 
+    /// The preview of rows given as pieces, one per field (pieces that
+    /// send no bind: on SQLite, where binds are sent whole, nothing
+    /// carries them).
+    pub(super) fn of_pieces(
+        rows: Vec<Vec<Piece>>,
+        casts: &'a [Option<&'static str>],
+        binds: &'a DB::Binds,
+    ) -> Self {
+        RowsPreview {
+            rows,
+            casts,
+            binds,
+            carrier: None,
+        }
+    }
+
     fn push_row<'b>(&'b self, r: usize, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
         for (field, piece) in self.rows[r].iter().enumerate() {
             let cast = self.casts.get(field).copied().flatten();
@@ -237,6 +262,8 @@ pub(super) struct Previewing {
     fields: Fields,
     casts: Vec<Option<&'static str>>,
     fillers: Vec<Piece>,
+    /// How the rows are read on the client, where they can be.
+    decoding: Option<Decoding>,
 }
 
 impl Previewing {
@@ -246,11 +273,20 @@ impl Previewing {
         M: Writable<C::Backend>,
     {
         let defaults = conn.column_defaults::<M>()?;
+        let fields = fields::<M, C::Backend>(insert, &defaults)?;
         Ok(Previewing {
-            fields: fields::<M, C::Backend>(insert, &defaults)?,
+            decoding: Decoding::new::<M, C>(conn, insert, &fields),
+            fields,
             casts: conn.cast_types::<M>()?,
             fillers: fillers::<M, C>(&defaults),
         })
+    }
+
+    /// Keeps what this statement learnt for the statements after it.
+    pub(super) fn remember<M: HookModel, C: InnerConnection>(&self, conn: &mut HookedConnection<C>) {
+        if let Some(decoding) = &self.decoding {
+            decoding.remember::<M, C>(conn);
+        }
     }
 
     /// The records `chunk` of `insert` would write, in the caller's
@@ -267,6 +303,19 @@ impl Previewing {
         C: InnerConnection,
         M: Writable<C::Backend>,
     {
+        if let Some(decoding) = &self.decoding {
+            let decoded = decoding.records::<M, C>(
+                inner,
+                insert,
+                &self.fields,
+                &self.casts,
+                chunk,
+                binds,
+            )?;
+            if let Some(records) = decoded {
+                return Ok(records);
+            }
+        }
         let preview = RowsPreview::<C::Backend>::new::<M>(
             parsed,
             insert,

@@ -23,6 +23,10 @@ pub(crate) struct Interception {
     /// previewed, read once per table (forgotten when a statement changes
     /// a schema).
     pub catalog: HashMap<&'static str, Arc<Vec<ColumnDefault>>>,
+    /// The records inserts of a model start from when read on the
+    /// client, per model and fields left to the database (`decode`);
+    /// forgotten with the catalog.
+    pub bases: HashMap<super::decode::BaseKey, Arc<dyn Any + Send + Sync>>,
     /// The tables warned about under `UnhookedWrites::Warn`.
     pub warned_tables: Vec<String>,
     /// How many statements `UnhookedWrites::Warn` let through.
@@ -36,6 +40,7 @@ impl Interception {
         self.statements.clear();
         self.texts.clear();
         self.catalog.clear();
+        self.bases.clear();
         self.warned_tables.clear();
     }
 }

@@ -71,7 +71,11 @@ pub(super) fn upsert_rows<M: Writable<C::Backend>, C: InnerConnection>(
         binds: &binds,
         previewing,
     };
-    let rows = conn.upsert_by::<M>(chunks.len(), total, target, &mut statements)?;
+    let rows = conn.upsert_by::<M>(chunks.len(), total, target, &mut statements);
+    if let Some(previewing) = &statements.previewing {
+        previewing.remember::<M, C>(conn);
+    }
+    let rows = rows?;
     answer::<M, C>(conn, request, rows.len(), rows, returning, Some(&binds))
 }
 
