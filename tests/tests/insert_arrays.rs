@@ -3,6 +3,13 @@
 //! chunk is not bounded by the bind limit; the other backends send
 //! multi-row `VALUES` within it. On every backend the rows come back in
 //! the caller's order, each paired with its own record.
+//!
+//! An ordinary `insert_into(..).values(..)` through the hooked connection
+//! goes the same way on PostgreSQL where every value is a lone bind and
+//! there is no conflict clause: each chunk one `INSERT .. SELECT * FROM
+//! unnest(..)` of the statement's own binds, a column `DEFAULT` in every
+//! row left out; a chunk mixing `DEFAULT` and values in a column, or with
+//! an expression, is sent as written.
 
 use diesel::prelude::*;
 use hooks_diesel::prelude::*;
@@ -87,5 +94,68 @@ backend_suite! {
         assert!(created.iter().zip(&input).all(|(made, record)| (&made.owner, made.balance) == (&record.owner, record.balance)));
         let count: i64 = accounts::table.count().get_result(&mut conn).unwrap();
         assert_eq!(count, 20_000);
+    }
+
+    fn an_ordinary_insert_goes_by_arrays_where_every_value_is_a_bind(db) {
+        let seen = Seen::<Account>::new();
+        let (s, before) = (seen.clone(), Seen::<usize>::new());
+        let b = before.clone();
+        let registry = Registry::new()
+            .with(Hook::before_create(move |_, batch: &mut Batch<Account>| {
+                b.push(batch.len());
+                Ok(())
+            }))
+            .with(Hook::after_create(move |_, batch: &Batch<Account>| {
+                s.extend(batch.news().cloned());
+                Ok(())
+            }));
+        let mut conn = db.connect(registry);
+        conn.config_mut().chunk_size = 40;
+        let statements = Statements::default();
+        conn.set_instrumentation(statements.clone());
+        // `updated_at` is `None` (Diesel's `DEFAULT`) in the first 100
+        // records, set in some of the last 8.
+        let mut input = accounts(108);
+        input[..100].iter_mut().for_each(|a| a.updated_at = None);
+        let inserted = diesel::insert_into(accounts::table).values(&input[..100]).execute(&mut conn).unwrap();
+        assert_eq!(inserted, 100);
+        diesel::insert_into(accounts::table).values(&input[100..]).execute(&mut conn).unwrap();
+        let inserts: Vec<String> = statements.sql().into_iter().filter(|s| s.starts_with("INSERT")).collect();
+        if BACKEND == BackendKind::Postgres {
+            assert_eq!(inserts.len(), 4, "{inserts:?}");
+            for insert in &inserts[..3] {
+                assert!(insert.starts_with(r#"INSERT INTO "accounts" ("owner", "balance", "status") SELECT * FROM unnest($1, $2, $3) RETURNING"#), "{insert}");
+            }
+            assert!(inserts[3].contains("VALUES") && inserts[3].contains("DEFAULT") && !inserts[3].contains("unnest"), "{}", inserts[3]);
+        } else {
+            assert!(inserts.iter().all(|i| i.contains("VALUES") && !i.contains("unnest")), "{inserts:?}");
+        }
+        let rows: Vec<Account> = accounts::table.order(accounts::id).select(Account::as_select()).load(&mut conn).unwrap();
+        assert_eq!(rows.len(), 108);
+        for (row, record) in rows.iter().zip(&input) {
+            let mut expected = record.clone();
+            expected.id = row.id;
+            assert_eq!(row, &expected, "each stored row is its record's, in order");
+        }
+        assert_eq!(seen.all(), rows, "AFTER_CREATE saw the stored rows, in order");
+        assert_eq!(before.all().iter().sum::<usize>(), 108);
+        // A value that is an expression keeps the statement's text.
+        let p = if BACKEND == BackendKind::Postgres { ["$1", "$2", "$3", "$4"] } else { ["?"; 4] };
+        let statements = Statements::default();
+        conn.set_instrumentation(statements.clone());
+        diesel::sql_query(format!(
+            "INSERT INTO accounts (owner, balance, status) VALUES ({}, 1 + 1, 'idle'), ({}, {}, {})",
+            p[0], p[1], p[2], p[3]
+        ))
+        .bind::<diesel::sql_types::Text, _>("x")
+        .bind::<diesel::sql_types::Text, _>("y")
+        .bind::<diesel::sql_types::BigInt, _>(3)
+        .bind::<diesel::sql_types::Text, _>("active")
+        .execute(&mut conn)
+        .unwrap();
+        let written: Vec<String> = statements.sql().into_iter().filter(|s| s.starts_with("INSERT")).collect();
+        assert!(written.len() == 1 && written[0].contains("VALUES") && !written[0].contains("unnest"), "{written:?}");
+        let last: Vec<(String, i64, String)> = accounts::table.order(accounts::id.desc()).limit(2).select((accounts::owner, accounts::balance, accounts::status)).load(&mut conn).unwrap();
+        assert_eq!(last, [("y".to_string(), 3, "active".to_string()), ("x".to_string(), 2, "idle".to_string())]);
     }
 }

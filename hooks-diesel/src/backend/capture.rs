@@ -98,6 +98,16 @@ pub trait Capture: Backend + Sized {
         false
     }
 
+    /// Binds of their own: per column of `rows` (each row the indexes of
+    /// its captured binds, one per column), one array of the binds at
+    /// that position, in the rows' order. `None` where the backend has no
+    /// arrays, or a column's binds differ in SQL type or are arrays.
+    #[doc(hidden)]
+    fn column_arrays(binds: &Self::Binds, rows: &[Vec<usize>]) -> Option<Self::Binds> {
+        let _ = (binds, rows);
+        None
+    }
+
     /// Writes `piece` into the statement being built, with its binds.
     #[doc(hidden)]
     fn push_piece<'b>(

@@ -180,6 +180,45 @@ impl super::Capture for Pg {
         super::raw::push_raw_piece(piece, binds, out)
     }
 
+    fn column_arrays(binds: &Self::Binds, rows: &[Vec<usize>]) -> Option<Self::Binds> {
+        let width = rows.first()?.len();
+        let mut arrays = RawBytesBindCollector::<Pg>::new();
+        for column in 0..width {
+            let ty = binds.metadata.get(*rows[0].get(column)?)?;
+            let (element, array) = (ty.oid().ok()?, ty.array_oid().ok()?);
+            if array == 0 {
+                return None;
+            }
+            // `array_send`'s format: one dimension, no flags, the element
+            // type, the length and lower bound 1, then each element.
+            let mut bytes = Vec::new();
+            for word in [1i32, 0] {
+                bytes.extend_from_slice(&word.to_be_bytes());
+            }
+            bytes.extend_from_slice(&element.to_be_bytes());
+            bytes.extend_from_slice(&i32::try_from(rows.len()).ok()?.to_be_bytes());
+            bytes.extend_from_slice(&1i32.to_be_bytes());
+            for row in rows {
+                let at = *row.get(column)?;
+                if binds.metadata.get(at)? != ty || row.len() != width {
+                    return None;
+                }
+                match binds.binds.get(at)? {
+                    Some(value) => {
+                        bytes.extend_from_slice(&i32::try_from(value.len()).ok()?.to_be_bytes());
+                        bytes.extend_from_slice(value);
+                    }
+                    None => bytes.extend_from_slice(&(-1i32).to_be_bytes()),
+                }
+            }
+            arrays.binds.push(Some(bytes));
+            arrays
+                .metadata
+                .push(diesel::pg::PgTypeMetadata::new(array, 0));
+        }
+        Some(arrays)
+    }
+
     fn decode_bind<M: ModelBinds<Pg>>(
         binds: &Self::Binds,
         index: usize,

@@ -80,6 +80,7 @@ pub(super) fn insert_rows<M: Writable<C::Backend>, C: InnerConnection>(
     let total = insert.values.as_ref().map(|v| v.rows.len());
     let mut count = 0;
     let writer = Writer {
+        parsed,
         insert,
         binds: &binds,
         read_back: read_back.as_ref(),
@@ -106,7 +107,7 @@ pub(super) fn insert_rows<M: Writable<C::Backend>, C: InnerConnection>(
                     .edited::<M, C>(inner, parsed, insert, chunk, previewed, records, &binds)?
                 {
                     None => {
-                        Ok(writer.write::<M, C>(inner, chunk, &chunk.body, &binds, &mut count)?)
+                        Ok(writer.write_unedited::<M, C>(inner, chunk, &mut count)?)
                     }
                     Some((body, extended)) => {
                         Ok(writer.write::<M, C>(inner, chunk, &body, &extended, &mut count)?)
@@ -118,7 +119,7 @@ pub(super) fn insert_rows<M: Writable<C::Backend>, C: InnerConnection>(
         rows
     } else {
         conn.create_by::<M>(chunks.len(), total, |inner, k| {
-            writer.write::<M, C>(inner, &chunks[k], &chunks[k].body, &binds, &mut count)
+            writer.write_unedited::<M, C>(inner, &chunks[k], &mut count)
         })
     }
     .map_err(unreadable::<M, C>(&insert.table, "INSERT"))?;
@@ -139,12 +140,31 @@ where
 
 /// Sends the statements of an insert and reads back the rows they wrote.
 struct Writer<'a, DB: HookBackend> {
+    parsed: &'a crate::sql::Parsed,
     insert: &'a Insert,
     binds: &'a DB::Binds,
     read_back: Option<&'a InsertedKeys>,
 }
 
 impl<DB: HookBackend> Writer<'_, DB> {
+    /// Sends `chunk` as the caller wrote it: by arrays where the backend
+    /// has them (`arrays`), else its own text.
+    fn write_unedited<M, C>(
+        &self,
+        inner: &mut C,
+        chunk: &InsertChunk,
+        count: &mut usize,
+    ) -> diesel::QueryResult<Vec<M>>
+    where
+        C: InnerConnection<Backend = DB>,
+        M: Writable<DB>,
+    {
+        match super::arrays::by_arrays::<DB>(self.parsed, self.insert, chunk, self.binds) {
+            Some((body, arrays)) => self.write::<M, C>(inner, chunk, &body, &arrays, count),
+            None => self.write::<M, C>(inner, chunk, &chunk.body, self.binds, count),
+        }
+    }
+
     /// Sends `body` (chunk `chunk` of the insert, with `binds`); returns
     /// the rows as stored; adds how many were inserted to `count`.
     fn write<M, C>(

@@ -12,6 +12,7 @@
 //!
 //! The connection calls this module in one place: [`HookedConnection::intercept`].
 
+mod arrays;
 mod decode;
 mod identify;
 mod insert;

@@ -196,7 +196,6 @@ impl Parsed {
     }
 
     /// The text from the first to the last token of `clause`.
-    #[cfg(test)]
     pub(crate) fn text(&self, clause: &Clause) -> &str {
         match (self.tokens.get(clause.start), clause.end.checked_sub(1)) {
             (Some(first), Some(last)) if clause.start < clause.end => {
