@@ -161,7 +161,10 @@ impl Decoding {
 
     /// Keeps a base this statement previewed on the connection, for the
     /// statements after it.
-    pub(super) fn remember<M: HookModel, C: InnerConnection>(&self, conn: &mut HookedConnection<C>) {
+    pub(super) fn remember<M: HookModel, C: InnerConnection>(
+        &self,
+        conn: &mut HookedConnection<C>,
+    ) {
         if !*self.fresh.borrow() {
             return;
         }

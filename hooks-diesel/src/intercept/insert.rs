@@ -106,9 +106,7 @@ pub(super) fn insert_rows<M: Writable<C::Backend>, C: InnerConnection>(
                 match previewing
                     .edited::<M, C>(inner, parsed, insert, chunk, previewed, records, &binds)?
                 {
-                    None => {
-                        Ok(writer.write_unedited::<M, C>(inner, chunk, &mut count)?)
-                    }
+                    None => Ok(writer.write_unedited::<M, C>(inner, chunk, &mut count)?),
                     Some((body, extended)) => {
                         Ok(writer.write::<M, C>(inner, chunk, &body, &extended, &mut count)?)
                     }

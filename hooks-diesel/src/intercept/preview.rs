@@ -283,7 +283,10 @@ impl Previewing {
     }
 
     /// Keeps what this statement learnt for the statements after it.
-    pub(super) fn remember<M: HookModel, C: InnerConnection>(&self, conn: &mut HookedConnection<C>) {
+    pub(super) fn remember<M: HookModel, C: InnerConnection>(
+        &self,
+        conn: &mut HookedConnection<C>,
+    ) {
         if let Some(decoding) = &self.decoding {
             decoding.remember::<M, C>(conn);
         }
@@ -304,14 +307,8 @@ impl Previewing {
         M: Writable<C::Backend>,
     {
         if let Some(decoding) = &self.decoding {
-            let decoded = decoding.records::<M, C>(
-                inner,
-                insert,
-                &self.fields,
-                &self.casts,
-                chunk,
-                binds,
-            )?;
+            let decoded =
+                decoding.records::<M, C>(inner, insert, &self.fields, &self.casts, chunk, binds)?;
             if let Some(records) = decoded {
                 return Ok(records);
             }
