@@ -108,6 +108,15 @@ pub trait Capture: Backend + Sized {
         None
     }
 
+    /// How many elements captured bind `index` holds when it is a
+    /// one-dimensional array; `None` where it is not (or the backend has
+    /// no arrays).
+    #[doc(hidden)]
+    fn array_len(binds: &Self::Binds, index: usize) -> Option<usize> {
+        let _ = (binds, index);
+        None
+    }
+
     /// Writes `piece` into the statement being built, with its binds.
     #[doc(hidden)]
     fn push_piece<'b>(

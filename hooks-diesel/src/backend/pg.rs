@@ -219,6 +219,21 @@ impl super::Capture for Pg {
         Some(arrays)
     }
 
+    fn array_len(binds: &Self::Binds, index: usize) -> Option<usize> {
+        let bytes = binds.binds.get(index)?.as_deref()?;
+        let word = |at: usize| {
+            let raw: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+            Some(i32::from_be_bytes(raw))
+        };
+        // `array_send`: dimensions, flags, element type, then per
+        // dimension its length and lower bound; no dimension: empty.
+        match word(0)? {
+            0 => Some(0),
+            1 => usize::try_from(word(12)?).ok(),
+            _ => None,
+        }
+    }
+
     fn decode_bind<M: ModelBinds<Pg>>(
         binds: &Self::Binds,
         index: usize,

@@ -14,7 +14,7 @@ use crate::ops::{assigned_fields, Plan};
 use crate::query::Captured;
 use crate::query::Writable;
 use crate::sql::Piece;
-use crate::sql::{Clause, Delete, InsertForm, Parsed, Shape, Update};
+use crate::sql::{Clause, Delete, InsertForm, Listed, Parsed, Shape, Update};
 use hooks_core::{HookModel, Operation};
 
 /// What the caller of the intercepted statement asked for.
@@ -405,9 +405,33 @@ fn delete_rows<M: Writable<C::Backend>, C: InnerConnection>(
     let mut rows = Vec::new();
     let keep = (request.want == Want::Rows).then_some(&mut rows);
     let count = conn
-        .delete_matching::<M, _>(&filter_sql, keep)
+        .delete_matching::<M, _>(
+            &filter_sql,
+            keep,
+            listed_rows::<M, C>(request, delete, &binds),
+        )
         .map_err(unreadable::<M, C>(&delete.table, "DELETE"))?;
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
+}
+
+/// At most how many rows `delete` matches when its condition lists keys
+/// (`key = ANY($n)`, `key IN (..)`) of a one-column key.
+fn listed_rows<M: Writable<C::Backend>, C: InnerConnection>(
+    request: &Request<'_, C::Backend>,
+    delete: &Delete,
+    binds: &<C::Backend as Capture>::Binds,
+) -> Option<usize> {
+    let mut keys = M::FIELDS.iter().filter(|f| f.key);
+    let (Some(key), None) = (keys.next(), keys.next()) else {
+        return None;
+    };
+    let listed = request
+        .parsed
+        .listed_keys(delete.filter.as_ref()?, &delete.table, key.column)?;
+    match listed {
+        Listed::Items(n) => Some(n),
+        Listed::Array(bind) => <C::Backend as Capture>::array_len(binds, bind),
+    }
 }
 
 #[cfg(test)]

@@ -101,7 +101,7 @@ where
     where
         M: Writable<C::Backend> + ModelTable,
     {
-        self.delete_matching::<M, _>(&filter, None)
+        self.delete_matching::<M, _>(&filter, None, None)
     }
 
     /// Deletes the rows matching `filter` chunk by chunk; keeps them in
@@ -112,11 +112,14 @@ where
     /// a chunk, otherwise their keys are, and the rows then chunk by
     /// chunk. With AFTER_DELETE hooks only, on a backend with `RETURNING`,
     /// each chunk is deleted by `DELETE .. RETURNING` without reading it
-    /// first.
+    /// first; when the filter matches `at_most` rows, no more than a
+    /// chunk (it lists keys), by one `DELETE .. RETURNING` with the filter
+    /// itself, which evaluates it once.
     pub(crate) fn delete_matching<M, F>(
         &mut self,
         filter: &F,
         mut keep: Option<&mut Vec<M>>,
+        at_most: Option<usize>,
     ) -> Result<usize>
     where
         M: Writable<C::Backend>,
@@ -142,7 +145,23 @@ where
             }
             let chunk = run.chunk_len(key_binds::<M>());
             let mut deleted = 0;
-            if !run.wants::<M>(Event::BeforeDelete) && <C::Backend as HookBackend>::RETURNING {
+            let after_only =
+                !run.wants::<M>(Event::BeforeDelete) && <C::Backend as HookBackend>::RETURNING;
+            if after_only && at_most.is_some_and(|n| n <= chunk) {
+                let mut gone = M::delete_returning(conn.inner_mut(), Target::Filter(filter))?;
+                // A filter has no order: in key order, as read otherwise.
+                gone.sort_by_key(HookModel::key);
+                deleted = gone.len();
+                conn.record_write(M::MODEL, Operation::Delete, deleted);
+                let mut set = ChangeSet::deleted(gone);
+                run.dispatch(conn, Event::AfterDelete, &mut set)?;
+                if let Some(keep) = keep {
+                    keep.extend(set.into_news());
+                }
+                conn.progress::<M>(Operation::Delete, deleted, None);
+                return Ok(deleted);
+            }
+            if after_only {
                 let keys = M::select_key_list(conn.inner_mut(), filter, true)?;
                 for keys in keys.chunks(chunk) {
                     let gone =

@@ -5,6 +5,7 @@
 //! refer to (`piece`). It knows no connection and no model.
 
 mod forms;
+mod listed;
 mod piece;
 mod scan;
 mod shape;
@@ -12,6 +13,7 @@ mod statement;
 mod top;
 mod writes;
 
+pub(crate) use listed::Listed;
 #[cfg(feature = "sqlite")]
 pub(crate) use piece::Carry;
 pub(crate) use piece::Piece;
