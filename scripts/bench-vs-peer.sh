@@ -21,7 +21,8 @@
 # peer (default 127.0.0.1:5432, postgres); PEER_DIR (default
 # /work/shared/bench/peer); PEER_VENV (default /tmp/peer-venv, made by the
 # peer's setup.sh when missing); BENCH_BIN (default: target/release/bench,
-# built first). Each round's raw output is kept in $OUT_DIR (default a
+# built first); BENCH_ARGS, more arguments for the bench (`--chunk 5000`).
+# Each round's raw output is kept in $OUT_DIR (default a
 # temporary directory, printed).
 set -euo pipefail
 
@@ -61,7 +62,8 @@ for r in $(seq 1 "$rounds"); do
     "$venv/bin/python" "$peer_dir/django_bench.py" --n "$n" --repeat "$repeat" \
         > "$out/peer-$r.txt" 2> "$out/peer-$r.err" || { cat "$out/peer-$r.err" >&2; exit 1; }
     echo "# round $r: hooked" >&2
-    "$bench" --backend postgres --n "$n" --repeat "$repeat" --variants hooked \
+    # shellcheck disable=SC2086
+    "$bench" --backend postgres --n "$n" --repeat "$repeat" --variants hooked ${BENCH_ARGS:-} \
         > "$out/ours-$r.txt" 2> "$out/ours-$r.err" || { cat "$out/ours-$r.err" >&2; exit 1; }
 done
 
