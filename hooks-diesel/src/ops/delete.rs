@@ -57,10 +57,8 @@ where
             // AFTER hooks only: the one `DELETE .. RETURNING` hands them
             // the old rows; vanished keys roll the operation back.
             let gone = M::delete_returning(self.inner_mut(), Target::<_, NoFilter>::Keys(keys))?;
-            let mut set = ChangeSet::deleted(rows_in_order(keys, gone)?).at_offset(offset);
-            self.record_write(M::MODEL, Operation::Delete, keys.len());
-            run.dispatch(self, Event::AfterDelete, &mut set)?;
-            return Ok(keys.len());
+            let set = ChangeSet::deleted(rows_in_order(keys, gone)?).at_offset(offset);
+            return self.after_delete(run, set, None);
         }
         let in_order = rows_in_order(keys, M::select_keys(self.inner_mut(), keys, true)?)?;
         let set = ChangeSet::deleted(in_order).at_offset(offset);
@@ -84,6 +82,18 @@ where
                 keys.len()
             )));
         }
+        self.after_delete(run, set, keep)
+    }
+
+    /// Records the rows of `set` as deleted, runs AFTER_DELETE hooks on
+    /// them and keeps them in `keep`; returns how many.
+    fn after_delete<M: Writable<C::Backend>>(
+        &mut self,
+        run: &Run<C>,
+        mut set: ChangeSet<M>,
+        keep: Option<&mut Vec<M>>,
+    ) -> Result<usize> {
+        let deleted = set.len();
         self.record_write(M::MODEL, Operation::Delete, deleted);
         run.dispatch(self, Event::AfterDelete, &mut set)?;
         if let Some(keep) = keep {
@@ -151,13 +161,7 @@ where
                 let mut gone = M::delete_returning(conn.inner_mut(), Target::Filter(filter))?;
                 // A filter has no order: in key order, as read otherwise.
                 gone.sort_by_key(HookModel::key);
-                deleted = gone.len();
-                conn.record_write(M::MODEL, Operation::Delete, deleted);
-                let mut set = ChangeSet::deleted(gone);
-                run.dispatch(conn, Event::AfterDelete, &mut set)?;
-                if let Some(keep) = keep {
-                    keep.extend(set.into_news());
-                }
+                deleted = conn.after_delete(run, ChangeSet::deleted(gone), keep)?;
                 conn.progress::<M>(Operation::Delete, deleted, None);
                 return Ok(deleted);
             }
@@ -166,13 +170,8 @@ where
                 for keys in keys.chunks(chunk) {
                     let gone =
                         M::delete_returning(conn.inner_mut(), Target::<_, NoFilter>::Keys(keys))?;
-                    let mut set = ChangeSet::deleted(rows_in_order(keys, gone)?).at_offset(deleted);
-                    deleted += keys.len();
-                    conn.record_write(M::MODEL, Operation::Delete, keys.len());
-                    run.dispatch(conn, Event::AfterDelete, &mut set)?;
-                    if let Some(keep) = keep.as_deref_mut() {
-                        keep.extend(set.into_news());
-                    }
+                    let set = ChangeSet::deleted(rows_in_order(keys, gone)?).at_offset(deleted);
+                    deleted += conn.after_delete(run, set, keep.as_deref_mut())?;
                     conn.progress::<M>(Operation::Delete, deleted, None);
                 }
                 return Ok(deleted);
