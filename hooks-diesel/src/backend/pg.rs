@@ -107,24 +107,38 @@ where
         let mut elements = RawBytesBindCollector::<Pg>::new();
         self.collect::<Pg>(&mut elements, out.metadata_lookup())?;
         let element_oid = <Pg as HasSqlType<ST>>::metadata(out.metadata_lookup()).oid()?;
-        let header: [i32; 2] = [1, 0]; // one dimension, no flags
-        for word in header {
-            out.write_all(&word.to_be_bytes())?;
-        }
-        out.write_all(&element_oid.to_be_bytes())?;
-        out.write_all(&i32::try_from(self.len())?.to_be_bytes())?;
-        out.write_all(&1i32.to_be_bytes())?; // lower bound
-        for element in &elements.binds {
-            match element {
-                Some(bytes) => {
-                    out.write_all(&i32::try_from(bytes.len())?.to_be_bytes())?;
-                    out.write_all(bytes)?;
-                }
-                None => out.write_all(&(-1i32).to_be_bytes())?,
-            }
-        }
-        Ok(IsNull::No)
+        write_array(
+            out,
+            element_oid,
+            elements.binds.iter().map(Option::as_deref),
+        )
     }
+}
+
+/// Writes a one-dimensional array in `array_send`'s format: one
+/// dimension, no flags, the element type, the length and lower bound 1,
+/// then each element, length first (`-1`: `NULL`).
+fn write_array<'e>(
+    out: &mut impl Write,
+    element_oid: u32,
+    elements: impl ExactSizeIterator<Item = Option<&'e [u8]>>,
+) -> serialize::Result {
+    for word in [1i32, 0] {
+        out.write_all(&word.to_be_bytes())?;
+    }
+    out.write_all(&element_oid.to_be_bytes())?;
+    out.write_all(&i32::try_from(elements.len())?.to_be_bytes())?;
+    out.write_all(&1i32.to_be_bytes())?;
+    for element in elements {
+        match element {
+            Some(bytes) => {
+                out.write_all(&i32::try_from(bytes.len())?.to_be_bytes())?;
+                out.write_all(bytes)?;
+            }
+            None => out.write_all(&(-1i32).to_be_bytes())?,
+        }
+    }
+    Ok(IsNull::No)
 }
 
 impl super::Capture for Pg {
@@ -189,28 +203,18 @@ impl super::Capture for Pg {
             if array == 0 {
                 return None;
             }
-            // `array_send`'s format: one dimension, no flags, the element
-            // type, the length and lower bound 1, then each element.
-            let mut bytes = Vec::new();
-            for word in [1i32, 0] {
-                bytes.extend_from_slice(&word.to_be_bytes());
-            }
-            bytes.extend_from_slice(&element.to_be_bytes());
-            bytes.extend_from_slice(&i32::try_from(rows.len()).ok()?.to_be_bytes());
-            bytes.extend_from_slice(&1i32.to_be_bytes());
-            for row in rows {
-                let at = *row.get(column)?;
-                if binds.metadata.get(at)? != ty || row.len() != width {
-                    return None;
-                }
-                match binds.binds.get(at)? {
-                    Some(value) => {
-                        bytes.extend_from_slice(&i32::try_from(value.len()).ok()?.to_be_bytes());
-                        bytes.extend_from_slice(value);
+            let values = rows
+                .iter()
+                .map(|row| {
+                    let at = *row.get(column)?;
+                    if row.len() != width || binds.metadata.get(at)? != ty {
+                        return None;
                     }
-                    None => bytes.extend_from_slice(&(-1i32).to_be_bytes()),
-                }
-            }
+                    binds.binds.get(at).map(Option::as_deref)
+                })
+                .collect::<Option<Vec<Option<&[u8]>>>>()?;
+            let mut bytes = Vec::new();
+            write_array(&mut bytes, element, values.into_iter()).ok()?;
             arrays.binds.push(Some(bytes));
             arrays
                 .metadata
@@ -225,8 +229,8 @@ impl super::Capture for Pg {
             let raw: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
             Some(i32::from_be_bytes(raw))
         };
-        // `array_send`: dimensions, flags, element type, then per
-        // dimension its length and lower bound; no dimension: empty.
+        // The header `write_array` writes: dimensions, flags, element
+        // type, then per dimension its length; no dimension: empty.
         match word(0)? {
             0 => Some(0),
             1 => usize::try_from(word(12)?).ok(),
