@@ -11,7 +11,7 @@
 //! (the base), and each row starts from a copy of it.
 
 use std::any::{Any, TypeId};
-use std::cell::RefCell;
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use super::preview::{Fields, RowsPreview};
@@ -33,10 +33,10 @@ pub(super) struct Decoding {
     fallback: Vec<bool>,
     /// The base: known from the connection, or previewed on first use
     /// (inside the statement's savepoint, like every preview).
-    base: RefCell<Option<Arc<dyn Any + Send + Sync>>>,
-    /// Whether the base was previewed by this statement (and is to be
-    /// kept by the connection).
-    fresh: RefCell<bool>,
+    base: OnceCell<Arc<dyn Any + Send + Sync>>,
+    /// Whether the connection knew the base (else one previewed here is
+    /// kept by it).
+    known: bool,
 }
 
 impl Decoding {
@@ -77,15 +77,18 @@ impl Decoding {
         if !constant {
             return None;
         }
-        let base = conn
+        let base = OnceCell::new();
+        if let Some(known) = conn
             .interception
             .bases
             .get(&(TypeId::of::<M>(), fallback.clone()))
-            .cloned();
+        {
+            let _ = base.set(Arc::clone(known));
+        }
         Some(Decoding {
+            known: base.get().is_some(),
             fallback,
-            base: RefCell::new(base),
-            fresh: RefCell::new(false),
+            base,
         })
     }
 
@@ -138,7 +141,7 @@ impl Decoding {
         C: InnerConnection,
         M: Writable<C::Backend>,
     {
-        if let Some(known) = self.base.borrow().as_ref() {
+        if let Some(known) = self.base.get() {
             return Ok(known.downcast_ref::<M>().cloned());
         }
         let pieces = (0..M::FIELDS.len())
@@ -154,8 +157,7 @@ impl Decoding {
         let Some(base) = M::load_rows_of(inner, &preview)?.into_iter().next() else {
             return Ok(None);
         };
-        *self.base.borrow_mut() = Some(Arc::new(base.clone()));
-        *self.fresh.borrow_mut() = true;
+        let _ = self.base.set(Arc::new(base.clone()));
         Ok(Some(base))
     }
 
@@ -165,10 +167,10 @@ impl Decoding {
         &self,
         conn: &mut HookedConnection<C>,
     ) {
-        if !*self.fresh.borrow() {
+        if self.known {
             return;
         }
-        if let Some(base) = self.base.borrow().as_ref() {
+        if let Some(base) = self.base.get() {
             conn.interception
                 .bases
                 .insert((TypeId::of::<M>(), self.fallback.clone()), Arc::clone(base));
