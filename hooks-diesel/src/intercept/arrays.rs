@@ -30,17 +30,8 @@ pub(super) fn by_arrays<DB: Capture>(
         return None;
     }
     // The column list as written, a name per column.
-    let open = (values.head.start..close)
-        .rev()
-        .find(|&t| parsed.text(&(t..t + 1)) == "(")?;
-    let mut names = Vec::new();
-    let mut from = open + 1;
-    for t in open + 1..=close {
-        if t == close || parsed.text(&(t..t + 1)) == "," {
-            names.push(parsed.text(&(from..t)));
-            from = t + 1;
-        }
-    }
+    let names: Vec<&str> = insert.column_items.iter().map(|c| parsed.text(c)).collect();
+    let open = insert.column_items.first()?.start.checked_sub(1)?;
     let rows: Vec<&[Value]> = chunk
         .order
         .iter()

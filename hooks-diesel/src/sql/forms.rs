@@ -109,8 +109,10 @@ impl Top<'_> {
         let returning = self.find(at, end, &["RETURNING"]);
         let body_end = returning.unwrap_or(end);
         let mut columns_end = None;
+        let mut column_items = Vec::new();
         let columns = if self.punct(at) == Some(b'(') {
             let (names, close) = self.names(at)?;
+            column_items = self.list(at + 1, close, |_, item| Some(item))?;
             at = close + 1;
             columns_end = Some(close);
             Some(names)
@@ -162,6 +164,7 @@ impl Top<'_> {
             returning: returning.map(|r| r + 1..end),
             columns,
             columns_end,
+            column_items,
             values,
             conflict_target,
         })

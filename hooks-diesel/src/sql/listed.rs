@@ -5,7 +5,6 @@
 
 use super::scan::Kind;
 use super::shape::{Clause, Parsed};
-use super::top::unquote;
 
 /// The keys a condition lists.
 #[derive(Debug, PartialEq, Eq)]
@@ -26,11 +25,7 @@ impl Parsed {
         }
         let tokens = self.tokens.get(range.clone())?;
         let at = |i: usize| tokens.get(i).map(|t| (&t.kind, &self.sql[t.span.clone()]));
-        let name = |i: usize| match at(i)? {
-            (Kind::Word, text) => Some(text.to_string()),
-            (Kind::Quoted, text) => Some(unquote(text)),
-            _ => None,
-        };
+        let name = |i: usize| self.name(tokens.get(i)?);
         let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
         // `key` or `table.key`.
         let mut next = match (name(0), at(1), name(2)) {

@@ -92,6 +92,9 @@ pub(crate) struct Insert {
     pub columns: Option<Vec<String>>,
     /// The index of the token closing the column list.
     pub columns_end: Option<usize>,
+    /// The tokens of each name in the column list, as written (empty
+    /// without one).
+    pub column_items: Vec<Clause>,
     /// The `VALUES` list; `None` for `SELECT` and `DEFAULT VALUES`
     /// sources.
     pub values: Option<Values>,
@@ -226,14 +229,20 @@ impl Parsed {
     /// The names (words and quoted names, unquoted) among the tokens of
     /// `clause`.
     pub(crate) fn names_in(&self, clause: &Clause) -> impl Iterator<Item = String> + '_ {
-        self.tokens[clause.clone()].iter().filter_map(|t| {
-            let text = &self.sql[t.span.clone()];
-            match t.kind {
-                Kind::Word => Some(text.to_string()),
-                Kind::Quoted => Some(unquote(text)),
-                _ => None,
-            }
-        })
+        self.tokens[clause.clone()]
+            .iter()
+            .filter_map(|t| self.name(t))
+    }
+
+    /// Token `t` as a name: a word as written, a quoted name unquoted;
+    /// `None` for other tokens.
+    pub(crate) fn name(&self, t: &Token) -> Option<String> {
+        let text = &self.sql[t.span.clone()];
+        match t.kind {
+            Kind::Word => Some(text.to_string()),
+            Kind::Quoted => Some(unquote(text)),
+            _ => None,
+        }
     }
 
     /// Whether token `i` is the punctuation `p`.
