@@ -131,8 +131,13 @@ impl super::Capture for Sqlite {
 
 /// A piece's text with its placeholders numbered (`?3`).
 fn push_numbered(piece: &Piece, out: &mut AstPass<'_, '_, Sqlite>) -> QueryResult<()> {
+    use std::fmt::Write;
+    let mut number = String::with_capacity(8);
     push_text(piece, out, |index, out| {
-        out.push_sql(&format!("?{}", index + 1));
+        number.clear();
+        // Writing to a `String` cannot fail.
+        let _ = write!(number, "?{}", index + 1);
+        out.push_sql(&number);
         Ok(())
     })
 }

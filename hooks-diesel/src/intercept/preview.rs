@@ -411,7 +411,9 @@ where
     C: InnerConnection,
     M: Writable<C::Backend>,
 {
-    let captured = <C::Backend as Capture>::bind_count(binds);
+    // How many binds the statement has, counted once a hook edited a value
+    // (on SQLite counting reads every bind).
+    let mut captured = None;
     let mut patch = Patch::default();
     let mut values: Vec<(usize, usize)> = Vec::new();
     for ((row, record), previewed) in chunk.rows.clone().zip(records).zip(previewed) {
@@ -439,6 +441,8 @@ where
                     columns + at
                 }
             };
+            let captured =
+                *captured.get_or_insert_with(|| <C::Backend as Capture>::bind_count(binds));
             patch
                 .cells
                 .entry(row)

@@ -7,7 +7,7 @@ use crate::backend::HookBackend;
 use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::model::ModelTable;
-use crate::ops::run::{check_keys, rows_in_order, Run};
+use crate::ops::run::{check_keys, leading_rows, rows_in_order, Run};
 use crate::query::{key_binds, Filter, NoFilter, Target, Unmet, Writable};
 use hooks_core::{ChangeSet, Event, HookModel, Operation};
 
@@ -185,10 +185,13 @@ where
                 }
                 return Ok(deleted);
             }
-            drop(first);
             let keys = M::select_key_list(conn.inner_mut(), filter, true)?;
+            let mut first = leading_rows(first, chunk, &keys, HookModel::key);
             for keys in keys.chunks(chunk) {
-                let rows = rows_in_order(keys, M::select_keys(conn.inner_mut(), keys, false)?)?;
+                let rows = match first.take() {
+                    Some(rows) => rows,
+                    None => rows_in_order(keys, M::select_keys(conn.inner_mut(), keys, false)?)?,
+                };
                 let set = ChangeSet::deleted(rows).at_offset(deleted);
                 deleted += conn.delete_set(run, set, keep.as_deref_mut())?;
                 conn.progress::<M>(Operation::Delete, deleted, None);

@@ -263,6 +263,21 @@ pub(crate) fn check_keys<M: HookModel>(records: &[M], operation: Operation) -> R
     Ok(keys)
 }
 
+/// The rows a probe read first (locked, in key order, `chunk` of them)
+/// when the keys the condition then gave start with theirs: those rows are
+/// the first chunk's, unchanged since (they are locked), and need no second
+/// read. `None` when the keys start otherwise.
+pub(crate) fn leading_rows<R, K: PartialEq>(
+    mut rows: Vec<R>,
+    chunk: usize,
+    keys: &[K],
+    key: impl Fn(&R) -> K,
+) -> Option<Vec<R>> {
+    rows.truncate(chunk);
+    let same = keys.len() >= rows.len() && rows.iter().zip(keys).all(|(row, k)| key(row) == *k);
+    same.then_some(rows)
+}
+
 /// The rows of `keys`, in the order of `keys` (the caller's); fails naming
 /// every key without a row.
 pub(crate) fn rows_in_order<M: HookModel>(keys: &[M::Key], rows: Vec<M>) -> Result<Vec<M>> {
@@ -274,7 +289,7 @@ pub(crate) fn rows_in_order<M: HookModel>(keys: &[M::Key], rows: Vec<M>) -> Resu
 
 #[cfg(test)]
 mod tests {
-    use super::check_keys;
+    use super::{check_keys, leading_rows};
     use crate::error::Error;
     use hooks_core::{FieldInfo, FieldSet, HookModel, Operation};
 
@@ -332,5 +347,24 @@ mod tests {
     fn a_record_without_a_key_is_refused() {
         let err = check_keys(&rows(&[1, 0, 2]), Operation::Update);
         assert!(matches!(err, Err(Error::MissingKey { ref positions, .. }) if positions == &[1]));
+    }
+
+    #[test]
+    fn a_probe_gives_the_first_chunk_only_when_the_keys_start_with_its_rows() {
+        let first = || rows(&[2, 4, 6]);
+        let key = |r: &Row| r.0;
+        let kept = |keys: &[i64]| {
+            leading_rows(first(), 2, keys, key).map(|r| r.iter().map(key).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            kept(&[2, 4, 6, 8]),
+            Some(vec![2, 4]),
+            "the row past the chunk is dropped"
+        );
+        assert_eq!(kept(&[2, 4]), Some(vec![2, 4]));
+        // A row that appeared before them, or one of them gone: read again.
+        assert_eq!(kept(&[1, 2, 4, 6]), None);
+        assert_eq!(kept(&[2, 6, 8]), None);
+        assert_eq!(kept(&[2]), None);
     }
 }

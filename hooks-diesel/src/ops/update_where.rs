@@ -18,6 +18,7 @@ use crate::connection::HookedConnection;
 use crate::error::{Error, Result};
 use crate::model::ModelTable;
 use crate::ops::changeset::{assigned_key, projection, reads_rows, whole};
+use crate::ops::run::leading_rows;
 use crate::query::Captured;
 use crate::query::{key_binds, Changes, Filter, Projection, Target, Unmet, Writable};
 use crate::sql::Piece;
@@ -223,15 +224,20 @@ where
             if plan.whole || first.len() <= chunk {
                 return writer.write::<M>(conn, first, 0, keep);
             }
-            drop(first);
             let keys = M::select_key_list(conn.inner_mut(), filter, true)?;
+            let mut first = leading_rows(first, chunk, &keys, |(old, _)| old.key());
             let mut done = 0;
             for keys in keys.chunks(chunk) {
-                let target = match plan.carrier {
-                    Some(carrier) => Target::Both(carrier, keys),
-                    None => Target::Keys(keys),
+                let rows = match first.take() {
+                    Some(rows) => rows,
+                    None => {
+                        let target = match plan.carrier {
+                            Some(carrier) => Target::Both(carrier, keys),
+                            None => Target::Keys(keys),
+                        };
+                        read.rows::<M, C, _>(conn, target, None)?
+                    }
                 };
-                let rows = read.rows::<M, C, _>(conn, target, None)?;
                 done += writer.write::<M>(conn, rows, done, keep.as_deref_mut())?;
             }
             Ok(done)
