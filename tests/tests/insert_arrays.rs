@@ -9,7 +9,9 @@
 //! there is no conflict clause: each chunk one `INSERT .. SELECT * FROM
 //! unnest(..)` of the statement's own binds, a column `DEFAULT` in every
 //! row left out; a chunk mixing `DEFAULT` and values in a column, or with
-//! an expression, is sent as written.
+//! an expression, is sent as written. An upsert (`ON CONFLICT .. DO
+//! UPDATE`, `DO NOTHING`) whose conflict clause binds nothing goes by
+//! arrays too, the clause after the `SELECT`.
 
 use diesel::prelude::*;
 use hooks_diesel::prelude::*;
@@ -157,5 +159,88 @@ backend_suite! {
         assert!(written.len() == 1 && written[0].contains("VALUES") && !written[0].contains("unnest"), "{written:?}");
         let last: Vec<(String, i64, String)> = accounts::table.order(accounts::id.desc()).limit(2).select((accounts::owner, accounts::balance, accounts::status)).load(&mut conn).unwrap();
         assert_eq!(last, [("y".to_string(), 3, "active".to_string()), ("x".to_string(), 2, "idle".to_string())]);
+    }
+}
+
+/// Upserts: `ON CONFLICT` on SQLite and PostgreSQL (MySQL's forms are
+/// refused, see `ordinary_writes`).
+mod upserts {
+    use super::*;
+
+    backend_suite! {
+        backends(sqlite, postgres);
+
+        fn an_upsert_goes_by_arrays_where_its_conflict_clause_binds_nothing(db) {
+            type Seen4 = Seen<(&'static str, String, i64, Option<i64>)>;
+            let seen = Seen4::new();
+            let (c, u) = (seen.clone(), seen.clone());
+            let registry = Registry::new()
+                .with(Hook::after_create(move |_, b: &Batch<Account>| {
+                    c.extend(b.news().map(|a| ("created", a.owner.clone(), a.balance, None)));
+                    Ok(())
+                }))
+                .with(Hook::after_update(move |_, b: &Batch<Account>| {
+                    u.extend(b.iter().map(|(n, o)| ("updated", n.owner.clone(), n.balance, o.map(|o| o.balance))));
+                    Ok(())
+                }));
+            let mut conn = db.connect(registry);
+            let a = conn.without_hooks(|conn| conn.create(Account::new("a", 1, "active"))).unwrap();
+            let b = conn.without_hooks(|conn| conn.create(Account::new("b", 2, "active"))).unwrap();
+            let statements = Statements::default();
+            conn.set_instrumentation(statements.clone());
+            let row = |id: i64, owner: &'static str, balance: i64| {
+                (accounts::id.eq(id), accounts::owner.eq(owner), accounts::balance.eq(balance), accounts::status.eq("new"))
+            };
+            let rows = vec![row(b.id, "b", 20), row(b.id + 100, "c", 3), row(a.id, "a", 10), row(b.id + 101, "d", 4)];
+            let n = diesel::insert_into(accounts::table)
+                .values(&rows)
+                .on_conflict(accounts::id)
+                .do_update()
+                .set(accounts::balance.eq(diesel::upsert::excluded(accounts::balance)))
+                .execute(&mut conn)
+                .unwrap();
+            assert_eq!(n, 4);
+            let mut seen = seen.all();
+            seen.sort();
+            assert_eq!(
+                seen,
+                [
+                    ("created", "c".to_string(), 3, None),
+                    ("created", "d".to_string(), 4, None),
+                    ("updated", "a".to_string(), 10, Some(1)),
+                    ("updated", "b".to_string(), 20, Some(2)),
+                ]
+            );
+            // `e` takes `a`'s key and is skipped; `a2` is inserted.
+            let skipped = vec![row(a.id + 200, "a2", 0), row(a.id, "e", 5)];
+            let n = diesel::insert_into(accounts::table).values(&skipped).on_conflict_do_nothing().execute(&mut conn).unwrap();
+            assert_eq!(n, 1);
+            // A conflict clause with a bind of its own keeps `VALUES`.
+            let n = diesel::insert_into(accounts::table)
+                .values(&rows[..2])
+                .on_conflict(accounts::id)
+                .do_update()
+                .set(accounts::status.eq("again"))
+                .execute(&mut conn)
+                .unwrap();
+            assert_eq!(n, 2);
+            let inserts: Vec<String> = statements.sql().into_iter().filter(|s| s.starts_with("INSERT")).collect();
+            assert_eq!(inserts.len(), 3, "{inserts:?}");
+            let by_arrays = |sql: &String| sql.contains("SELECT * FROM unnest(") && !sql.contains("VALUES");
+            if BACKEND == BackendKind::Postgres {
+                assert!(by_arrays(&inserts[0]) && inserts[0].contains("ON CONFLICT"), "{}", inserts[0]);
+                assert!(by_arrays(&inserts[1]) && inserts[1].contains("DO NOTHING"), "{}", inserts[1]);
+            } else {
+                assert!(!by_arrays(&inserts[0]) && !by_arrays(&inserts[1]), "{inserts:?}");
+            }
+            assert!(!by_arrays(&inserts[2]), "{}", inserts[2]);
+            let stored: Vec<(String, i64, String)> = accounts::table
+                .order(accounts::owner)
+                .select((accounts::owner, accounts::balance, accounts::status))
+                .load(&mut conn)
+                .unwrap();
+            let s = |o: &str, b, st: &str| (o.to_string(), b, st.to_string());
+            assert_eq!(stored, [s("a", 10, "active"), s("a2", 0, "new"), s("b", 20, "again"), s("c", 3, "again"), s("d", 4, "new")]);
+        }
     }
 }

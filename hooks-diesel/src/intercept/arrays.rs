@@ -6,8 +6,11 @@
 //! `VALUES` resolves them to), and `INSERT .. SELECT` assigns them to the
 //! columns as `VALUES` does. A column that is `DEFAULT` in every row of
 //! the chunk is left out of the column list (its default applies, as
-//! `DEFAULT` says). Only chunks whose other values are all lone binds,
-//! with no conflict clause, go so; the others are sent as written.
+//! `DEFAULT` says). A conflict clause follows the `SELECT` as it followed
+//! `VALUES` (`ON CONFLICT (a) DO UPDATE SET b = EXCLUDED.b`: the rows
+//! proposed, and so `EXCLUDED`, are the same). Only chunks whose other
+//! values are all lone binds, with a conflict clause that binds nothing,
+//! go so; the others are sent as written.
 
 use super::resend::InsertChunk;
 use crate::backend::Capture;
@@ -21,12 +24,19 @@ pub(super) fn by_arrays<DB: Capture>(
     chunk: &InsertChunk,
     binds: &DB::Binds,
 ) -> Option<(Piece, DB::Binds)> {
-    if insert.form != InsertForm::Plain || chunk.order.len() < 2 {
+    if chunk.order.len() < 2 {
         return None;
     }
     let (values, close) = (insert.values.as_ref()?, insert.columns_end?);
     let keyword = parsed.text(&(close + 1..values.head.end));
-    if !values.tail.is_empty() || !keyword.trim().eq_ignore_ascii_case("VALUES") {
+    if !keyword.trim().eq_ignore_ascii_case("VALUES") {
+        return None;
+    }
+    // What follows the rows: nothing, or (PostgreSQL's only) a conflict
+    // clause.
+    let tail = Piece::of(parsed, &values.tail, true);
+    let conflicts = insert.form != InsertForm::Plain;
+    if tail.has_binds() || values.tail.is_empty() == conflicts {
         return None;
     }
     // The column list as written, a name per column.
@@ -76,5 +86,8 @@ pub(super) fn by_arrays<DB: Capture>(
         body.bind(n);
     }
     body.text(")");
+    if conflicts {
+        body.text(" ").append(&tail);
+    }
     Some((body.cacheable(true), arrays))
 }

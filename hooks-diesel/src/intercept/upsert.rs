@@ -142,9 +142,16 @@ where
             )?,
             _ => None,
         };
-        let (body, binds) = match &edited {
-            Some((body, binds)) => (body, binds),
-            None => (&chunk.body, self.binds),
+        // An unedited chunk goes by arrays where the backend has them.
+        let arrays = match &edited {
+            Some(_) => None,
+            None => {
+                super::arrays::by_arrays::<C::Backend>(self.parsed, self.insert, chunk, self.binds)
+            }
+        };
+        let (body, binds) = match (&edited, &arrays) {
+            (Some((body, binds)), _) | (None, Some((body, binds))) => (body, binds),
+            (None, None) => (&chunk.body, self.binds),
         };
         Ok(M::load_framed(
             inner,
