@@ -213,7 +213,10 @@ impl<DB: HookBackend> QueryId for RowsPreview<'_, DB> {
 
 impl<DB: HookBackend> QueryFragment<DB> for RowsPreview<'_, DB> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.unsafe_to_cache_prepared();
+        // Its text is one per row count and the statement's own pieces,
+        // as the insert it previews (see `resend::chunks`): kept in the
+        // statement cache where row statements may be.
+        crate::query::keep_rows_statement_uncached(&mut out);
         let width = self.rows.first().map_or(0, Vec::len);
         if DB::VALUES_TABLE {
             out.push_sql("SELECT * FROM (VALUES ");
