@@ -8,7 +8,9 @@
 //! `generated_statements` draws its statements from a fixed seed: raw SQL
 //! (tricky strings, implicit casts of every column type, arithmetic and
 //! `CASE`, subqueries over the written table, another schema, each
-//! backend's comments and quoting) and Diesel DSL statements with tricky
+//! backend's comments and quoting, upserts on the key: `ON CONFLICT (id)
+//! DO NOTHING / DO UPDATE`, MySQL's `ON DUPLICATE KEY UPDATE`) and Diesel
+//! DSL statements with tricky
 //! bound values. `HOOKS_EXACT_CASES` sets how many (default 300 per
 //! backend), `HOOKS_EXACT_SEED` another seed; a failing case is shrunk to
 //! a short statement.

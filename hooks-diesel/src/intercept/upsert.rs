@@ -21,7 +21,7 @@ use diesel::QueryResult;
 use super::insert::before_creates;
 use super::preview::Previewing;
 use super::resend::{self, bound_at, chunk_rows, InsertChunk, InsertReturning};
-use super::route::{answer, capture, returning, unsupported, Request, Routed};
+use super::route::{answer, capture, returning, unreadable, unsupported, Request, Routed};
 use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
@@ -75,7 +75,13 @@ pub(super) fn upsert_rows<M: Writable<C::Backend>, C: InnerConnection>(
     if let Some(previewing) = &statements.previewing {
         previewing.remember::<M, C>(conn);
     }
-    let rows = rows?;
+    let form = match insert.form {
+        InsertForm::Upsert(form) | InsertForm::Ignore(form) => form,
+        InsertForm::Plain => FORM,
+    };
+    // A row it writes that does not read as the model is refused, as an
+    // UPDATE's is (the statement's write rolls back with the operation).
+    let rows = rows.map_err(unreadable::<M, C>(&insert.table, form))?;
     answer::<M, C>(conn, request, rows.len(), rows, returning, Some(&binds))
 }
 

@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 
 use super::sql::{
-    Case, Col, Comment, Cond, Dsl, DslCond, DslRow, DslSet, Expr, Raw, Style, Target, Val, Wrap,
+    Case, Col, Comment, Cond, Conflict, Dsl, DslCond, DslRow, DslSet, Expr, Raw, Style, Target,
+    Val, Wrap,
 };
 
 /// Strings that have broken SQL rewriters: quotes, backslashes, comment
@@ -232,6 +233,19 @@ fn filter() -> impl Strategy<Value = Option<Cond>> {
     prop_oneof![1 => Just(None), 9 => cond().prop_map(Some)]
 }
 
+/// A conflict clause on the key: skip, take the proposed values, or set
+/// an expression.
+fn conflict() -> impl Strategy<Value = Conflict> {
+    prop_oneof![
+        1 => Just(Conflict::Nothing),
+        2 => prop::collection::vec(column(), 1..3).prop_map(|mut columns| {
+            columns.dedup();
+            Conflict::Excluded(columns)
+        }),
+        2 => assignment().prop_map(|(col, expr)| Conflict::Set(col, expr)),
+    ]
+}
+
 fn raw() -> impl Strategy<Value = Raw> {
     let returning = prop::bool::weighted(0.25);
     let update = (
@@ -266,15 +280,20 @@ fn raw() -> impl Strategy<Value = Raw> {
         target(),
         prop::collection::vec(column(), 1..5),
         1usize..4,
+        prop::option::weighted(0.35, conflict()),
         returning,
     )
-        .prop_flat_map(|(target, mut columns, rows, returning)| {
+        .prop_flat_map(|(target, mut columns, rows, conflict, returning)| {
             columns.dedup();
             if !columns.contains(&Col::Big) {
                 columns.insert(0, Col::Big);
             }
             if !columns.contains(&Col::Txt) {
                 columns.push(Col::Txt);
+            }
+            // An upsert gives keys, some of the seeded rows' (1 to 12).
+            if conflict.is_some() {
+                columns.insert(0, Col::Id);
             }
             // VALUES rows name no column.
             let row: Vec<BoxedStrategy<Expr>> = columns
@@ -288,11 +307,22 @@ fn raw() -> impl Strategy<Value = Raw> {
                     .boxed()
                 })
                 .collect();
-            prop::collection::vec(row, rows).prop_map(move |rows| Raw::Insert {
-                target,
-                columns: columns.clone(),
-                rows,
-                returning,
+            // An upsert's keys: bound, distinct (a key given twice is an
+            // error on every backend), some of them the seeded rows'.
+            let keys = prop::sample::subsequence((1i64..16).collect::<Vec<_>>(), rows);
+            (prop::collection::vec(row, rows), keys).prop_map(move |(mut rows, keys)| {
+                if conflict.is_some() {
+                    for (row, key) in rows.iter_mut().zip(keys) {
+                        row[0] = Expr::Bind(Val::Int(key));
+                    }
+                }
+                Raw::Insert {
+                    target,
+                    columns: columns.clone(),
+                    rows,
+                    conflict: conflict.clone(),
+                    returning,
+                }
             })
         });
     prop_oneof![5 => update, 3 => delete, 2 => insert]

@@ -1,7 +1,7 @@
 //! Raw statements of the differential suite rendered for one backend: its
 //! names, keyword case, quoting, comments and placeholders.
 
-use super::sql::{Col, Comment, Cond, Expr, Raw, Style, Target, Val, Wrap};
+use super::sql::{Col, Comment, Cond, Conflict, Expr, Raw, Style, Target, Val, Wrap};
 use hooks_tests::BackendKind;
 
 /// The names a raw statement is rendered with.
@@ -262,6 +262,63 @@ impl Out<'_> {
         }
     }
 
+    /// `ON CONFLICT (id) DO ..`; MySQL's `ON DUPLICATE KEY UPDATE ..`.
+    fn conflict(&mut self, conflict: &Conflict) {
+        let mysql = self.names.backend == BackendKind::Mysql;
+        self.kw("on");
+        if mysql {
+            self.kw("duplicate");
+            self.kw("key");
+            self.kw("update");
+        } else {
+            self.kw("conflict");
+            self.raw("(");
+            self.column(Col::Id);
+            self.glue(")");
+            self.kw("do");
+            self.kw(if *conflict == Conflict::Nothing {
+                "nothing"
+            } else {
+                "update"
+            });
+            if *conflict != Conflict::Nothing {
+                self.kw("set");
+            }
+        }
+        match conflict {
+            Conflict::Nothing if mysql => {
+                self.column(Col::Id);
+                self.raw("=");
+                self.column(Col::Id);
+            }
+            Conflict::Nothing => {}
+            Conflict::Excluded(columns) => {
+                for (n, col) in columns.iter().enumerate() {
+                    if n > 0 {
+                        self.glue(",");
+                    }
+                    self.column(*col);
+                    self.raw("=");
+                    if mysql {
+                        self.kw("values");
+                        self.glue("(");
+                        self.glue(col.name());
+                        self.glue(")");
+                    } else {
+                        self.kw("excluded");
+                        self.glue(".");
+                        self.glue_ident(col.name());
+                    }
+                }
+            }
+            Conflict::Set(col, expr) => {
+                self.column(*col);
+                self.raw("=");
+                self.expr(expr);
+            }
+        }
+    }
+
     fn returning(&mut self, returning: bool) {
         if returning {
             self.kw("returning");
@@ -352,6 +409,7 @@ pub fn render(raw: &Raw, style: &Style, names: &Names<'_>) -> Rendered {
             target,
             columns,
             rows,
+            conflict,
             returning,
         } => {
             out.kw("insert");
@@ -378,6 +436,9 @@ pub fn render(raw: &Raw, style: &Style, names: &Names<'_>) -> Rendered {
                     out.expr(expr);
                 }
                 out.glue(")");
+            }
+            if let Some(conflict) = conflict {
+                out.conflict(conflict);
             }
             out.returning(*returning);
         }

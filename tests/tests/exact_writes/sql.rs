@@ -152,8 +152,24 @@ pub enum Raw {
         target: Target,
         columns: Vec<Col>,
         rows: Vec<Vec<Expr>>,
+        /// With a conflict clause, `id` is the first column.
+        conflict: Option<Conflict>,
         returning: bool,
     },
+}
+
+/// What an insert does with a row whose key is taken.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Conflict {
+    /// `ON CONFLICT (id) DO NOTHING` (MySQL: `ON DUPLICATE KEY UPDATE id =
+    /// id`).
+    Nothing,
+    /// `ON CONFLICT (id) DO UPDATE SET c = EXCLUDED.c, ..` (MySQL: `c =
+    /// VALUES(c)`).
+    Excluded(Vec<Col>),
+    /// `ON CONFLICT (id) DO UPDATE SET c = <expr>` (MySQL: `ON DUPLICATE
+    /// KEY UPDATE c = <expr>`).
+    Set(Col, Expr),
 }
 
 /// A Diesel DSL condition on `exact_rows`.

@@ -325,6 +325,29 @@ mod sqlite_forms {
                 .unwrap_err();
             assert_eq!(unsupported_form(err), "REPLACE INTO");
         }
+
+        fn an_upsert_writing_a_value_the_model_cannot_read_is_refused_and_undone(db) {
+            // SQLite stores `''` in a TIMESTAMP column; the model cannot
+            // read the row back, so the upsert is refused (as an UPDATE
+            // writing it is) and its write rolled back.
+            let calls = Calls::new();
+            let mut conn = db.connect(recording(&calls));
+            let a = conn.without_hooks(|conn| conn.create(Account::new("a", 1, "active"))).unwrap();
+            let upsert = "INSERT INTO accounts (id, owner, balance, status) VALUES (?, 'a', 2, 'x') \
+                          ON CONFLICT (id) DO UPDATE SET updated_at = ''";
+            let err = diesel::sql_query(upsert)
+                .bind::<diesel::sql_types::BigInt, _>(a.id)
+                .execute(&mut conn)
+                .unwrap_err();
+            assert_eq!(unsupported_form(err), "ON CONFLICT DO UPDATE");
+            assert_eq!(stored!(db), [("a".to_string(), 1, "active".to_string())]);
+            assert_eq!(calls_of(&calls, "after_update"), 0);
+            // Without hooks the database writes it, as it would bare.
+            let n = conn
+                .without_hooks(|conn| diesel::sql_query(upsert).bind::<diesel::sql_types::BigInt, _>(a.id).execute(conn))
+                .unwrap();
+            assert_eq!(n, 1);
+        }
     }
 }
 
