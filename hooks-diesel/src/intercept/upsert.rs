@@ -75,13 +75,9 @@ pub(super) fn upsert_rows<M: Writable<C::Backend>, C: InnerConnection>(
     if let Some(previewing) = &statements.previewing {
         previewing.remember::<M, C>(conn);
     }
-    let form = match insert.form {
-        InsertForm::Upsert(form) | InsertForm::Ignore(form) => form,
-        InsertForm::Plain => FORM,
-    };
     // A row it writes that does not read as the model is refused, as an
     // UPDATE's is (the statement's write rolls back with the operation).
-    let rows = rows.map_err(unreadable::<M, C>(&insert.table, form))?;
+    let rows = rows.map_err(unreadable::<M, C>(&insert.table, form_of(insert)))?;
     answer::<M, C>(conn, request, rows.len(), rows, returning, Some(&binds))
 }
 
@@ -149,15 +145,12 @@ where
             _ => None,
         };
         // An unedited chunk goes by arrays where the backend has them.
-        let arrays = match &edited {
-            Some(_) => None,
-            None => {
-                super::arrays::by_arrays::<C::Backend>(self.parsed, self.insert, chunk, self.binds)
-            }
-        };
-        let (body, binds) = match (&edited, &arrays) {
-            (Some((body, binds)), _) | (None, Some((body, binds))) => (body, binds),
-            (None, None) => (&chunk.body, self.binds),
+        let sent = edited.or_else(|| {
+            super::arrays::by_arrays::<C::Backend>(self.parsed, self.insert, chunk, self.binds)
+        });
+        let (body, binds) = match &sent {
+            Some((body, binds)) => (body, binds),
+            None => (&chunk.body, self.binds),
         };
         Ok(M::load_framed(
             inner,
@@ -167,6 +160,14 @@ where
 
     fn verify_inserted(&mut self, inner: &mut C, inserted: &[M]) -> QueryResult<()> {
         check_inserted::<M, C>(inner, inserted)
+    }
+}
+
+/// The conflict form of `insert` as written, for refusals.
+fn form_of(insert: &Insert) -> &'static str {
+    match insert.form {
+        InsertForm::Upsert(form) | InsertForm::Ignore(form) => form,
+        InsertForm::Plain => FORM,
     }
 }
 
@@ -181,11 +182,7 @@ where
     C: InnerConnection,
     M: Writable<C::Backend>,
 {
-    let form = match insert.form {
-        InsertForm::Upsert(form) | InsertForm::Ignore(form) => form,
-        InsertForm::Plain => FORM,
-    };
-    let refuse = |why: &str| unsupported::<M, C>(&insert.table, form, why);
+    let refuse = |why: &str| unsupported::<M, C>(&insert.table, form_of(insert), why);
     let target = insert.conflict_target.as_ref().ok_or_else(|| {
         refuse("name the conflict target by its columns (`on_conflict(column)`), not a constraint")
     })?;
