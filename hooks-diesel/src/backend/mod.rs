@@ -79,10 +79,14 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture + Sess
     /// the retryable failures Diesel does not give a kind for, compared
     /// whole (see [`is_retryable`](crate::is_retryable)).
     const RETRYABLE_MESSAGES: &'static [(&'static str, &'static str)];
-    /// Whether a statement that returns rows may stay in Diesel's
-    /// prepared-statement cache between executions (see
-    /// `query::select::keep_rows_statement_uncached`).
-    const CACHE_ROW_STATEMENTS: bool;
+    /// Whether the library's statements that return rows (locking reads,
+    /// read-backs, previews) stay in Diesel's prepared-statement cache
+    /// between executions. True on SQLite and PostgreSQL; on MySQL only
+    /// with MySQL's own client library 8.0 or later (what the `bundled`
+    /// feature builds), not with libmariadb (README, "Known issues").
+    fn caches_row_statements() -> bool {
+        true
+    }
 
     /// The statement that begins a top-level transaction with `options`
     /// (`BEGIN ISOLATION LEVEL ..`, `START TRANSACTION READ ONLY`, `BEGIN

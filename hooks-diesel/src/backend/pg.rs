@@ -25,7 +25,6 @@ impl HookBackend for Pg {
     const DEFAULT_IN_VALUES: bool = true;
     const VALUES_TABLE: bool = true;
     const ASSIGNS_IN_ORDER: bool = false;
-    const CACHE_ROW_STATEMENTS: bool = true;
     const UPSERT_MARKS_UPDATED: bool = true;
     /// 40P01, which Diesel reports as `Unknown`.
     const RETRYABLE_MESSAGES: &'static [(&'static str, &'static str)] =

@@ -20,7 +20,6 @@ impl HookBackend for Sqlite {
     const VALUES_TABLE: bool = true;
     const ASSIGNS_IN_ORDER: bool = false;
     const UPSERT_MARKS_UPDATED: bool = false;
-    const CACHE_ROW_STATEMENTS: bool = true;
     const GENERATE_KEY: &'static str = "NULL";
     const DEFAULT_IN_VALUES: bool = false;
     /// `SQLITE_BUSY` and `SQLITE_LOCKED`, whose codes Diesel keeps.

@@ -38,8 +38,8 @@ where
 }
 
 /// Marks a statement that returns rows as not to be kept in Diesel's
-/// prepared-statement cache on backends where a cached one is unsafe
-/// ([`HookBackend::CACHE_ROW_STATEMENTS`]).
+/// prepared-statement cache where a cached one is unsafe
+/// ([`HookBackend::caches_row_statements`]).
 ///
 /// MySQL through libmariadb: when a result set fails after its columns were
 /// sent (a lock-wait timeout or deadlock on a later row of `SELECT .. FOR
@@ -49,7 +49,7 @@ where
 /// prepared for one execution and closed afterwards cannot be reused in
 /// that state. Costs one round trip (the prepare) per statement.
 pub(crate) fn keep_rows_statement_uncached<DB: HookBackend>(out: &mut AstPass<'_, '_, DB>) {
-    if !DB::CACHE_ROW_STATEMENTS {
+    if !DB::caches_row_statements() {
         out.unsafe_to_cache_prepared();
     }
 }
