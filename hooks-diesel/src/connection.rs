@@ -22,6 +22,7 @@ use hooks_core::{self, HasScope, Registry, Scope, DEFAULT_MAX_DEPTH};
 
 mod diesel_impls;
 mod each;
+mod prepared;
 
 /// A Diesel connection that [`HookedConnection`] can wrap: SQLite,
 /// PostgreSQL and MySQL connections, and r2d2's pooled ones (feature
@@ -248,6 +249,7 @@ pub struct HookedConnection<C> {
     pub(crate) tx: TxState<C>,
 
     pub(crate) interception: Interception,
+    pub(crate) prepared: prepared::PreparedStatements,
 }
 
 impl<C> HookedConnection<C> {
@@ -263,6 +265,7 @@ impl<C> HookedConnection<C> {
             tx: TxState::default(),
 
             interception: Interception::default(),
+            prepared: prepared::PreparedStatements::default(),
         }
     }
 

@@ -226,6 +226,46 @@ mod deferred_constraint {
 }
 
 backend_suite! {
+    /// A statement that failed (a duplicate key) runs again, with hooks
+    /// and without: on MySQL a prepared statement that failed keeps its
+    /// error, and Diesel's cached one used to fail each later use with it,
+    /// without being sent.
+    fn a_statement_that_failed_runs_again(db) {
+        let mut conn = db.connect(Registry::new().with(Hook::after_create(|_, _: &Batch<Tally>| Ok(()))));
+        for (round, hooked) in [(1_i64, true), (2, false)] {
+            let mut insert = |key: i64, name: &str| -> QueryResult<usize> {
+                let statement = diesel::insert_into(tallies::table).values((
+                    tallies::id.eq(round * 100 + key),
+                    tallies::name.eq(format!("{name}{round}")),
+                    tallies::version.eq(0),
+                    tallies::total.eq(0),
+                ));
+                if hooked {
+                    statement.execute(&mut conn)
+                } else {
+                    conn.without_hooks(|conn| statement.execute(conn))
+                }
+            };
+            assert_eq!(insert(1, "first"), Ok(1));
+            for attempt in 0..2 {
+                let error = insert(1, &format!("again{attempt}-")).expect_err("the key exists");
+                let message = error.to_string().to_lowercase();
+                assert!(
+                    message.contains("duplicate") || message.contains("unique"),
+                    "round {round}, attempt {attempt}: {message}"
+                );
+            }
+            assert_eq!(insert(2, "second"), Ok(1), "round {round}: a new key is written");
+            let names: Vec<String> = tallies::table
+                .filter(tallies::id.between(round * 100, round * 100 + 99))
+                .order(tallies::id)
+                .select(tallies::name)
+                .load(&mut db.raw())
+                .unwrap();
+            assert_eq!(names, [format!("first{round}"), format!("second{round}")]);
+        }
+    }
+
     fn a_hook_error_or_panic_at_a_random_record_writes_nothing(db) {
         let stored: Vec<Tally> = db
             .connect(Registry::new())

@@ -79,6 +79,12 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture + Sess
     /// the retryable failures Diesel does not give a kind for, compared
     /// whole (see [`is_retryable`](crate::is_retryable)).
     const RETRYABLE_MESSAGES: &'static [(&'static str, &'static str)];
+    /// Whether a prepared statement whose execution failed keeps its error
+    /// for Diesel's next use of it (MySQL: the client clears the error only
+    /// when the statement is executed again, and Diesel checks it after
+    /// binding, before executing). Where true, the connection drops its
+    /// cached statements after a database error.
+    const STATEMENT_ERRORS_PERSIST: bool = false;
     /// Whether the library's statements that return rows (locking reads,
     /// read-backs, previews) stay in Diesel's prepared-statement cache
     /// between executions. True on SQLite and PostgreSQL; on MySQL only

@@ -4,6 +4,7 @@ use super::HookBackend;
 
 impl HookBackend for Mysql {
     const NAME: &'static str = "mysql";
+    const STATEMENT_ERRORS_PERSIST: bool = true;
     /// The protocol counts a prepared statement's parameters in 16 bits.
     const BIND_LIMIT: usize = 65535;
     /// Neither `INSERT` nor `UPDATE ... RETURNING` exists in MySQL: rows

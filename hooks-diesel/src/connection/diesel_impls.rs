@@ -52,13 +52,17 @@ impl<C: InnerConnection> Connection for HookedConnection<C> {
     where
         T: QueryFragment<Self::Backend> + QueryId,
     {
-        match self.intercept(source, static_id::<T>(), Want::Count)? {
-            None | Some(Routed::Unhooked) => self.inner.execute_returning_count(source),
-            Some(Routed::Count(count)) => Ok(count),
-            Some(Routed::Rows(_)) => Err(diesel::result::Error::QueryBuilderError(
+        self.forget_failed_statements();
+        let result = match self.intercept(source, static_id::<T>(), Want::Count) {
+            Ok(None | Some(Routed::Unhooked)) => self.inner.execute_returning_count(source),
+            Ok(Some(Routed::Count(count))) => Ok(count),
+            Ok(Some(Routed::Rows(_))) => Err(diesel::result::Error::QueryBuilderError(
                 "an executed statement was answered with rows".into(),
             )),
-        }
+            Err(error) => Err(error),
+        };
+        self.prepared.note::<C::Backend, _>(&result);
+        result
     }
 
     fn transaction_state(
@@ -76,7 +80,7 @@ impl<C: InnerConnection> Connection for HookedConnection<C> {
     }
 
     fn set_prepared_statement_cache_size(&mut self, size: CacheSize) {
-        self.inner.set_prepared_statement_cache_size(size);
+        self.set_cache_size(size);
     }
 }
 
@@ -100,8 +104,11 @@ where
         T: Query + QueryFragment<Self::Backend> + QueryId + 'query,
         Self::Backend: QueryMetadata<T::SqlType>,
     {
+        self.forget_failed_statements();
         // INSERT/UPDATE/DELETE ... RETURNING are loaded, not executed.
-        match self.intercept(&source, static_id::<T>(), Want::Rows)? {
+        let routed = self.intercept(&source, static_id::<T>(), Want::Rows);
+        self.prepared.note::<C::Backend, _>(&routed);
+        let result = match routed? {
             None | Some(Routed::Unhooked) => {
                 <C as LoadConnection<B>>::load(&mut self.inner, source)
             }
@@ -115,7 +122,9 @@ where
             Some(Routed::Count(_)) => Err(diesel::result::Error::QueryBuilderError(
                 "a loaded statement was answered with a count".into(),
             )),
-        }
+        };
+        self.prepared.note::<C::Backend, _>(&result);
+        result
     }
 }
 

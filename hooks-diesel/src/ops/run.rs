@@ -44,6 +44,7 @@ where
         );
         let _entered = span.enter();
         let run_started = std::time::Instant::now();
+        self.forget_failed_statements();
         let result = nested::<M, _, _>(self, |conn, depth| {
             let run = Run {
                 registry: Arc::clone(conn.registry()),
@@ -55,6 +56,7 @@ where
         })
         .map_err(|e| Error::from(refused_operation(e, operation)))
         .and_then(|r| r);
+        self.prepared.note_operation::<C::Backend, _>(&result);
         tracing::debug!(
             elapsed_us = run_started.elapsed().as_micros() as u64,
             ok = result.is_ok(),
