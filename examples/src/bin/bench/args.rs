@@ -77,8 +77,9 @@ backend and phase, then a total and the cost for tables without hooks.
                  them: hooked, raw, raw_prep, equiv, equiv_prep, diesel,
                  raw_loop, or all (default all). With fewer than all, the
                  cost for tables without hooks (phase=unhooked_tables) is
-                 not measured: `--backend postgres --variants hooked` is the
-                 quick run scripts/bench-vs-peer.sh makes.
+                 not measured: `--backend postgres --variants
+                 hooked,equiv_prep` is the run scripts/bench-vs-peer.sh
+                 makes.
 
 PostgreSQL is reached at $POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
 MySQL or MariaDB at $MYSQL_URL (default mysql://root@127.0.0.1:3306/test); each run
