@@ -85,14 +85,6 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture + Sess
     /// binding, before executing). Where true, the connection drops its
     /// cached statements after a database error.
     const STATEMENT_ERRORS_PERSIST: bool = false;
-    /// Whether the library's statements that return rows (locking reads,
-    /// read-backs, previews) stay in Diesel's prepared-statement cache
-    /// between executions. True on SQLite and PostgreSQL; on MySQL only
-    /// with MySQL's own client library 8.0 or later (what the `bundled`
-    /// feature builds), not with libmariadb (README, "Known issues").
-    fn caches_row_statements() -> bool {
-        true
-    }
 
     /// The statement that begins a top-level transaction with `options`
     /// (`BEGIN ISOLATION LEVEL ..`, `START TRANSACTION READ ONLY`, `BEGIN

@@ -94,37 +94,6 @@ impl HookBackend for Mysql {
         .get_result(conn)?;
         Ok(mode < 2)
     }
-
-    /// libmariadb leaves a statement whose result set failed halfway (a
-    /// lock-wait timeout or deadlock in `SELECT .. FOR UPDATE`) in a state
-    /// where its next execution blocks forever (README, "Known issues");
-    /// MySQL's own client library does not. Asked of the client library
-    /// the program is linked with, once.
-    fn caches_row_statements() -> bool {
-        static CACHES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *CACHES.get_or_init(|| {
-            // SAFETY: `mysql_get_client_version` takes nothing and returns
-            // a constant of the library; it needs no initialisation.
-            let version = unsafe { mysqlclient_sys::mysql_get_client_version() };
-            let caches = client_caches_safely(version);
-            tracing::debug!(
-                client_version = version,
-                caches,
-                "MySQL client library: row statements cached or prepared per use"
-            );
-            caches
-        })
-    }
-}
-
-/// Whether a MySQL client library of `version` (`mysql_get_client_version`:
-/// major * 10000 + minor * 100 + patch) keeps a statement usable after its
-/// result set failed. MySQL's own client reports 8.0 and later as
-/// 80000-99999; libmariadb (Connector/C) reports its own version, 3.x as
-/// 30000-39999, and MariaDB's older libraries their server's, 5.5 or 10.x:
-/// only the first is known to be safe.
-fn client_caches_safely(version: std::os::raw::c_ulong) -> bool {
-    (80_000..100_000).contains(&version)
 }
 
 impl super::Capture for Mysql {
@@ -310,22 +279,4 @@ fn folds_case<C: diesel::connection::LoadConnection<Backend = Mysql>>(
     ))
     .get_result(conn)?;
     Ok(mode != 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::client_caches_safely;
-
-    #[test]
-    fn only_mysqls_own_client_from_8_0_caches_row_statements() {
-        // libmariadb 3.3.20 (Debian 12), MariaDB 10.11 and 5.5 numbering,
-        // MySQL 5.7: prepared per use.
-        for version in [30_320, 100_611, 50_568, 50_744] {
-            assert!(!client_caches_safely(version), "{version}");
-        }
-        // MySQL 8.0.40, 8.4.3 and 9.5.0 (the bundled client): cached.
-        for version in [80_040, 80_403, 90_500] {
-            assert!(client_caches_safely(version), "{version}");
-        }
-    }
 }

@@ -215,8 +215,7 @@ impl<DB: HookBackend> QueryFragment<DB> for RowsPreview<'_, DB> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         // Its text is one per row count and the statement's own pieces,
         // as the insert it previews (see `resend::chunks`): kept in the
-        // statement cache where row statements may be.
-        crate::query::keep_rows_statement_uncached(&mut out);
+        // statement cache.
         let width = self.rows.first().map_or(0, Vec::len);
         if DB::VALUES_TABLE {
             out.push_sql("SELECT * FROM (VALUES ");

@@ -8,7 +8,6 @@ use diesel::expression::Selectable;
 use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::QueryResult;
 
-use super::select::keep_rows_statement_uncached;
 use super::LoadRow;
 use crate::backend::HookBackend;
 
@@ -49,7 +48,6 @@ where
     F: Frame<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        keep_rows_statement_uncached(&mut out);
         self.frame.head(&mut out)?;
         self.selection.walk_ast(out.reborrow())?;
         self.frame.tail(&mut out)

@@ -49,9 +49,7 @@ pub use load::LoadRow;
 pub use project::Projection;
 pub(crate) use project::SelectProjected;
 pub(crate) use read_back::ReadBack;
-pub(crate) use select::{
-    keep_rows_statement_uncached, SelectByKeys, SelectKeyList, SelectWhere, SelectsRows,
-};
+pub(crate) use select::{SelectByKeys, SelectKeyList, SelectWhere, SelectsRows};
 pub use statements::Writable;
 pub(crate) use target::{NoFilter, Target, Unmet};
 pub(crate) use update::{push_rows, UpdateRows, UpdateSet};

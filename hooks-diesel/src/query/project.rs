@@ -8,7 +8,7 @@ use diesel::expression::Selectable;
 use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::QueryResult;
 
-use super::select::{keep_rows_statement_uncached, push_scope};
+use super::select::push_scope;
 use super::target::Target;
 use super::SelectsRows;
 use super::{Column, LoadRow};
@@ -66,7 +66,6 @@ where
     F: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        keep_rows_statement_uncached(&mut out);
         out.push_sql("SELECT ");
         self.selection.walk_ast(out.reborrow())?;
         for (i, field) in M::FIELDS.iter().enumerate() {

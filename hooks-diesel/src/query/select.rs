@@ -37,23 +37,6 @@ where
     push_key_list::<M, DB>(out, true)
 }
 
-/// Marks a statement that returns rows as not to be kept in Diesel's
-/// prepared-statement cache where a cached one is unsafe
-/// ([`HookBackend::caches_row_statements`]).
-///
-/// MySQL through libmariadb: when a result set fails after its columns were
-/// sent (a lock-wait timeout or deadlock on a later row of `SELECT .. FOR
-/// UPDATE`), the client leaves the statement believing rows are still
-/// pending; Diesel frees the result and keeps the statement, and its next
-/// execution waits forever for rows the server never sends. A statement
-/// prepared for one execution and closed afterwards cannot be reused in
-/// that state. Costs one round trip (the prepare) per statement.
-pub(crate) fn keep_rows_statement_uncached<DB: HookBackend>(out: &mut AstPass<'_, '_, DB>) {
-    if !DB::caches_row_statements() {
-        out.unsafe_to_cache_prepared();
-    }
-}
-
 /// ` RETURNING <selection>` when the statement returns its rows.
 pub(crate) fn push_returning<'b, DB, S>(
     selection: Option<&'b S>,
@@ -106,7 +89,6 @@ where
     M: SelectsRows<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        keep_rows_statement_uncached(&mut out);
         push_select_from::<M, DB>(&self.selection, &mut out)?;
         out.push_sql(" WHERE ");
         push_key_in::<M, DB>(self.keys, &self.key_columns, &mut out)?;
@@ -147,7 +129,6 @@ where
     F: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        keep_rows_statement_uncached(&mut out);
         push_select_from::<M, DB>(&self.selection, &mut out)?;
         push_scope::<M, DB, F>(&self.target, &[], self.limit, self.lock, &mut out)
     }
@@ -205,7 +186,6 @@ where
     F: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        keep_rows_statement_uncached(&mut out);
         out.push_sql("SELECT ");
         push_key_list::<M, DB>(&mut out, true)?;
         out.push_sql(" FROM ");
