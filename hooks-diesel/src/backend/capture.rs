@@ -108,6 +108,23 @@ pub trait Capture: Backend + Sized {
         None
     }
 
+    /// Whether the captured binds at `indexes` all have the SQL type of
+    /// field `field` of `M`: compared with its column, none is converted.
+    /// `false` where the backend keeps no bind types (SQLite).
+    #[doc(hidden)]
+    fn binds_of_field_type<M: crate::model::ModelBinds<Self>>(
+        binds: &Self::Binds,
+        indexes: &[usize],
+        field: usize,
+        lookup: &mut <Self as TypeMetadata>::MetadataLookup,
+    ) -> bool
+    where
+        Self: crate::backend::HookBackend,
+    {
+        let _ = (binds, indexes, field, lookup);
+        false
+    }
+
     /// How many elements captured bind `index` holds when it is a
     /// one-dimensional array; `None` where it is not (or the backend has
     /// no arrays).

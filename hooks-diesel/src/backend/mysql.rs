@@ -165,6 +165,15 @@ impl super::Capture for Mysql {
             record.decode_field(field, value).is_ok()
         })
     }
+
+    fn binds_of_field_type<M: crate::model::ModelBinds<Mysql>>(
+        binds: &Self::Binds,
+        indexes: &[usize],
+        field: usize,
+        lookup: &mut (),
+    ) -> bool {
+        super::raw::binds_of_field_type::<Mysql, M>(binds, indexes, field, lookup)
+    }
 }
 
 impl super::Session for Mysql {

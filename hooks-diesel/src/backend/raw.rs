@@ -125,6 +125,27 @@ where
         && again.metadata[0] == expected
 }
 
+/// Whether the binds at `indexes` all have the SQL type of field `field`
+/// of `M` (see `Capture::binds_of_field_type`).
+pub(crate) fn binds_of_field_type<DB, M>(
+    binds: &RawBytesBindCollector<DB>,
+    indexes: &[usize],
+    field: usize,
+    lookup: &mut <DB as TypeMetadata>::MetadataLookup,
+) -> bool
+where
+    DB: HookBackend,
+    <DB as TypeMetadata>::TypeMetadata: PartialEq,
+    M: crate::model::ModelBinds<DB>,
+{
+    let Ok(expected) = M::field_type(field, lookup) else {
+        return false;
+    };
+    indexes
+        .iter()
+        .all(|&i| binds.metadata.get(i) == Some(&expected))
+}
+
 pub(crate) fn missing_bind(index: usize) -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError(
         format!("a captured statement has no bind number {}", index + 1).into(),

@@ -10,7 +10,7 @@ use crate::backend::{Capture, HookBackend};
 use crate::connection::{HookedConnection, InnerConnection};
 use crate::error::{Error, Result};
 use crate::ops::changeset;
-use crate::ops::{assigned_fields, Plan};
+use crate::ops::{assigned_fields, KeyList, Plan};
 use crate::query::Captured;
 use crate::query::Writable;
 use crate::sql::Piece;
@@ -404,34 +404,41 @@ fn delete_rows<M: Writable<C::Backend>, C: InnerConnection>(
     };
     let mut rows = Vec::new();
     let keep = (request.want == Want::Rows).then_some(&mut rows);
+    let listed = listed_keys::<M, C>(conn, request, delete, &binds);
     let count = conn
-        .delete_matching::<M, _>(
-            &filter_sql,
-            keep,
-            listed_rows::<M, C>(request, delete, &binds),
-        )
+        .delete_matching::<M, _>(&filter_sql, keep, listed)
         .map_err(unreadable::<M, C>(&delete.table, "DELETE"))?;
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
 }
 
-/// At most how many rows `delete` matches when its condition lists keys
-/// (`key = ANY($n)`, `key IN (..)`) of a one-column key.
-fn listed_rows<M: Writable<C::Backend>, C: InnerConnection>(
+/// What `delete`'s condition is known to match when it lists keys (`key
+/// = ANY($n)`, `key IN (..)`) of a one-column key.
+fn listed_keys<M: Writable<C::Backend>, C: InnerConnection>(
+    conn: &mut HookedConnection<C>,
     request: &Request<'_, C::Backend>,
     delete: &Delete,
     binds: &<C::Backend as Capture>::Binds,
-) -> Option<usize> {
-    let mut keys = M::FIELDS.iter().filter(|f| f.key);
-    let (Some(key), None) = (keys.next(), keys.next()) else {
+) -> Option<KeyList> {
+    let mut keys = M::FIELDS.iter().enumerate().filter(|(_, f)| f.key);
+    let (Some((field, key)), None) = (keys.next(), keys.next()) else {
         return None;
     };
     let listed = request
         .parsed
         .listed_keys(delete.filter.as_ref()?, &delete.table, key.column)?;
-    match listed {
-        Listed::Items(n) => Some(n),
-        Listed::Array(bind) => <C::Backend as Capture>::array_len(binds, bind),
-    }
+    Some(match listed {
+        Listed::Items(n) => KeyList::at_most(n),
+        Listed::Array(bind) => KeyList::at_most(<C::Backend as Capture>::array_len(binds, bind)?),
+        Listed::Binds(indexes) => KeyList {
+            at_most: indexes.len(),
+            of_key_type: <C::Backend as Capture>::binds_of_field_type::<M>(
+                binds,
+                &indexes,
+                field,
+                conn.inner.metadata_lookup(),
+            ),
+        },
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,29 @@ use crate::ops::run::{check_keys, leading_rows, rows_in_order, Run};
 use crate::query::{key_binds, Filter, NoFilter, Target, Unmet, Writable};
 use hooks_core::{ChangeSet, Event, HookModel, Operation};
 
+/// What a delete's condition is known to be when it lists keys (`key IN
+/// (..)`, `key = ANY(..)`; the intercepted statement's, read from its SQL).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KeyList {
+    /// It matches at most this many rows.
+    pub(crate) at_most: usize,
+    /// Every item is a bind of the key's own SQL type: compared with the
+    /// key, nothing is converted, so no write fails on it where a read
+    /// passes, and the check by a write
+    /// ([`HookBackend::CHECKS_CONDITION_BY_WRITE`]) is not needed.
+    pub(crate) of_key_type: bool,
+}
+
+impl KeyList {
+    /// A list of `n` keys of unknown type.
+    pub(crate) fn at_most(n: usize) -> Self {
+        KeyList {
+            at_most: n,
+            of_key_type: false,
+        }
+    }
+}
+
 impl<C> HookedConnection<C>
 where
     C: crate::connection::InnerConnection + LoadConnection,
@@ -122,14 +145,14 @@ where
     /// a chunk, otherwise their keys are, and the rows then chunk by
     /// chunk. With AFTER_DELETE hooks only, on a backend with `RETURNING`,
     /// each chunk is deleted by `DELETE .. RETURNING` without reading it
-    /// first; when the filter matches `at_most` rows, no more than a
-    /// chunk (it lists keys), by one `DELETE .. RETURNING` with the filter
-    /// itself, which evaluates it once.
+    /// first; when the filter lists no more keys than a chunk
+    /// (`listed`), by one `DELETE .. RETURNING` with the filter itself,
+    /// which evaluates it once.
     pub(crate) fn delete_matching<M, F>(
         &mut self,
         filter: &F,
         mut keep: Option<&mut Vec<M>>,
-        at_most: Option<usize>,
+        listed: Option<KeyList>,
     ) -> Result<usize>
     where
         M: Writable<C::Backend>,
@@ -150,14 +173,16 @@ where
                 conn.record_write(M::MODEL, Operation::Delete, deleted);
                 return Ok(deleted);
             }
-            if <C::Backend as HookBackend>::CHECKS_CONDITION_BY_WRITE {
+            if <C::Backend as HookBackend>::CHECKS_CONDITION_BY_WRITE
+                && !listed.is_some_and(|keys| keys.of_key_type)
+            {
                 M::delete(conn.inner_mut(), Target::Filter(&Unmet(filter)))?;
             }
             let chunk = run.chunk_len(key_binds::<M>());
             let mut deleted = 0;
             let after_only =
                 !run.wants::<M>(Event::BeforeDelete) && <C::Backend as HookBackend>::RETURNING;
-            if after_only && at_most.is_some_and(|n| n <= chunk) {
+            if after_only && listed.is_some_and(|keys| keys.at_most <= chunk) {
                 let mut gone = M::delete_returning(conn.inner_mut(), Target::Filter(filter))?;
                 // A filter has no order: in key order, as read otherwise.
                 gone.sort_by_key(HookModel::key);

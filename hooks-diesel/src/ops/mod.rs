@@ -14,6 +14,7 @@ mod update_chunk;
 mod update_where;
 mod upsert;
 
+pub(crate) use delete::KeyList;
 pub(crate) use run::Run;
 pub use sync::{SyncOptions, SyncReport};
 pub(crate) use update_where::{assigned_fields, Plan};

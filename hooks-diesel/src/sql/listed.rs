@@ -9,8 +9,10 @@ use super::shape::{Clause, Parsed};
 /// The keys a condition lists.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Listed {
-    /// `IN (..)` with this many items (binds or literals).
+    /// `IN (..)` with this many items, literals among them.
     Items(usize),
+    /// `IN (..)` of binds only: their indexes.
+    Binds(Vec<usize>),
     /// `= ANY($n)`: the keys are the elements of bind `.0`.
     Array(usize),
 }
@@ -49,15 +51,22 @@ impl Parsed {
             return None;
         }
         next += 2;
-        let mut items = 0;
+        let (mut items, mut binds) = (0, Vec::new());
         loop {
             match at(next)? {
-                (Kind::Bind(_) | Kind::Literal, _) => items += 1,
+                (Kind::Bind(bind), _) => binds.push(*bind),
+                (Kind::Literal, _) => {}
                 _ => return None,
             }
+            items += 1;
             next += 1;
             if punct(next, b')') {
-                return (tokens.len() == next + 1).then_some(Listed::Items(items));
+                let listed = if binds.len() == items {
+                    Listed::Binds(binds)
+                } else {
+                    Listed::Items(items)
+                };
+                return (tokens.len() == next + 1).then_some(listed);
             }
             if !punct(next, b',') {
                 return None;
@@ -119,7 +128,11 @@ mod tests {
         );
         assert_eq!(
             listed("DELETE FROM accounts WHERE ((ID IN (?)))", Dialect::Sqlite),
-            Some(Listed::Items(1))
+            Some(Listed::Binds(vec![0]))
+        );
+        assert_eq!(
+            listed("DELETE FROM accounts WHERE id IN ($2, $1)", pg),
+            Some(Listed::Binds(vec![1, 0]))
         );
     }
 
