@@ -55,7 +55,7 @@ backend_suite! {
             // chunk and keys read, then each chunk read (but the first,
             // whose rows the first read gave) and deleted by key. The
             // filter lists keys bound as keys, so it is not checked by a
-            // write first (`Unmet`, see `condition_check` below).
+            // write first (`Unmet`, see `ordinary_writes/condition_check.rs`).
             (BackendKind::Mysql, Writes::Diesel) => {
                 assert_eq!((selects, deletes), (4, 3), "{:?}", statements.sql());
             }
@@ -157,66 +157,5 @@ backend_suite! {
             Writes::Diesel => (3, 2),
         };
         assert_eq!((statements.count("SELECT"), statements.count("DELETE")), expected, "{:?}", statements.sql());
-    }
-}
-
-/// MySQL checks the condition of an ordinary `DELETE` by a write that
-/// matches no row (`WHERE (<condition>) AND RAND() < 0`) before reading
-/// the rows, because strict mode fails a write on a conversion its
-/// condition makes where a read only warns. A list of keys bound with the
-/// key's own type converts nothing and skips that write; a list with
-/// literals or with binds of another type keeps it.
-mod condition_check {
-    use super::*;
-    use diesel::sql_types::{Bool, Text};
-
-    backend_suite! {
-        backends(mysql);
-
-        fn only_a_list_of_keys_bound_as_keys_skips_the_check_by_a_write(db) {
-            let seen = Seen::<i64>::new();
-            let s = seen.clone();
-            let registry = Registry::new().with(Hook::after_delete(move |_, b: &Batch<Account>| {
-                s.extend(b.olds().map(|a| a.balance));
-                Ok(())
-            }));
-            let mut conn = db.connect(registry);
-            let created = conn.bulk_create(accounts(6)).unwrap();
-            let id = |i: usize| created[i].id;
-            let statements = Statements::default();
-            conn.set_instrumentation(statements.clone());
-            let checks = |statements: &Statements| {
-                statements.sql().iter().filter(|s| s.contains("RAND() < 0")).count()
-            };
-
-            // Keys bound as keys (`eq_any`): no check.
-            let deleted = diesel::delete(accounts::table.filter(accounts::id.eq_any([id(0), id(1)])))
-                .execute(&mut conn)
-                .unwrap();
-            assert_eq!((deleted, checks(&statements)), (2, 0), "{:?}", statements.sql());
-
-            // Keys bound as text: checked by a write first.
-            let statements = Statements::default();
-            conn.set_instrumentation(statements.clone());
-            let listed = diesel::dsl::sql::<Bool>("id IN (")
-                .bind::<Text, _>(id(2).to_string())
-                .sql(", ")
-                .bind::<Text, _>(id(3).to_string())
-                .sql(")");
-            let deleted = diesel::delete(accounts::table.filter(listed)).execute(&mut conn).unwrap();
-            assert_eq!((deleted, checks(&statements)), (2, 1), "{:?}", statements.sql());
-
-            // Keys written as literals: checked by a write first.
-            let statements = Statements::default();
-            conn.set_instrumentation(statements.clone());
-            let deleted = diesel::sql_query(format!("DELETE FROM accounts WHERE id IN ('{}', {})", id(4), id(5)))
-                .execute(&mut conn)
-                .unwrap();
-            assert_eq!((deleted, checks(&statements)), (2, 1), "{:?}", statements.sql());
-
-            assert_eq!(seen.all(), [1, 2, 3, 4, 5, 6], "AFTER_DELETE saw every row deleted");
-            let left: i64 = accounts::table.count().get_result(&mut conn).unwrap();
-            assert_eq!(left, 0);
-        }
     }
 }

@@ -409,3 +409,6 @@ mod conflicts;
 
 #[path = "ordinary_writes/returning.rs"]
 mod returning;
+
+#[path = "ordinary_writes/condition_check.rs"]
+mod condition_check;

@@ -346,12 +346,14 @@ fn update_rows<M: Writable<C::Backend>, C: InnerConnection>(
     };
     let projected =
         changeset::projection::<M, C::Backend>(parsed, &update.set, cacheable, &binds, false);
+    let listed = listed_keys::<M, C>(conn, request, update.filter.as_ref(), &update.table, &binds);
     let plan = Plan {
         assigned: assigned_fields::<M, C::Backend>(projected.as_ref()),
         projection: projected.as_ref(),
         carrier: carrier.as_ref(),
         whole,
         never: Some(&sql(&never)),
+        keys_of_key_type: listed.is_some_and(|keys| keys.of_key_type),
     };
     let mut rows = Vec::new();
     let keep = (request.want == Want::Rows).then_some(&mut rows);
@@ -404,28 +406,28 @@ fn delete_rows<M: Writable<C::Backend>, C: InnerConnection>(
     };
     let mut rows = Vec::new();
     let keep = (request.want == Want::Rows).then_some(&mut rows);
-    let listed = listed_keys::<M, C>(conn, request, delete, &binds);
+    let listed = listed_keys::<M, C>(conn, request, delete.filter.as_ref(), &delete.table, &binds);
     let count = conn
         .delete_matching::<M, _>(&filter_sql, keep, listed)
         .map_err(unreadable::<M, C>(&delete.table, "DELETE"))?;
     answer::<M, C>(conn, request, count, rows, returning, Some(&binds))
 }
 
-/// What `delete`'s condition is known to match when it lists keys (`key
-/// = ANY($n)`, `key IN (..)`) of a one-column key.
+/// What the condition `filter` of a statement on `table` is known to
+/// match when it lists keys (`key = ANY($n)`, `key IN (..)`) of a
+/// one-column key.
 fn listed_keys<M: Writable<C::Backend>, C: InnerConnection>(
     conn: &mut HookedConnection<C>,
     request: &Request<'_, C::Backend>,
-    delete: &Delete,
+    filter: Option<&Clause>,
+    table: &str,
     binds: &<C::Backend as Capture>::Binds,
 ) -> Option<KeyList> {
     let mut keys = M::FIELDS.iter().enumerate().filter(|(_, f)| f.key);
     let (Some((field, key)), None) = (keys.next(), keys.next()) else {
         return None;
     };
-    let listed = request
-        .parsed
-        .listed_keys(delete.filter.as_ref()?, &delete.table, key.column)?;
+    let listed = request.parsed.listed_keys(filter?, table, key.column)?;
     Some(match listed {
         Listed::Items(n) => KeyList::at_most(n),
         Listed::Array(bind) => KeyList::at_most(<C::Backend as Capture>::array_len(binds, bind)?),

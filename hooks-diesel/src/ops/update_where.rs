@@ -44,6 +44,10 @@ pub(crate) struct Plan<'p, 'b, DB: HookBackend> {
     /// row matches, `UPDATE t SET <changeset> WHERE <never>` still lets
     /// the database check the changeset, as the original statement would.
     pub never: Option<&'p Captured<'b, DB>>,
+    /// The condition lists keys bound with the key's own SQL type
+    /// ([`KeyList::of_key_type`](crate::ops::KeyList)): it is not checked
+    /// by a write first.
+    pub keys_of_key_type: bool,
 }
 
 /// The fields a projection assigns; every field when there is none.
@@ -169,6 +173,7 @@ where
             carrier: None,
             whole: whole_rows,
             never: never.as_ref(),
+            keys_of_key_type: false,
         };
         self.update_matching::<M, F, S>(filter, changeset, plan, keep)
     }
@@ -191,7 +196,7 @@ where
             if !run.wants_any::<M>(Operation::Update) {
                 return conn.update_all::<M, F, S>(filter, changeset, keep);
             }
-            if <C::Backend as HookBackend>::CHECKS_CONDITION_BY_WRITE {
+            if <C::Backend as HookBackend>::CHECKS_CONDITION_BY_WRITE && !plan.keys_of_key_type {
                 M::update_set(conn.inner_mut(), changeset, Target::Filter(&Unmet(filter)))?;
             }
             let projection = plan
