@@ -16,6 +16,32 @@ fn recorded(conn: &mut HookedConnection<diesel::mysql::MysqlConnection>) -> Stat
     statements
 }
 
+/// Six accounts, balances 1 to 6; their keys.
+fn six_accounts(conn: &mut HookedConnection<diesel::mysql::MysqlConnection>) -> Vec<i64> {
+    let created = conn
+        .bulk_create(
+            (1..=6)
+                .map(|i| Account::new(format!("o{i}"), i, "active"))
+                .collect(),
+        )
+        .unwrap();
+    created.iter().map(|a| a.id).collect()
+}
+
+/// `id IN (?, ?)`, the keys `a` and `b` bound as text.
+fn listed_as_text(
+    a: i64,
+    b: i64,
+) -> Box<dyn BoxableExpression<accounts::table, diesel::mysql::Mysql, SqlType = Bool>> {
+    Box::new(
+        diesel::dsl::sql::<Bool>("id IN (")
+            .bind::<Text, _>(a.to_string())
+            .sql(", ")
+            .bind::<Text, _>(b.to_string())
+            .sql(")"),
+    )
+}
+
 /// How many of `statements` were checks by a write.
 fn checks(statements: &Statements) -> usize {
     statements
@@ -31,8 +57,8 @@ backend_suite! {
     fn only_a_delete_by_keys_bound_as_keys_skips_the_check_by_a_write(db) {
         let calls = Calls::new();
         let mut conn = db.connect(recording(&calls));
-        let created = conn.bulk_create((1..=6).map(|i| Account::new(format!("o{i}"), i, "active")).collect()).unwrap();
-        let id = |i: usize| created[i].id;
+        let ids = six_accounts(&mut conn);
+        let id = |i: usize| ids[i];
 
         // Keys bound as keys (`eq_any`): no check.
         let statements = recorded(&mut conn);
@@ -43,12 +69,7 @@ backend_suite! {
 
         // Keys bound as text: checked by a write first.
         let statements = recorded(&mut conn);
-        let listed = diesel::dsl::sql::<Bool>("id IN (")
-            .bind::<Text, _>(id(2).to_string())
-            .sql(", ")
-            .bind::<Text, _>(id(3).to_string())
-            .sql(")");
-        let deleted = diesel::delete(accounts::table.filter(listed)).execute(&mut conn).unwrap();
+        let deleted = diesel::delete(accounts::table.filter(listed_as_text(id(2), id(3)))).execute(&mut conn).unwrap();
         assert_eq!((deleted, checks(&statements)), (2, 1), "{:?}", statements.sql());
 
         // Keys written as literals: checked by a write first.
@@ -67,8 +88,8 @@ backend_suite! {
     fn only_an_update_by_keys_bound_as_keys_skips_the_check_by_a_write(db) {
         let calls = Calls::new();
         let mut conn = db.connect(recording(&calls));
-        let created = conn.bulk_create((1..=6).map(|i| Account::new(format!("o{i}"), i, "active")).collect()).unwrap();
-        let id = |i: usize| created[i].id;
+        let ids = six_accounts(&mut conn);
+        let id = |i: usize| ids[i];
 
         // Keys bound as keys (`eq_any`): no check.
         let statements = recorded(&mut conn);
@@ -80,12 +101,7 @@ backend_suite! {
 
         // Keys bound as text: checked by a write first.
         let statements = recorded(&mut conn);
-        let listed = diesel::dsl::sql::<Bool>("id IN (")
-            .bind::<Text, _>(id(2).to_string())
-            .sql(", ")
-            .bind::<Text, _>(id(3).to_string())
-            .sql(")");
-        let updated = diesel::update(accounts::table.filter(listed))
+        let updated = diesel::update(accounts::table.filter(listed_as_text(id(2), id(3))))
             .set(accounts::balance.eq(accounts::balance + 10))
             .execute(&mut conn)
             .unwrap();
