@@ -53,14 +53,15 @@ impl<C: InnerConnection> Connection for HookedConnection<C> {
         T: QueryFragment<Self::Backend> + QueryId,
     {
         self.forget_failed_statements();
-        let result = match self.intercept(source, static_id::<T>(), Want::Count) {
-            Ok(None | Some(Routed::Unhooked)) => self.inner.execute_returning_count(source),
-            Ok(Some(Routed::Count(count))) => Ok(count),
-            Ok(Some(Routed::Rows(_))) => Err(diesel::result::Error::QueryBuilderError(
-                "an executed statement was answered with rows".into(),
-            )),
-            Err(error) => Err(error),
-        };
+        let result = self
+            .intercept(source, static_id::<T>(), Want::Count)
+            .and_then(|routed| match routed {
+                None | Some(Routed::Unhooked) => self.inner.execute_returning_count(source),
+                Some(Routed::Count(count)) => Ok(count),
+                Some(Routed::Rows(_)) => Err(diesel::result::Error::QueryBuilderError(
+                    "an executed statement was answered with rows".into(),
+                )),
+            });
         self.prepared.note::<C::Backend, _>(&result);
         result
     }
@@ -106,23 +107,23 @@ where
     {
         self.forget_failed_statements();
         // INSERT/UPDATE/DELETE ... RETURNING are loaded, not executed.
-        let routed = self.intercept(&source, static_id::<T>(), Want::Rows);
-        self.prepared.note::<C::Backend, _>(&routed);
-        let result = match routed? {
-            None | Some(Routed::Unhooked) => {
-                <C as LoadConnection<B>>::load(&mut self.inner, source)
-            }
-            Some(Routed::Rows(rows)) => <C as LoadConnection<B>>::load(
-                &mut self.inner,
-                AsCallerQuery::<_, T::SqlType> {
-                    rows,
-                    _sql_type: std::marker::PhantomData,
-                },
-            ),
-            Some(Routed::Count(_)) => Err(diesel::result::Error::QueryBuilderError(
-                "a loaded statement was answered with a count".into(),
-            )),
-        };
+        let result = self
+            .intercept(&source, static_id::<T>(), Want::Rows)
+            .and_then(|routed| match routed {
+                None | Some(Routed::Unhooked) => {
+                    <C as LoadConnection<B>>::load(&mut self.inner, source)
+                }
+                Some(Routed::Rows(rows)) => <C as LoadConnection<B>>::load(
+                    &mut self.inner,
+                    AsCallerQuery::<_, T::SqlType> {
+                        rows,
+                        _sql_type: std::marker::PhantomData,
+                    },
+                ),
+                Some(Routed::Count(_)) => Err(diesel::result::Error::QueryBuilderError(
+                    "a loaded statement was answered with a count".into(),
+                )),
+            });
         self.prepared.note::<C::Backend, _>(&result);
         result
     }

@@ -346,14 +346,17 @@ fn update_rows<M: Writable<C::Backend>, C: InnerConnection>(
     };
     let projected =
         changeset::projection::<M, C::Backend>(parsed, &update.set, cacheable, &binds, false);
-    let listed = listed_keys::<M, C>(conn, request, update.filter.as_ref(), &update.table, &binds);
+    // Only asked where the condition is otherwise checked by a write.
+    let keys_of_key_type = <C::Backend as HookBackend>::CHECKS_CONDITION_BY_WRITE
+        && listed_keys::<M, C>(conn, request, update.filter.as_ref(), &update.table, &binds)
+            .is_some_and(|keys| keys.of_key_type);
     let plan = Plan {
         assigned: assigned_fields::<M, C::Backend>(projected.as_ref()),
         projection: projected.as_ref(),
         carrier: carrier.as_ref(),
         whole,
         never: Some(&sql(&never)),
-        keys_of_key_type: listed.is_some_and(|keys| keys.of_key_type),
+        keys_of_key_type,
     };
     let mut rows = Vec::new();
     let keep = (request.want == Want::Rows).then_some(&mut rows);

@@ -11,8 +11,9 @@ use crate::ops::run::{check_keys, leading_rows, rows_in_order, Run};
 use crate::query::{key_binds, Filter, NoFilter, Target, Unmet, Writable};
 use hooks_core::{ChangeSet, Event, HookModel, Operation};
 
-/// What a delete's condition is known to be when it lists keys (`key IN
-/// (..)`, `key = ANY(..)`; the intercepted statement's, read from its SQL).
+/// What the condition of an intercepted `DELETE` or `UPDATE` is known to
+/// be when it lists keys (`key IN (..)`, `key = ANY(..)`), read from its
+/// SQL.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct KeyList {
     /// It matches at most this many rows.
