@@ -91,6 +91,15 @@ pub trait HookBackend: Backend<QueryBuilder: Default> + Default + Capture + Sess
     /// IMMEDIATE`); an error for options the backend cannot honour.
     fn begin_sql(options: &crate::TransactionOptions) -> crate::Result<String>;
 
+    /// A statement that takes the write lock a write of `table` needs
+    /// without writing anything, sent before a hooked operation reads
+    /// inside a transaction that was begun without that lock (SQLite's
+    /// deferred `BEGIN`); `None` where writers lock rows instead.
+    fn write_lock_sql(table: &str) -> Option<String> {
+        let _ = table;
+        None
+    }
+
     /// Whether the server gives the rows of one multi-row `INSERT`
     /// consecutive auto-increment keys (asked only on backends without
     /// `RETURNING`, which read inserted rows back by key range).

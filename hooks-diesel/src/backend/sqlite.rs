@@ -45,6 +45,20 @@ impl HookBackend for Sqlite {
         }
         .to_string())
     }
+
+    /// `DELETE FROM "t" WHERE 0`: a write statement begins the database's
+    /// write transaction whatever rows it matches, and it waits for the
+    /// lock (the busy timeout) only while its transaction has read
+    /// nothing yet. A transaction that reads first and writes later is
+    /// refused the lock at once, without waiting, when another connection
+    /// holds it (waiting could deadlock); a hooked operation reads the
+    /// old rows before it writes, so it takes the lock before that read.
+    fn write_lock_sql(table: &str) -> Option<String> {
+        Some(format!(
+            "DELETE FROM \"{}\" WHERE 0",
+            table.replace('"', "\"\"")
+        ))
+    }
 }
 
 /// SQLite's captured binds are opaque: they are re-sent all at once, by

@@ -52,7 +52,7 @@ where
                 hooks_on: !conn.scope().is_bypassed::<M>(),
                 chunk_size: conn.config().chunk_size.max(1),
             };
-            conn.write_transaction(|conn| body(conn, &run))
+            conn.write_transaction(M::TABLE, |conn| body(conn, &run))
         })
         .map_err(|e| Error::from(refused_operation(e, operation)))
         .and_then(|r| r);

@@ -47,7 +47,7 @@ where
         if !M::KEY_GENERATED_WHEN_UNSET {
             return self.update(record);
         }
-        self.write_transaction(|conn| {
+        self.write_transaction(M::TABLE, |conn| {
             // Not locked: on MySQL a locking read of a missing key would
             // lock the gap, holding off every insert around it. The update
             // locks the row it finds.

@@ -193,7 +193,7 @@ where
     {
         let span = tracing::debug_span!("bulk_sync", model = M::MODEL, records = records.len());
         let _entered = span.enter();
-        self.write_transaction(|conn| {
+        self.write_transaction(M::TABLE, |conn| {
             let stored = M::select_where(conn.inner_mut(), filter, None, true)?;
             let ignore = match options.only {
                 Some(only) => M::all_fields().difference(only).union(options.ignore),

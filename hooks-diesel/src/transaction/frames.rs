@@ -62,6 +62,11 @@ pub(crate) struct TxState<C> {
     pub(crate) failure: Option<BoxError>,
     /// How many dry runs are open (writes are counted only then).
     pub(crate) dry_runs: u32,
+    /// Whether the open transaction is known to hold the write lock a
+    /// hooked write takes up front ([`HookBackend::write_lock_sql`](crate::HookBackend::write_lock_sql)):
+    /// begun `IMMEDIATE`, or taken since. Cleared when no transaction is
+    /// open.
+    pub(crate) write_locked: bool,
 }
 
 impl<C> Default for TxState<C> {
@@ -72,6 +77,7 @@ impl<C> Default for TxState<C> {
             capturing: 0,
             failure: None,
             dry_runs: 0,
+            write_locked: false,
         }
     }
 }
@@ -117,6 +123,9 @@ impl<C> TxState<C> {
     /// order: `on_commit` ones when the outermost transaction committed,
     /// `on_rollback` ones of whatever rolled back.
     pub(crate) fn settle(&mut self, depth: u32, outcome: Outcome) -> Vec<Callback<C>> {
+        if depth == 0 {
+            self.write_locked = false;
+        }
         if depth >= self.depth {
             self.depth = depth;
             return Vec::new();
@@ -217,6 +226,7 @@ impl<C> TxState<C> {
     /// Drops every pending callback and counted write.
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
+        self.write_locked = false;
     }
 }
 

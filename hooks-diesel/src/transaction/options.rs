@@ -222,26 +222,25 @@ impl<C: InnerConnection> HookedConnection<C> {
         self.transaction_with(TransactionOptions::default(), f)
     }
 
-    /// Runs `f` in a write transaction: a savepoint when a transaction is
-    /// open; otherwise, on SQLite, `BEGIN IMMEDIATE` (the write lock is
-    /// taken up front), elsewhere a plain `BEGIN`. Callback failures after
-    /// the outermost commit are returned as with `transaction_with`, with
-    /// `f`'s value kept in the error.
+    /// Runs `f`, a hooked write of `table`, in a write transaction: a
+    /// savepoint when a transaction is open; otherwise, on SQLite, `BEGIN
+    /// IMMEDIATE` (the write lock is taken up front), elsewhere a plain
+    /// `BEGIN`. Inside a SQLite transaction begun deferred, the write lock
+    /// is taken first (see [`take_write_lock`](Self::take_write_lock)).
+    /// Callback failures after the outermost commit are returned as with
+    /// `transaction_with`, with `f`'s value kept in the error.
     pub(crate) fn write_transaction<R: Send + Sync + 'static>(
         &mut self,
+        table: &str,
         f: impl FnOnce(&mut Self) -> crate::Result<R>,
     ) -> crate::Result<R> {
         self.capture_failures_keeping(|conn| {
             conn.run_transaction(
                 |conn| {
                     if conn.inner_depth() == Some(0) {
-                        let sql = <C::Backend as HookBackend>::begin_sql(
-                            &TransactionOptions::new().immediate(),
-                        )?;
-                        let result = conn.inner.begin_transaction_sql(&sql).map_err(Error::from);
-                        conn.settle_frames(super::frames::Outcome::RolledBack);
-                        return result;
+                        return conn.begin_with(&TransactionOptions::new().immediate());
                     }
+                    conn.take_write_lock(table)?;
                     Ok(<Self as Connection>::TransactionManager::begin_transaction(
                         conn,
                     )?)
@@ -249,6 +248,26 @@ impl<C: InnerConnection> HookedConnection<C> {
                 f,
             )
         })
+    }
+
+    /// Takes the write lock a write of `table` needs, once per
+    /// transaction, where the backend locks the database rather than rows
+    /// ([`HookBackend::write_lock_sql`]). A hooked write reads the old
+    /// rows before it writes; on SQLite a transaction that has read is
+    /// refused the write lock at once when another connection holds it,
+    /// where one that has not read yet waits for it (the busy timeout). So
+    /// in a transaction begun deferred (Diesel's `transaction`), the lock
+    /// is taken before that read: the operation waits as plain Diesel's
+    /// write would, instead of failing with `database is locked`.
+    fn take_write_lock(&mut self, table: &str) -> crate::Result<()> {
+        if self.tx.write_locked {
+            return Ok(());
+        }
+        if let Some(sql) = <C::Backend as HookBackend>::write_lock_sql(table) {
+            self.inner.batch_execute(&sql)?;
+            self.tx.write_locked = true;
+        }
+        Ok(())
     }
 
     fn begin_with(&mut self, options: &TransactionOptions) -> crate::Result<()> {
@@ -267,6 +286,7 @@ impl<C: InnerConnection> HookedConnection<C> {
         let result = <C::Backend as HookBackend>::begin_sql(options)
             .and_then(|sql| self.inner.begin_transaction_sql(&sql).map_err(Error::from));
         self.settle_frames(super::frames::Outcome::RolledBack);
+        self.tx.write_locked = result.is_ok() && options.immediate;
         result
     }
 

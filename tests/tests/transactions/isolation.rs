@@ -295,10 +295,118 @@ mod mysql_only {
 }
 
 mod sqlite_only {
+    use std::time::Duration;
+
     use diesel::sqlite::SqliteConnection;
+    use hooks_tests::recorder::Seen;
+    use hooks_tests::schema::accounts;
     use hooks_tests::TestDb;
 
     use super::*;
+
+    type Write = fn(&mut HookedConnection<SqliteConnection>, &Account) -> Result<(), Error>;
+
+    /// A hooked write inside Diesel's `transaction` (a deferred `BEGIN`)
+    /// while another connection holds the write lock: it waits for the
+    /// lock (the busy timeout), as plain Diesel's write does, and its hook
+    /// sees the row the other connection committed. It reads the old row
+    /// before it writes, and SQLite refuses a transaction that has read
+    /// the lock at once, without waiting: so it takes the lock first.
+    #[test]
+    fn hooked_writes_in_a_deferred_transaction_wait_for_the_write_lock() {
+        let db = TestDb::<SqliteConnection>::new();
+        let olds = Seen::new();
+        let seen = olds.clone();
+        let mut conn = db.connect(Registry::new().with(Hook::after_update(
+            move |_, batch: &Batch<Account>| {
+                seen.extend(batch.iter().filter_map(|(_, old)| old.map(|o| o.balance)));
+                Ok(())
+            },
+        )));
+        conn.batch_execute("PRAGMA busy_timeout = 10000").unwrap();
+        let account = conn.create(Account::new("a", 0, "active")).unwrap();
+        let writes: [(&str, Write); 3] = [
+            ("bulk_update", |conn, account| {
+                let mut changed = account.clone();
+                changed.status = "changed".into();
+                conn.bulk_update(vec![changed]).map(|_| ())
+            }),
+            ("update_where", |conn, account| {
+                conn.update_where::<Account>(
+                    accounts::id.eq(account.id),
+                    accounts::status.eq("set"),
+                )
+                .map(|_| ())
+            }),
+            ("an ordinary diesel::update", |conn, account| {
+                diesel::update(accounts::table.find(account.id))
+                    .set(accounts::status.eq("ordinary"))
+                    .execute(conn)
+                    .map(|_| ())
+                    .map_err(Error::from)
+            }),
+        ];
+        let mut other = db.raw();
+        for (round, (name, write)) in (1..).zip(writes) {
+            other
+                .batch_execute(&format!(
+                    "BEGIN IMMEDIATE; UPDATE accounts SET balance = {round} WHERE id = {}",
+                    account.id
+                ))
+                .unwrap();
+            let result = std::thread::scope(|s| {
+                let holder = s.spawn(|| {
+                    std::thread::sleep(Duration::from_millis(300));
+                    other.batch_execute("COMMIT")
+                });
+                let result = conn.transaction(|conn| write(conn, &account));
+                holder.join().unwrap().unwrap();
+                result
+            });
+            assert!(result.is_ok(), "{name}: {result:?}");
+            assert_eq!(olds.all().last(), Some(&round), "{name}: the old row");
+        }
+        assert_eq!(olds.len(), 3);
+    }
+
+    /// The lock is taken once per deferred transaction, before the first
+    /// hooked write reads; a transaction begun `IMMEDIATE` holds it
+    /// already, and outside a transaction the operation begins one.
+    #[test]
+    fn the_write_lock_is_taken_once_per_deferred_transaction() {
+        let db = TestDb::<SqliteConnection>::new();
+        let statements = Statements::default();
+        let mut conn = db.connect(Registry::new().with(Hook::before_update(
+            |_, _: &mut Batch<Account>| Ok(()),
+        )));
+        conn.set_instrumentation(statements.clone());
+        let is_lock = |sql: &String| sql.contains("WHERE 0");
+        for round in 0..2 {
+            conn.transaction::<_, Error, _>(|conn| {
+                statements.clear();
+                let created = conn.bulk_create(vec![Account::new(format!("r{round}"), 1, "active")])?;
+                conn.update_where::<Account>(accounts::id.eq(created[0].id), accounts::balance.eq(2))?;
+                Ok(())
+            })
+            .unwrap();
+            let sql = statements.sql();
+            assert_eq!(sql.iter().filter(|s| is_lock(s)).count(), 1, "{sql:?}");
+            assert!(is_lock(&sql[0]), "taken before anything else: {sql:?}");
+        }
+        conn.transaction_with::<_, Error>(TransactionOptions::new().immediate(), |conn| {
+            statements.clear();
+            conn.update_where::<Account>(accounts::balance.eq(2), accounts::balance.eq(3))?;
+            Ok(())
+        })
+        .unwrap();
+        assert!(!statements.sql().iter().any(is_lock), "{:?}", statements.sql());
+        statements.clear();
+        conn.update_where::<Account>(accounts::balance.eq(3), accounts::balance.eq(4))
+            .unwrap();
+        assert!(!statements.sql().iter().any(is_lock), "{:?}", statements.sql());
+        assert_eq!(statements.count("BEGIN IMMEDIATE"), 1, "{:?}", statements.sql());
+        assert_eq!(count_accounts!(&mut db.raw()), 2);
+    }
 
     #[test]
     fn immediate_takes_the_write_lock_at_begin() {
