@@ -376,16 +376,19 @@ mod sqlite_only {
     fn the_write_lock_is_taken_once_per_deferred_transaction() {
         let db = TestDb::<SqliteConnection>::new();
         let statements = Statements::default();
-        let mut conn = db.connect(Registry::new().with(Hook::before_update(
-            |_, _: &mut Batch<Account>| Ok(()),
-        )));
+        let mut conn = db
+            .connect(Registry::new().with(Hook::before_update(|_, _: &mut Batch<Account>| Ok(()))));
         conn.set_instrumentation(statements.clone());
         let is_lock = |sql: &String| sql.contains("WHERE 0");
         for round in 0..2 {
             conn.transaction::<_, Error, _>(|conn| {
                 statements.clear();
-                let created = conn.bulk_create(vec![Account::new(format!("r{round}"), 1, "active")])?;
-                conn.update_where::<Account>(accounts::id.eq(created[0].id), accounts::balance.eq(2))?;
+                let created =
+                    conn.bulk_create(vec![Account::new(format!("r{round}"), 1, "active")])?;
+                conn.update_where::<Account>(
+                    accounts::id.eq(created[0].id),
+                    accounts::balance.eq(2),
+                )?;
                 Ok(())
             })
             .unwrap();
@@ -399,12 +402,25 @@ mod sqlite_only {
             Ok(())
         })
         .unwrap();
-        assert!(!statements.sql().iter().any(is_lock), "{:?}", statements.sql());
+        assert!(
+            !statements.sql().iter().any(is_lock),
+            "{:?}",
+            statements.sql()
+        );
         statements.clear();
         conn.update_where::<Account>(accounts::balance.eq(3), accounts::balance.eq(4))
             .unwrap();
-        assert!(!statements.sql().iter().any(is_lock), "{:?}", statements.sql());
-        assert_eq!(statements.count("BEGIN IMMEDIATE"), 1, "{:?}", statements.sql());
+        assert!(
+            !statements.sql().iter().any(is_lock),
+            "{:?}",
+            statements.sql()
+        );
+        assert_eq!(
+            statements.count("BEGIN IMMEDIATE"),
+            1,
+            "{:?}",
+            statements.sql()
+        );
         assert_eq!(count_accounts!(&mut db.raw()), 2);
     }
 
