@@ -27,6 +27,8 @@ mod isolation;
 mod killed;
 #[path = "transactions/retry.rs"]
 mod retry;
+#[path = "transactions/sqlite_write_lock.rs"]
+mod sqlite_write_lock;
 
 use diesel::connection::Connection;
 use diesel::RunQueryDsl;

@@ -263,9 +263,19 @@ impl<C: InnerConnection> HookedConnection<C> {
         if self.tx.write_locked {
             return Ok(());
         }
-        if let Some(sql) = <C::Backend as HookBackend>::write_lock_sql(table) {
-            self.inner.batch_execute(&sql)?;
-            self.tx.write_locked = true;
+        let Some(sql) = <C::Backend as HookBackend>::write_lock_sql(table) else {
+            return Ok(());
+        };
+        match self.inner.batch_execute(&sql) {
+            Ok(()) => self.tx.write_locked = true,
+            // The lock is held by another connection past the busy timeout.
+            Err(error) if super::retry::is_retryable(&error) => return Err(error.into()),
+            // A write the database refuses whatever it writes (a read-only
+            // database, a view): the operation goes on as before, and its
+            // own write, if it has one, meets the refusal.
+            Err(error) => {
+                tracing::debug!(%error, table, "the write lock could not be taken up front")
+            }
         }
         Ok(())
     }
