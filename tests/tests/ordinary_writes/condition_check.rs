@@ -9,11 +9,18 @@ use super::*;
 use diesel::sql_types::{Bool, Text};
 use hooks_tests::recorder::Statements;
 
-/// Records the statements `conn` sends from now on.
-fn recorded(conn: &mut HookedConnection<diesel::mysql::MysqlConnection>) -> Statements {
+/// Runs `write` on `conn`: how many rows it wrote and how many checks by
+/// a write it sent first, and the statements it sent.
+fn written_and_checks(
+    conn: &mut HookedConnection<diesel::mysql::MysqlConnection>,
+    write: impl FnOnce(&mut HookedConnection<diesel::mysql::MysqlConnection>) -> QueryResult<usize>,
+) -> ((usize, usize), Vec<String>) {
     let statements = Statements::default();
     conn.set_instrumentation(statements.clone());
-    statements
+    let written = write(conn).unwrap();
+    let sql = statements.sql();
+    let checks = sql.iter().filter(|s| s.contains("RAND() < 0")).count();
+    ((written, checks), sql)
 }
 
 /// Six accounts, balances 1 to 6; their keys.
@@ -42,15 +49,6 @@ fn listed_as_text(
     )
 }
 
-/// How many of `statements` were checks by a write.
-fn checks(statements: &Statements) -> usize {
-    statements
-        .sql()
-        .iter()
-        .filter(|s| s.contains("RAND() < 0"))
-        .count()
-}
-
 backend_suite! {
     backends(mysql);
 
@@ -61,23 +59,23 @@ backend_suite! {
         let id = |i: usize| ids[i];
 
         // Keys bound as keys (`eq_any`): no check.
-        let statements = recorded(&mut conn);
-        let deleted = diesel::delete(accounts::table.filter(accounts::id.eq_any([id(0), id(1)])))
-            .execute(&mut conn)
-            .unwrap();
-        assert_eq!((deleted, checks(&statements)), (2, 0), "{:?}", statements.sql());
+        let (seen, sql) = written_and_checks(&mut conn, |conn| {
+            diesel::delete(accounts::table.filter(accounts::id.eq_any([id(0), id(1)]))).execute(conn)
+        });
+        assert_eq!(seen, (2, 0), "{sql:?}");
 
         // Keys bound as text: checked by a write first.
-        let statements = recorded(&mut conn);
-        let deleted = diesel::delete(accounts::table.filter(listed_as_text(id(2), id(3)))).execute(&mut conn).unwrap();
-        assert_eq!((deleted, checks(&statements)), (2, 1), "{:?}", statements.sql());
+        let (seen, sql) = written_and_checks(&mut conn, |conn| {
+            diesel::delete(accounts::table.filter(listed_as_text(id(2), id(3)))).execute(conn)
+        });
+        assert_eq!(seen, (2, 1), "{sql:?}");
 
         // Keys written as literals: checked by a write first.
-        let statements = recorded(&mut conn);
-        let deleted = diesel::sql_query(format!("DELETE FROM accounts WHERE id IN ('{}', {})", id(4), id(5)))
-            .execute(&mut conn)
-            .unwrap();
-        assert_eq!((deleted, checks(&statements)), (2, 1), "{:?}", statements.sql());
+        let (seen, sql) = written_and_checks(&mut conn, |conn| {
+            diesel::sql_query(format!("DELETE FROM accounts WHERE id IN ('{}', {})", id(4), id(5)))
+                .execute(conn)
+        });
+        assert_eq!(seen, (2, 1), "{sql:?}");
 
         let deletes: Vec<i64> = calls.all().concat().iter().filter(|c| c.0 == "after_delete").map(|c| c.3).collect();
         assert_eq!(deletes, [1, 2, 3, 4, 5, 6], "AFTER_DELETE saw every row deleted");
@@ -92,31 +90,31 @@ backend_suite! {
         let id = |i: usize| ids[i];
 
         // Keys bound as keys (`eq_any`): no check.
-        let statements = recorded(&mut conn);
-        let updated = diesel::update(accounts::table.filter(accounts::id.eq_any([id(0), id(1)])))
-            .set(accounts::balance.eq(accounts::balance + 10))
-            .execute(&mut conn)
-            .unwrap();
-        assert_eq!((updated, checks(&statements)), (2, 0), "{:?}", statements.sql());
+        let (seen, sql) = written_and_checks(&mut conn, |conn| {
+            diesel::update(accounts::table.filter(accounts::id.eq_any([id(0), id(1)])))
+                .set(accounts::balance.eq(accounts::balance + 10))
+                .execute(conn)
+        });
+        assert_eq!(seen, (2, 0), "{sql:?}");
 
         // Keys bound as text: checked by a write first.
-        let statements = recorded(&mut conn);
-        let updated = diesel::update(accounts::table.filter(listed_as_text(id(2), id(3))))
-            .set(accounts::balance.eq(accounts::balance + 10))
-            .execute(&mut conn)
-            .unwrap();
-        assert_eq!((updated, checks(&statements)), (2, 1), "{:?}", statements.sql());
+        let (seen, sql) = written_and_checks(&mut conn, |conn| {
+            diesel::update(accounts::table.filter(listed_as_text(id(2), id(3))))
+                .set(accounts::balance.eq(accounts::balance + 10))
+                .execute(conn)
+        });
+        assert_eq!(seen, (2, 1), "{sql:?}");
 
         // Keys written as literals: checked by a write first.
-        let statements = recorded(&mut conn);
-        let updated = diesel::sql_query(format!(
-            "UPDATE accounts SET balance = balance + 10 WHERE id IN ('{}', {})",
-            id(4),
-            id(5)
-        ))
-        .execute(&mut conn)
-        .unwrap();
-        assert_eq!((updated, checks(&statements)), (2, 1), "{:?}", statements.sql());
+        let (seen, sql) = written_and_checks(&mut conn, |conn| {
+            diesel::sql_query(format!(
+                "UPDATE accounts SET balance = balance + 10 WHERE id IN ('{}', {})",
+                id(4),
+                id(5)
+            ))
+            .execute(conn)
+        });
+        assert_eq!(seen, (2, 1), "{sql:?}");
 
         let balances: Vec<i64> = accounts::table.order(accounts::id).select(accounts::balance).load(&mut conn).unwrap();
         assert_eq!(balances, [11, 12, 13, 14, 15, 16]);
